@@ -1,0 +1,1 @@
+"""Stage commands. Each module lists its click commands in ``COMMANDS``."""
