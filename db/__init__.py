@@ -15,9 +15,9 @@ from db.store import (
 )
 
 __all__ = [
-    "DlcomputeError",
     "TABLES",
     "VIEWS",
+    "DlcomputeError",
     "NotAStoreError",
     "Store",
     "StoreError",
