@@ -1,0 +1,179 @@
+"""The whole pipeline, stage after stage: crawl, extract, curate, analyze.
+
+Each stage skips the work already done (the crawl asks arXiv only for what is
+new, extraction only takes PDFs this extractor version has not read, curate and
+analyze rebuild their outputs from the store), so a run stopped at any point
+and started again ends the same as an uninterrupted one. A lock beside the
+store keeps two runs from writing it at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import analysis
+import crawler
+import curate
+from db import DlcomputeError, Store, T, open_store
+from dlcompute import __version__
+from dlcompute.executors import make_executor
+from dlcompute.lock import StoreLock
+from extract.runner import run_extraction
+
+log = logging.getLogger(__name__)
+
+STAGES = ("crawl", "extract", "curate", "analyze")
+
+
+class PipelineError(DlcomputeError):
+    """A stage failed in a way the next stages cannot work around."""
+
+
+@dataclass
+class PipelineOptions:
+    """What ``dlcompute run`` was asked to do, settings already resolved."""
+
+    benchmarks: list[Any]  # crawler.Benchmark
+    arxiv_url: str
+    delay: float
+    user_agent: str
+    since: str | None = None
+    until: str | None = None
+    max_results: int | None = None
+    pdfs: bool = True
+    out_dir: Path = Path("report")
+    executor: str = "local"
+    workers: int = 2
+    timeout: float | None = None
+    max_memory_mb: float | None = None
+    scheduler: str | None = None
+    send: str = "paths"
+    curate_kwargs: dict[str, Any] = field(default_factory=dict)
+    analysis_settings: dict[str, Any] = field(default_factory=dict)
+    skip: tuple[str, ...] = ()
+
+
+@dataclass
+class PipelineSummary:
+    papers_new: int = 0
+    papers_updated: int = 0
+    pdfs_fetched: int = 0
+    pdfs_failed: int = 0
+    crawl_failures: list[str] = field(default_factory=list)
+    papers_extracted: int = 0
+    extraction_failures: int = 0
+    facts_extracted: int = 0
+    observations: int = 0
+    flags_open: int = 0
+    report: str | None = None
+    skipped_analyses: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"papers: {self.papers_new} new, {self.papers_updated} updated",
+            f"PDFs: {self.pdfs_fetched} fetched, {self.pdfs_failed} failed",
+            f"extraction: {self.papers_extracted} papers, {self.facts_extracted} facts, "
+            f"{self.extraction_failures} failed",
+            f"curation: {self.observations} observations, {self.flags_open} flags open",
+            f"report: {self.report or '(not written)'}",
+        ]
+        out += [f"crawl failed: {f}" for f in self.crawl_failures]
+        return out
+
+
+Echo = Callable[[str], None]
+
+
+def _timed(summary: PipelineSummary, stage: str, t0: float) -> None:
+    summary.seconds[stage] = round(time.monotonic() - t0, 2)
+
+
+def run_pipeline(db_path: Path, data_dir: Path, options: PipelineOptions, *,
+                 progress: Callable[..., Any] | None = None,
+                 on_extracted: Callable[[Any], None] | None = None,
+                 echo: Echo = log.info) -> PipelineSummary:
+    """Run the stages in order on the store at ``db_path``; returns what was done."""
+    summary = PipelineSummary()
+    with StoreLock(db_path, command="run"), open_store(db_path) as store:
+        if "crawl" not in options.skip:
+            _crawl(store, data_dir, options, summary, progress, echo)
+        if "extract" not in options.skip:
+            _extract(store, data_dir, options, summary, on_extracted, echo)
+        if "curate" not in options.skip:
+            _curate(store, options, summary, echo)
+        if "analyze" not in options.skip:
+            _analyze(store, options, summary, echo)
+    return summary
+
+
+def _crawl(store: Store, data_dir: Path, options: PipelineOptions, summary: PipelineSummary,
+           progress: Callable[..., Any] | None, echo: Echo) -> None:
+    t0 = time.monotonic()
+    echo("crawl: asking arXiv for new papers")
+    results = crawler.crawl(
+        store, options.benchmarks, since=options.since, until=options.until,
+        max_results=options.max_results, pdfs=options.pdfs, arxiv_url=options.arxiv_url,
+        delay=options.delay, data_dir=data_dir, progress=progress,
+        user_agent=options.user_agent)
+    for s in results:
+        echo(s.line())
+        summary.papers_new += s.new
+        summary.papers_updated += s.updated
+        summary.pdfs_fetched += s.pdfs_fetched
+        summary.pdfs_failed += s.pdfs_failed
+        if s.status != "ok":
+            summary.crawl_failures.append(f"{s.benchmark}: {s.error}")
+    _timed(summary, "crawl", t0)
+    if results and len(summary.crawl_failures) == len(results) and store.count(T.papers) == 0:
+        raise PipelineError(
+            "every benchmark's crawl failed and the store holds no papers ("
+            + "; ".join(summary.crawl_failures) + "); point --arxiv-url at a reachable "
+            "mirror and run again")
+
+
+def _extract(store: Store, data_dir: Path, options: PipelineOptions, summary: PipelineSummary,
+             on_extracted: Callable[[Any], None] | None, echo: Echo) -> None:
+    t0 = time.monotonic()
+    pool = make_executor(options.executor, workers=options.workers, timeout=options.timeout,
+                         max_memory_mb=options.max_memory_mb, scheduler=options.scheduler,
+                         send=options.send)
+    try:
+        result = run_extraction(store, data_dir, executor=pool, on_result=on_extracted)
+    finally:
+        pool.close()
+    summary.papers_extracted = result.papers
+    summary.facts_extracted = result.facts
+    summary.extraction_failures = sum(
+        n for status, n in result.by_status.items() if status not in ("ok", "no_text"))
+    echo(f"extract: {result.papers} papers, {result.facts} facts, {result.skipped} already done")
+    _timed(summary, "extract", t0)
+
+
+def _curate(store: Store, options: PipelineOptions, summary: PipelineSummary,
+            echo: Echo) -> None:
+    t0 = time.monotonic()
+    result = curate.curate(store, **options.curate_kwargs)
+    summary.observations = result.observations
+    summary.flags_open = result.flags_open
+    echo(f"curate: {result.observations} observations, {result.flags_open} flags open")
+    _timed(summary, "curate", t0)
+
+
+def _analyze(store: Store, options: PipelineOptions, summary: PipelineSummary,
+             echo: Echo) -> None:
+    t0 = time.monotonic()
+    result = analysis.analyze(store, out_dir=options.out_dir,
+                              settings=options.analysis_settings, version=__version__)
+    summary.report = str(result.index_html)
+    summary.skipped_analyses = len(result.skipped)
+    echo(f"analyze: report at {result.index_html}")
+    _timed(summary, "analyze", t0)
