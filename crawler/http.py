@@ -207,7 +207,7 @@ class HttpClient:
                 if unreachable and connect_failures > self.connect_retries:
                     raise ArxivUnreachableError(
                         f"Cannot reach {urlsplit(url).scheme}://{urlsplit(url).netloc} "
-                        f"({_short(e)}); check the network, or point dlcompute at a mirror "
+                        f"({_unreachable_reason(e)}); check the network, or point dlcompute at a mirror "
                         f"with --arxiv-url URL (or arxiv_url in [crawl] of dlcompute.toml)",
                         url, None, attempt) from e
                 if not unreachable:
@@ -263,6 +263,17 @@ class HttpClient:
                 raise ArxivError(f"{what or url}: connection broke while reading ({_short(e)})",
                                  url, resp.status_code) from e
             return resp
+
+
+def _unreachable_reason(e: BaseException) -> str:
+    text = str(e)
+    if "refused" in text.lower():
+        return "connection refused"
+    if "resolve" in text or "Name or service" in text or "NameResolution" in text:
+        return "host name not found: no DNS, or no network"
+    if "No route" in text:
+        return "no route to host"
+    return _short(e)
 
 
 def _short(e: BaseException) -> str:
