@@ -126,6 +126,8 @@ class _Parser:
                 self.tokens.append((m["word"], None))
             else:
                 text = m["phrase"] if m["phrase"] is not None else m["word"]
+                if text.endswith(":"):
+                    raise QuerySyntaxError(f"{text} has no term after it in query {query!r}")
                 self.tokens.append(("term", _term(m["field"] or "all", text)))
         self.i = 0
 

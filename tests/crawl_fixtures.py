@@ -63,6 +63,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     body: bytes | None = None
+    skip: int = 0  # let this many requests of the kind through first
 
 
 class ArxivServer:
@@ -74,6 +75,7 @@ class ArxivServer:
         self.cap: int | None = None
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str, dict]] = []  # (kind, path, params)
+        self.agents: list[str] = []  # User-Agent of every request
         self.pdf_chunk_delay = 0.0
         self.pdfs: dict[str, bytes] = {}  # versioned id -> bytes
         self.oai_pages: dict[str, bytes] = {}  # resumptionToken ('' = first) -> body
@@ -124,6 +126,9 @@ class ArxivServer:
         with self._lock:
             for i, f in enumerate(self.faults):
                 if f.kind == kind:
+                    if f.skip:
+                        f.skip -= 1
+                        return None
                     return self.faults.pop(i)
         return None
 
@@ -136,6 +141,7 @@ class ArxivServer:
                 else "oai" if parts.path == "/oai" else "other")
         with self._lock:
             self.log.append((kind, parts.path, params))
+            self.agents.append(h.headers.get("User-Agent", ""))
         fault = self._fault(kind)
         try:
             if fault and self._apply(h, fault, kind, params):
@@ -265,3 +271,29 @@ def arxiv_server(shared: Path, corpus: Path):
 @pytest.fixture(scope="session")
 def entries(shared: Path) -> list[etree._Element]:
     return real_entries(shared)
+
+
+def synthetic_entry(template: etree._Element, vid: str, published: str,
+                    updated: str | None = None) -> etree._Element:
+    """A real entry re-labelled with another id and dates (for new submissions, new versions)."""
+    e = copy.deepcopy(template)
+    e.find("atom:id", NS).text = f"http://arxiv.org/abs/{vid}"
+    e.find("atom:published", NS).text = published
+    e.find("atom:updated", NS).text = updated or published
+    for link in e.findall("atom:link", NS):
+        if link.get("title") == "pdf":
+            link.set("href", f"https://arxiv.org/pdf/{vid}")
+        elif link.get("rel") == "alternate":
+            link.set("href", f"https://arxiv.org/abs/{vid}")
+    return e
+
+
+def bare_id(e: etree._Element) -> str:
+    """The id without version, by plain string handling (independent of crawler.ids)."""
+    vid = entry_id(e)
+    return vid[: vid.rindex("v")]
+
+
+def version_of(e: etree._Element) -> int:
+    vid = entry_id(e)
+    return int(vid[vid.rindex("v") + 1:])
