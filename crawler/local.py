@@ -148,6 +148,11 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike], *,
     if arxiv_id is not None and len(files) != 1:
         raise IngestError(f"--id {arxiv_id} names one paper but {len(files)} PDFs were given; "
                           f"pass exactly one file with --id")
+    if arxiv_id is not None:
+        try:
+            parse_arxiv_id(arxiv_id)
+        except InvalidArxivId as e:
+            raise IngestError(f"--id: {e}") from e
     summary = IngestSummary(matched={b.name: 0 for b in benchmarks})
     cache = PdfCache(data_dir)
     cache.clean_stale()

@@ -269,7 +269,7 @@ def arxiv_server(shared: Path, corpus: Path):
 
 
 @pytest.fixture(scope="session")
-def entries(shared: Path) -> list[etree._Element]:
+def arxiv_entries(shared: Path) -> list[etree._Element]:
     return real_entries(shared)
 
 

@@ -1,21 +1,15 @@
-"""The crawl against a real HTTP server on 127.0.0.1 serving recorded arXiv entries and real PDFs."""
+"""The crawl against a real HTTP server on 127.0.0.1 serving recorded arXiv arxiv_entries and real PDFs."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import time
 from pathlib import Path
 
 import pytest
-from crawl_fixtures import (  # noqa: F401  (fixtures)
-    arxiv_server,
-    bare_id,
-    entries,
-    entry_published,
-    synthetic_entry,
-    version_of,
-)
+from crawl_fixtures import bare_id, entry_published, synthetic_entry, version_of
 
 from crawler import (
     ArxivUnreachableError,
@@ -29,15 +23,17 @@ from crawler import (
 IMAGENET = Benchmark("imagenet", "ImageNet", ("top1_error",), ("abs:ImageNet",))
 COCO = Benchmark("coco", "COCO", ("box_ap",), ('abs:"MS COCO"',))
 
+pytest_plugins = ["crawl_fixtures"]  # fixtures arxiv_server, arxiv_entries
+
 
 def client(delay: float = 3.0, **kw) -> HttpClient:
     return HttpClient(delay=delay, clock=FakeClock(), timeout=5, backoff=1, **kw)
 
 
-def setup(server, entries, n1=30, lo2=20, hi2=45):
-    server.add_query(IMAGENET.search_query, entries[:n1])
-    server.add_query(COCO.search_query, entries[lo2:hi2])
-    return entries[:n1], entries[lo2:hi2]
+def setup(server, arxiv_entries, n1=30, lo2=20, hi2=45):
+    server.add_query(IMAGENET.search_query, arxiv_entries[:n1])
+    server.add_query(COCO.search_query, arxiv_entries[lo2:hi2])
+    return arxiv_entries[:n1], arxiv_entries[lo2:hi2]
 
 
 def rows(store, sql, params=()):
@@ -60,8 +56,8 @@ def check_pdfs(store, server, data_dir: Path):
     return ok
 
 
-def test_crawl_stores_exactly_what_the_server_returns(store, arxiv_server, entries, tmp_path):
-    img, coco = setup(arxiv_server, entries)
+def test_crawl_stores_exactly_what_the_server_returns(store, arxiv_server, arxiv_entries, tmp_path):
+    img, coco = setup(arxiv_server, arxiv_entries)
     c = client()
     summaries = crawl(store, [IMAGENET, COCO], arxiv_url=arxiv_server.url, client=c,
                       data_dir=tmp_path, page_size=7)
@@ -86,7 +82,7 @@ def test_crawl_stores_exactly_what_the_server_returns(store, arxiv_server, entri
     # politeness: one request every 3 seconds on the injected clock, API and PDFs alike
     times = [r.at for r in c.log]
     assert len(times) == len(arxiv_server.log) > 45
-    assert all(b - a >= 3.0 for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= 3.0 for a, b in itertools.pairwise(times))
     assert all(ua.startswith("dlcompute/") for ua in arxiv_server.agents)
     runs = rows(store, "select * from crawl_runs order by id")
     assert [(r["benchmark"], r["status"]) for r in runs] == [("imagenet", "ok"), ("coco", "ok")]
@@ -94,8 +90,8 @@ def test_crawl_stores_exactly_what_the_server_returns(store, arxiv_server, entri
     assert runs[0]["pdfs_fetched"] == 30 and runs[1]["pdfs_fetched"] == 15
 
 
-def test_second_crawl_asks_only_for_new_submissions(store, arxiv_server, entries, tmp_path):
-    img, _ = setup(arxiv_server, entries)
+def test_second_crawl_asks_only_for_new_submissions(store, arxiv_server, arxiv_entries, tmp_path):
+    img, _ = setup(arxiv_server, arxiv_entries)
     crawl(store, [IMAGENET, COCO], arxiv_url=arxiv_server.url, client=client(),
           data_dir=tmp_path, page_size=10)
     before = len(arxiv_server.log)
@@ -121,9 +117,9 @@ def test_second_crawl_asks_only_for_new_submissions(store, arxiv_server, entries
     check_pdfs(store, arxiv_server, tmp_path)
 
 
-def test_new_version_updates_the_paper_and_fetches_its_pdf(store, arxiv_server, entries,
+def test_new_version_updates_the_paper_and_fetches_its_pdf(store, arxiv_server, arxiv_entries,
                                                             tmp_path):
-    img = entries[:5]
+    img = arxiv_entries[:5]
     arxiv_server.add_query(IMAGENET.search_query, img)
     crawl(store, [IMAGENET], arxiv_url=arxiv_server.url, client=client(), data_dir=tmp_path)
     target = img[2]
@@ -141,23 +137,23 @@ def test_new_version_updates_the_paper_and_fetches_its_pdf(store, arxiv_server, 
     check_pdfs(store, arxiv_server, tmp_path)
 
 
-def test_windows_over_the_cap_are_bisected(store, arxiv_server, entries, tmp_path):
-    arxiv_server.add_query(IMAGENET.search_query, entries[:40])
+def test_windows_over_the_cap_are_bisected(store, arxiv_server, arxiv_entries, tmp_path):
+    arxiv_server.add_query(IMAGENET.search_query, arxiv_entries[:40])
     arxiv_server.cap = 6  # like arXiv's 30,000: nothing past it is ever returned
     res = crawl(store, [IMAGENET], arxiv_url=arxiv_server.url, client=client(delay=0),
                 data_dir=tmp_path, window_cap=6, page_size=4, pdfs=False)
     assert res[0].status == "ok"
     assert {r["arxiv_id"] for r in rows(store, "select arxiv_id from papers")} == \
-        {bare_id(e) for e in entries[:40]}
+        {bare_id(e) for e in arxiv_entries[:40]}
     assert res[0].seen == 40  # each paper seen once: windows do not overlap
 
 
-def test_max_results_then_resume_without_duplicates(store, arxiv_server, entries, tmp_path):
-    arxiv_server.add_query(IMAGENET.search_query, entries[:20])
+def test_max_results_then_resume_without_duplicates(store, arxiv_server, arxiv_entries, tmp_path):
+    arxiv_server.add_query(IMAGENET.search_query, arxiv_entries[:20])
     first = crawl(store, [IMAGENET], arxiv_url=arxiv_server.url, client=client(delay=0),
                   data_dir=tmp_path, max_results=5, pdfs=False)
     assert first[0].seen == 5 and first[0].truncated
-    oldest = sorted(entries[:20], key=entry_published)[:5]
+    oldest = sorted(arxiv_entries[:20], key=entry_published)[:5]
     assert {r["arxiv_id"] for r in rows(store, "select arxiv_id from papers")} == \
         {bare_id(e) for e in oldest}
     crawl(store, [IMAGENET], arxiv_url=arxiv_server.url, client=client(delay=0),

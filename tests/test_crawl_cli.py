@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from crawl_fixtures import arxiv_server, bare_id, entries, entry_published  # noqa: F401
+from crawl_fixtures import bare_id, entry_published
 from test_crawl_api import check_pdfs
 
 from crawler import load_benchmarks
@@ -20,16 +20,18 @@ from db import open_store
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS = {b.name: b for b in load_benchmarks()}
 
+pytest_plugins = ["crawl_fixtures"]  # fixtures arxiv_server, arxiv_entries
 
-def serve_defaults(server, entries):
-    img, coco = entries[:12], entries[8:20]
+
+def serve_defaults(server, arxiv_entries):
+    img, coco = arxiv_entries[:12], arxiv_entries[8:20]
     server.add_query(DEFAULTS["imagenet"].search_query, img)
     server.add_query(DEFAULTS["coco"].search_query, coco)
     return {bare_id(e) for e in img + coco}
 
 
-def test_cli_crawl_against_local_server(cli_run, arxiv_server, entries, tmp_path):
-    expected = serve_defaults(arxiv_server, entries)
+def test_cli_crawl_against_local_server(cli_run, arxiv_server, arxiv_entries, tmp_path):
+    expected = serve_defaults(arxiv_server, arxiv_entries)
     r = cli_run("crawl", "--arxiv-url", arxiv_server.url, "--delay", "0")
     assert r.exit_code == 0, r.output
     lines = [ln for ln in r.stdout.splitlines() if re.match(r"^[\w.-]+: ok", ln)]
@@ -38,7 +40,7 @@ def test_cli_crawl_against_local_server(cli_run, arxiv_server, entries, tmp_path
     with open_store(tmp_path / "dlcompute.db") as store:
         papers = {p["arxiv_id"]: p for p in store.db.query("select * from papers")}
         assert set(papers) == expected
-        for e in entries[:20]:
+        for e in arxiv_entries[:20]:
             p = papers[bare_id(e)]
             assert (p["year"], p["month"]) == (int(entry_published(e)[:4]),
                                                int(entry_published(e)[5:7]))
@@ -122,10 +124,10 @@ def _snapshot(db: Path, data: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_killed_crawl_resumes_to_the_same_store(arxiv_server, entries, tmp_path):
+def test_killed_crawl_resumes_to_the_same_store(arxiv_server, arxiv_entries, tmp_path):
     import hashlib
 
-    serve_defaults(arxiv_server, entries)
+    serve_defaults(arxiv_server, arxiv_entries)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for var in ("DLCOMPUTE_DB", "DLCOMPUTE_DATA", "DLCOMPUTE_CONFIG"):
         env.pop(var, None)
@@ -153,11 +155,11 @@ def test_killed_crawl_resumes_to_the_same_store(arxiv_server, entries, tmp_path)
         assert hashlib.sha256(f.read_bytes()).hexdigest() == f.stem
     arxiv_server.pdf_chunk_delay = 0
     p = run("killed")
-    out, err = p.communicate(timeout=120)
+    _, err = p.communicate(timeout=120)
     assert p.returncode == 0, err.decode()
     assert not [f for f in (killed / "pdfs" / "tmp").glob("*")]
     p = run("whole")
-    out, err = p.communicate(timeout=120)
+    _, err = p.communicate(timeout=120)
     assert p.returncode == 0, err.decode()
     assert _snapshot(tmp_path / "killed.db", killed) == \
         _snapshot(tmp_path / "whole.db", tmp_path / "whole")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
-from crawl_fixtures import (  # noqa: F401  (fixtures)
-    Fault,
-    arxiv_server,
-    bare_id,
-    entries,
-)
+from crawl_fixtures import Fault, bare_id
 from test_crawl_api import COCO, IMAGENET, check_pdfs, client, rows
 
 from crawler import crawl
+
+pytest_plugins = ["crawl_fixtures"]  # fixtures arxiv_server, arxiv_entries
 
 
 def ids(store) -> set[str]:
@@ -21,11 +19,11 @@ def ids(store) -> set[str]:
 
 def spaced(c, delay=3.0) -> bool:
     times = [r.at for r in c.log]
-    return all(b - a >= delay for a, b in zip(times, times[1:], strict=False))
+    return all(b - a >= delay for a, b in itertools.pairwise(times))
 
 
-def test_503_with_retry_after_and_429_are_retried(store, arxiv_server, entries, tmp_path):
-    arxiv_server.add_query(IMAGENET.search_query, entries[:12])
+def test_503_with_retry_after_and_429_are_retried(store, arxiv_server, arxiv_entries, tmp_path):
+    arxiv_server.add_query(IMAGENET.search_query, arxiv_entries[:12])
     arxiv_server.faults = [
         Fault("api", "status", 503, {"Retry-After": "17"}),
         Fault("api", "status", 429, skip=1),  # the second page's first try
@@ -35,7 +33,7 @@ def test_503_with_retry_after_and_429_are_retried(store, arxiv_server, entries, 
     res = crawl(store, [IMAGENET], arxiv_url=arxiv_server.url, client=c, data_dir=tmp_path,
                 page_size=5)
     assert res[0].status == "ok"
-    assert ids(store) == {bare_id(e) for e in entries[:12]}
+    assert ids(store) == {bare_id(e) for e in arxiv_entries[:12]}
     assert store.count("paper_queries") == 12 and res[0].seen == 12
     assert 17.0 in c.clock.sleeps and 11.0 in c.clock.sleeps  # Retry-After honoured
     assert [r.status for r in c.log[:3]] == [503, 200, 429]
@@ -43,15 +41,15 @@ def test_503_with_retry_after_and_429_are_retried(store, arxiv_server, entries, 
     assert len(check_pdfs(store, arxiv_server, tmp_path)) == 12
 
 
-def test_hanging_response_times_out_and_is_retried(store, arxiv_server, entries, tmp_path):
-    arxiv_server.add_query(IMAGENET.search_query, entries[:4])
+def test_hanging_response_times_out_and_is_retried(store, arxiv_server, arxiv_entries, tmp_path):
+    arxiv_server.add_query(IMAGENET.search_query, arxiv_entries[:4])
     arxiv_server.faults = [Fault("api", "hang", seconds=2.0)]
     c = HttpClient_(timeout=0.3)
     res = crawl(store, [IMAGENET], arxiv_url=arxiv_server.url, client=c, data_dir=tmp_path,
                 pdfs=False)
     assert res[0].status == "ok"
     assert c.log[0].error == "timeout"
-    assert ids(store) == {bare_id(e) for e in entries[:4]}
+    assert ids(store) == {bare_id(e) for e in arxiv_entries[:4]}
 
 
 def HttpClient_(**kw):
@@ -60,21 +58,21 @@ def HttpClient_(**kw):
     return HttpClient(delay=0, clock=FakeClock(), backoff=0.1, **kw)
 
 
-def test_malformed_and_empty_pages_are_retried(store, arxiv_server, entries, tmp_path):
-    arxiv_server.add_query(IMAGENET.search_query, entries[:9])
+def test_malformed_and_empty_pages_are_retried(store, arxiv_server, arxiv_entries, tmp_path):
+    arxiv_server.add_query(IMAGENET.search_query, arxiv_entries[:9])
     arxiv_server.faults = [Fault("api", "malformed"), Fault("api", "empty", skip=1)]
     c = client()
     res = crawl(store, [IMAGENET], arxiv_url=arxiv_server.url, client=c, data_dir=tmp_path,
                 page_size=4, pdfs=False)
     assert res[0].status == "ok" and res[0].seen == 9
-    assert ids(store) == {bare_id(e) for e in entries[:9]}
+    assert ids(store) == {bare_id(e) for e in arxiv_entries[:9]}
     assert spaced(c)
 
 
-def test_persistently_malformed_page_fails_that_benchmark_only(store, arxiv_server, entries,
+def test_persistently_malformed_page_fails_that_benchmark_only(store, arxiv_server, arxiv_entries,
                                                                tmp_path):
-    arxiv_server.add_query(IMAGENET.search_query, entries[:9])
-    arxiv_server.add_query(COCO.search_query, entries[20:23])
+    arxiv_server.add_query(IMAGENET.search_query, arxiv_entries[:9])
+    arxiv_server.add_query(COCO.search_query, arxiv_entries[20:23])
     # the first page is fine; every try of the second is cut off
     arxiv_server.faults = [Fault("api", "malformed", skip=1)] + \
         [Fault("api", "malformed") for _ in range(2)]
@@ -84,9 +82,9 @@ def test_persistently_malformed_page_fails_that_benchmark_only(store, arxiv_serv
     err = res[0].error
     assert "imagenet" in err and "window" in err and "malformed" in err and "3 attempts" in err
     # what the first page stored is intact; coco is complete
-    first_page = sorted(entries[:9], key=lambda e: e.findtext(
+    first_page = sorted(arxiv_entries[:9], key=lambda e: e.findtext(
         "{http://www.w3.org/2005/Atom}published"))[:4]
-    assert ids(store) == {bare_id(e) for e in first_page} | {bare_id(e) for e in entries[20:23]}
+    assert ids(store) == {bare_id(e) for e in first_page} | {bare_id(e) for e in arxiv_entries[20:23]}
     run = rows(store, "select * from crawl_runs where benchmark = 'imagenet'")[0]
     assert run["status"] == "failed" and "malformed" in run["error"] and run["seen"] == 4
     # the next crawl resumes and completes
@@ -97,9 +95,9 @@ def test_persistently_malformed_page_fails_that_benchmark_only(store, arxiv_serv
 
 
 def test_400_is_not_retried_and_names_the_rejected_query(store, arxiv_server, shared,
-                                                         entries, tmp_path):
+                                                         arxiv_entries, tmp_path):
     body = (shared / "arxiv/arxiv.py-golden/xml/id_abc_s0_m100_b79c8dcf6bc3.xml").read_bytes()
-    arxiv_server.add_query(COCO.search_query, entries[:2])
+    arxiv_server.add_query(COCO.search_query, arxiv_entries[:2])
     arxiv_server.faults = [Fault("api", "status", 400, body=body)]
     c = client()
     res = crawl(store, [IMAGENET, COCO], arxiv_url=arxiv_server.url, client=c,
@@ -111,8 +109,8 @@ def test_400_is_not_retried_and_names_the_rejected_query(store, arxiv_server, sh
     assert store.count("papers") == 2
 
 
-def test_truncated_and_bad_pdfs(store, arxiv_server, entries, tmp_path):
-    arxiv_server.add_query(IMAGENET.search_query, entries[:4])
+def test_truncated_and_bad_pdfs(store, arxiv_server, arxiv_entries, tmp_path):
+    arxiv_server.add_query(IMAGENET.search_query, arxiv_entries[:4])
     arxiv_server.faults = [
         Fault("pdf", "truncate"),  # first PDF: connection closes halfway, then fine
         Fault("pdf", "short"), Fault("pdf", "short"), Fault("pdf", "short"),  # second: bad
@@ -140,8 +138,8 @@ def test_truncated_and_bad_pdfs(store, arxiv_server, entries, tmp_path):
     assert len(check_pdfs(store, arxiv_server, tmp_path)) == 4
 
 
-def test_missing_pdf_is_recorded_once(store, arxiv_server, entries, tmp_path):
-    arxiv_server.add_query(IMAGENET.search_query, entries[:2])
+def test_missing_pdf_is_recorded_once(store, arxiv_server, arxiv_entries, tmp_path):
+    arxiv_server.add_query(IMAGENET.search_query, arxiv_entries[:2])
     arxiv_server.pdfs.pop(next(iter(arxiv_server.pdfs)))
     res = crawl(store, [IMAGENET], arxiv_url=arxiv_server.url, client=client(),
                 data_dir=tmp_path)
@@ -150,11 +148,11 @@ def test_missing_pdf_is_recorded_once(store, arxiv_server, entries, tmp_path):
     assert "HTTP 404" in bad["error"] and bad["attempts"] == 1
 
 
-def test_stale_partial_files_are_removed(store, arxiv_server, entries, tmp_path: Path):
+def test_stale_partial_files_are_removed(store, arxiv_server, arxiv_entries, tmp_path: Path):
     tmpdir = tmp_path / "pdfs" / "tmp"
     tmpdir.mkdir(parents=True)
     stale = tmpdir / "999999999-deadbeef.part"  # no such process
     stale.write_bytes(b"%PDF-1.4 half a file")
-    arxiv_server.add_query(IMAGENET.search_query, entries[:1])
+    arxiv_server.add_query(IMAGENET.search_query, arxiv_entries[:1])
     crawl(store, [IMAGENET], arxiv_url=arxiv_server.url, client=client(), data_dir=tmp_path)
     assert not stale.exists()
