@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from crawl_fixtures import bare_id, entry_published, synthetic_entry, version_of
+from arxiv_server import bare_id, entry_published, synthetic_entry, version_of
 
 from crawler import (
     ArxivUnreachableError,

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from crawl_fixtures import bare_id, entry_published
+from arxiv_server import bare_id, entry_published
 from test_crawl_api import check_pdfs
 
 from crawler import load_benchmarks
@@ -76,7 +76,7 @@ def test_cli_unreachable(cli_run):
 
 
 def test_cli_failed_benchmark_exits_1_with_reason(cli_run, arxiv_server, shared):
-    from crawl_fixtures import Fault
+    from arxiv_server import Fault
 
     body = (shared / "arxiv/arxiv.py-golden/xml/id_abc_s0_m100_b79c8dcf6bc3.xml").read_bytes()
     arxiv_server.faults = [Fault("api", "status", 400, body=body)]

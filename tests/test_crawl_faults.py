@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from crawl_fixtures import Fault, bare_id
+from arxiv_server import Fault, bare_id
 from test_crawl_api import COCO, IMAGENET, check_pdfs, client, rows
 
 from crawler import crawl

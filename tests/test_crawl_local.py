@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from crawl_fixtures import Fault
+from arxiv_server import Fault
 
 from crawler import Benchmark, FakeClock, IngestError, harvest, ingest
 
