@@ -161,6 +161,7 @@ class _Crawler:
         self.window_cap = window_cap
         self.bad_page_retries = bad_page_retries
         self.cache = cache
+        self._base = 0  # requests made before the current benchmark
 
     def page(self, query: str, start: int, size: int, what: str):
         """One page, retried when empty-but-should-not-be or malformed."""
@@ -359,6 +360,7 @@ def crawl(store: Store, benchmarks: Iterable[Benchmark], *,
                         pass
             except ArxivUnreachableError as e:
                 summary.status, summary.error = "failed", str(e)
+                summary.requests = client.requests_made - worker._base
                 _close(store, summary, client)
                 raise
             except BaseException as e:

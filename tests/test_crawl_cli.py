@@ -37,6 +37,7 @@ def test_cli_crawl_against_local_server(cli_run, arxiv_server, arxiv_entries, tm
     lines = [ln for ln in r.stdout.splitlines() if re.match(r"^[\w.-]+: ok", ln)]
     assert [ln.split(":")[0] for ln in lines] == list(DEFAULTS)  # a summary per benchmark
     assert "imagenet: ok" in r.stdout and "12 new" in r.stdout
+    assert "ImageNet" in r.stderr and "CIFAR-100" in r.stderr  # a progress bar per benchmark
     with open_store(tmp_path / "dlcompute.db") as store:
         papers = {p["arxiv_id"]: p for p in store.db.query("select * from papers")}
         assert set(papers) == expected
