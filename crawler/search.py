@@ -18,10 +18,12 @@ How it goes, per benchmark:
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -338,13 +340,51 @@ def crawl(store: Store, benchmarks: Iterable[Benchmark], *,
     if lo and hi and lo > hi:
         raise DlcomputeError(f"since {since} is after until {until}; swap them")
     benchmarks = list(benchmarks)
-    save_benchmarks(store, benchmarks)
-    mark_interrupted_runs(store)
-    cache = PdfCache(data_dir)
-    cache.clean_stale()
+    with crawl_lock(Path(data_dir)):
+        save_benchmarks(store, benchmarks)
+        # no other crawl holds the lock, so a 'running' run is one that died
+        mark_interrupted_runs(store)
+        cache = PdfCache(data_dir)
+        cache.clean_stale()
+        return _crawl(store, benchmarks, cache, lo, hi, max_results=max_results, pdfs=pdfs,
+                      arxiv_url=arxiv_url, progress=progress, client=client,
+                      page_size=page_size, window_cap=window_cap,
+                      bad_page_retries=bad_page_retries,
+                      make_client=lambda: HttpClient(delay=delay, timeout=timeout,
+                                                     retries=retries, backoff=backoff,
+                                                     user_agent=user_agent, clock=clock))
+
+
+@contextmanager
+def crawl_lock(data_dir: Path) -> Iterator[None]:
+    """One crawl at a time per data dir (an advisory lock, released when the process dies)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "crawl.lock"
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            fh.seek(0)
+            raise CrawlError(
+                f"Another crawl is running on {data_dir} (pid {fh.read().strip() or '?'}); "
+                f"wait for it to finish, or use another --data-dir") from e
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _crawl(store: Store, benchmarks: list[Benchmark], cache: PdfCache,
+           lo: dt.datetime | None, hi: dt.datetime | None, *, max_results: int | None,
+           pdfs: bool, arxiv_url: str, progress: Progress | None, client: HttpClient | None,
+           page_size: int, window_cap: int, bad_page_retries: int,
+           make_client: Callable[[], HttpClient]) -> list[CrawlSummary]:
     own = client is None
-    client = client or HttpClient(delay=delay, timeout=timeout, retries=retries,
-                                  backoff=backoff, user_agent=user_agent, clock=clock)
+    client = client or make_client()
     worker = _Crawler(store, client, arxiv_url, page_size=page_size, window_cap=window_cap,
                       bad_page_retries=bad_page_retries, cache=cache)
     summaries: list[CrawlSummary] = []

@@ -185,3 +185,12 @@ def test_unreachable_host_fails_fast_with_a_hint(store, tmp_path):
     assert "--arxiv-url" in str(err.value) and "refused" in str(err.value)
     runs = rows(store, "select * from crawl_runs")
     assert len(runs) == 1 and runs[0]["status"] == "failed"
+
+
+def test_one_crawl_at_a_time_per_data_dir(store, tmp_path):
+    from crawler import CrawlError
+    from crawler.search import crawl_lock
+
+    with crawl_lock(tmp_path), pytest.raises(CrawlError) as err:
+        crawl(store, [IMAGENET], arxiv_url="http://127.0.0.1:9", delay=0, data_dir=tmp_path)
+    assert "Another crawl is running" in str(err.value) and str(tmp_path) in str(err.value)

@@ -70,7 +70,7 @@ def _delay(settings: Settings, cli_value: float | None, url: str) -> float:
 def crawl_command(settings: Settings, names: tuple[str, ...], since: str | None,
                   until: str | None, max_results: int | None, no_pdfs: bool,
                   arxiv_url: str | None, delay: float | None) -> None:
-    """Crawl arXiv for each benchmark's papers and PDFs, incrementally.
+    """Crawl arXiv for each benchmark's papers and PDFs.
 
     A later crawl asks only for papers submitted since the last one (two days
     of overlap), one request every 3 seconds, and downloads only PDFs it does
@@ -144,7 +144,7 @@ def benchmarks_command(settings: Settings, as_json: bool) -> None:
               help="The arXiv id of a single PDF whose file name is not one.")
 def ingest_command(settings: Settings, paths: tuple[str, ...], metadata: str | None,
                    arxiv_id: str | None) -> None:
-    """Add local PDFs named by arXiv id (and metadata) without the network.
+    """Add local PDFs named by arXiv id, without the network.
 
     PATH is a PDF or a directory searched for *.pdf, named by arXiv id as
     mirrors and arXiv's bulk S3 files are (1512.03385v1.pdf, hep-th9901001.pdf).
@@ -183,7 +183,7 @@ def ingest_command(settings: Settings, paths: tuple[str, ...], metadata: str | N
               help="Seconds between requests [default: 3; at least 3 for arxiv.org].")
 def harvest_command(settings: Settings, set_spec: str, from_date: str | None,
                     until_date: str | None, oai_url: str | None, delay: float | None) -> None:
-    """Harvest arXiv metadata in bulk (OAI-PMH) and match benchmark terms.
+    """Harvest arXiv metadata in bulk through OAI-PMH.
 
     Lists the set's records changed since the last harvest (metadataPrefix
     arXiv, resumption tokens, Retry-After honoured) and stores those whose
