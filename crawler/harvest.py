@@ -180,7 +180,8 @@ def harvest(store: Store, benchmarks: Iterable[Benchmark], *, set_spec: str = "c
     run_id = start_run(store, "oai", f"oai:{set_spec}", from_date, until_date)
     what = f"OAI-PMH set {set_spec!r} from {from_date or 'the start'}"
     client = HttpClient(delay=delay, timeout=timeout, retries=retries, backoff=backoff,
-                        user_agent=user_agent, clock=clock)
+                        user_agent=user_agent, clock=clock,
+                        mirror_hint="--oai-url URL (or oai_url in [crawl] of dlcompute.toml)")
     last_date = None
     try:
         pages = _pages(client, oai_url, params, what)

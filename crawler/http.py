@@ -141,12 +141,15 @@ class HttpClient:
 
     def __init__(self, *, delay: float = DEFAULT_DELAY, timeout: float = DEFAULT_TIMEOUT,
                  retries: int = 4, backoff: float = 5.0, user_agent: str | None = None,
-                 clock: Clock | None = None, connect_retries: int = 1):
+                 clock: Clock | None = None, connect_retries: int = 1,
+                 mirror_hint: str = "--arxiv-url URL (or arxiv_url in [crawl] of "
+                                    "dlcompute.toml)"):
         self.delay = delay
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
         self.connect_retries = connect_retries
+        self.mirror_hint = mirror_hint
         self.clock = clock or Clock()
         self.session = requests.Session()
         self.session.headers["User-Agent"] = user_agent or default_user_agent()
@@ -208,7 +211,7 @@ class HttpClient:
                     raise ArxivUnreachableError(
                         f"Cannot reach {urlsplit(url).scheme}://{urlsplit(url).netloc} "
                         f"({_unreachable_reason(e)}); check the network, or point dlcompute at a mirror "
-                        f"with --arxiv-url URL (or arxiv_url in [crawl] of dlcompute.toml)",
+                        f"with {self.mirror_hint}",
                         url, None, attempt) from e
                 if not unreachable:
                     attempt += 1

@@ -156,3 +156,28 @@ def test_stale_partial_files_are_removed(store, arxiv_server, arxiv_entries, tmp
     arxiv_server.add_query(IMAGENET.search_query, arxiv_entries[:1])
     crawl(store, [IMAGENET], arxiv_url=arxiv_server.url, client=client(), data_dir=tmp_path)
     assert not stale.exists()
+
+
+def test_retry_after_as_an_http_date(store, arxiv_server, arxiv_entries, tmp_path):
+    import email.utils
+    import time
+
+    arxiv_server.add_query(IMAGENET.search_query, arxiv_entries[:2])
+    when = email.utils.formatdate(time.time() + 40, usegmt=True)
+    arxiv_server.faults = [Fault("api", "status", 503, {"Retry-After": when})]
+    c = client()
+    res = crawl(store, [IMAGENET], arxiv_url=arxiv_server.url, client=c, data_dir=tmp_path,
+                pdfs=False)
+    assert res[0].status == "ok" and store.count("papers") == 2
+    assert any(30 < s <= 40 for s in c.clock.sleeps)
+
+
+def test_retries_run_out_with_a_clear_message(store, arxiv_server, arxiv_entries, tmp_path):
+    arxiv_server.add_query(IMAGENET.search_query, arxiv_entries[:2])
+    arxiv_server.faults = [Fault("api", "status", 503) for _ in range(5)]
+    res = crawl(store, [IMAGENET], arxiv_url=arxiv_server.url, client=client(retries=4),
+                data_dir=tmp_path, pdfs=False)
+    assert res[0].status == "failed"
+    assert "HTTP 503 after 5 attempts" in res[0].error and "imagenet" in res[0].error
+    assert store.count("papers") == 0
+    assert rows(store, "select status from crawl_runs")[0]["status"] == "failed"
