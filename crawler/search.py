@@ -175,6 +175,10 @@ class _Crawler:
             if resp.status_code == 400:
                 reason = error_summary(resp.content) or resp.text[:200].strip()
                 raise ArxivQueryRejected(self._rejected(what, query, reason))
+            if resp.status_code == 404:
+                raise ArxivError(
+                    f"{what}: HTTP 404 for {self.api}; is {self.arxiv_url} arXiv or a mirror? "
+                    f"Its API must answer at URL/api/query", resp.url, 404)
             if resp.status_code != 200:
                 raise ArxivError(f"{what}: HTTP {resp.status_code}", resp.url, resp.status_code)
             try:

@@ -157,3 +157,20 @@ def test_harvest_cli(cli_run, arxiv_server, shared):
     assert "harvest physics:hep-th: ok" in r.stdout and "6 records" in r.stdout
     bad = cli_run("harvest", "--oai-url", "https://oaipmh.arxiv.org/oai", "--delay", "0")
     assert bad.exit_code == 2 and "below arXiv's limit" in bad.output
+
+
+def test_ingest_cli_metadata_only(cli_run, shared, tmp_path):
+    (tmp_path / "dlcompute.toml").write_text(
+        '[benchmarks.galaxies]\nlabel = "Galaxies"\nterms = ["abs:galaxies", "ti:galaxies"]\n')
+    snap = shared / "arxiv/kaggle/arxiv-metadata-oai-snapshot.head.wanng-ide.jsonl"
+    r = cli_run("ingest", "--metadata", str(snap), "--silent")
+    assert r.exit_code == 0, r.output
+    assert "200 metadata records" in r.stdout and "galaxies" in r.stdout
+    assert cli_run("ingest").exit_code == 2
+
+
+def test_cli_wrong_mirror_path(cli_run, arxiv_server):
+    r = cli_run("crawl", "--arxiv-url", arxiv_server.url + "/nothing", "--delay", "0",
+                "-b", "coco", "--silent")
+    assert r.exit_code == 1
+    assert "HTTP 404" in r.output and "URL/api/query" in r.output

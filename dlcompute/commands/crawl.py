@@ -136,7 +136,7 @@ def benchmarks_command(settings: Settings, as_json: bool) -> None:
 
 @click.command(name="ingest")
 @store_options
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--metadata", type=click.Path(exists=True, dir_okay=False), default=None,
               metavar="FILE.jsonl",
               help="arXiv metadata-snapshot JSON lines; benchmark terms matched locally.")
@@ -146,7 +146,7 @@ def ingest_command(settings: Settings, paths: tuple[str, ...], metadata: str | N
                    arxiv_id: str | None) -> None:
     """Add local PDFs named by arXiv id, without the network.
 
-    PATH is a PDF or a directory searched for *.pdf, named by arXiv id as
+    PATH is a PDF or a directory searched for *.pdf (none is fine with --metadata), named by arXiv id as
     mirrors and arXiv's bulk S3 files are (1512.03385v1.pdf, hep-th9901001.pdf).
     Files with other names are skipped and listed; give one such file its id
     with --id.
@@ -156,6 +156,8 @@ def ingest_command(settings: Settings, paths: tuple[str, ...], metadata: str | N
         dlcompute ingest mirror/pdfs --metadata arxiv-metadata-oai-snapshot.json
         dlcompute ingest resnet.pdf --id 1512.03385v1
     """
+    if not paths and metadata is None:
+        raise click.UsageError("Give PDF files or directories, or --metadata FILE.jsonl, or both")
     if arxiv_id is not None and crawler.try_parse_arxiv_id(arxiv_id) is None:
         raise click.BadParameter(f"{arxiv_id!r} is not an arXiv id (e.g. 1512.03385v1)",
                                  param_hint="--id")
