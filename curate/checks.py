@@ -20,7 +20,7 @@ def check_flops_vs_params(b: Builder, rows: list[dict]) -> dict:
     """Flag compute far off the FLOPs-parameters relation of the store's own pairs.
 
     With enough pairs, fit log10(FLOPs) = a + c log10(params) and flag residuals beyond
-    max(fit_max_residual decades, 3 SD); otherwise a generous ratio band.
+    max(fit_max_residual decades, 3 robust SD); otherwise a generous ratio band.
     """
     pairs = {}
     for r in rows:
@@ -33,7 +33,9 @@ def check_flops_vs_params(b: Builder, rows: list[dict]) -> dict:
         y = np.array([v[1] for v in pairs.values()])
         slope, intercept = np.polyfit(x, y, 1)
         resid = y - (intercept + slope * x)
-        limit = max(b.o.fit_max_residual, 3 * float(np.std(resid)))
+        # a robust scale (MAD), so that the outliers sought do not widen their own limit
+        mad = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
+        limit = max(b.o.fit_max_residual, 3 * mad)
         fit.update(slope=float(slope), intercept=float(intercept), limit=limit)
         for (_lp, lf, r), e in zip(pairs.values(), resid, strict=True):
             if abs(e) > limit:
