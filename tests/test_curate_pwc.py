@@ -70,7 +70,7 @@ def test_real_axcell_leaderboards_into_store(shared, store):
 def test_bad_file_names_input_and_fix(tmp_path, store):
     bad = tmp_path / "broken.json"
     bad.write_text("{not json")
-    with pytest.raises(PwcError, match="broken.json"):
+    with pytest.raises(PwcError, match=r"broken\.json"):
         load_pwc(store, [bad])
     odd = tmp_path / "odd.json"
     odd.write_text(json.dumps([{"x": 1}]))
