@@ -77,3 +77,57 @@ def resnet_paper(store) -> dict[str, int]:
                          evidence="Training takes about 2 weeks."),
     }
     return ids
+
+
+XSS = 'We train with <script>window.__xss = 1</script> 4.5 GFLOPs per image.'
+
+
+def review_store(store, data_dir, corpus) -> dict[str, int]:
+    """Flags for the review app: a conflict with real PDF evidence (VGG, 1409.1556),
+    unknown hardware, missing compute, and a sentence carrying a <script> tag."""
+    import shutil
+
+    add_hardware(store)
+    pdf = data_dir / "pdfs" / "1409.1556.pdf"
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(corpus / "1409.1556.pdf", pdf)
+    ex = add_paper(store, "1409.1556", 2014, 9, "Very Deep Convolutional Networks")
+    store.db[T.pdfs].insert({"arxiv_id": "1409.1556", "version": 6, "sha256": "sha-1409.1556",
+                             "path": "pdfs/1409.1556.pdf", "status": "ok", "pages": 14})
+    ids = {
+        "vgg_a": add_fact(store, ex, "1409.1556", "result", model="VGG", benchmark="imagenet",
+                          metric="top5_error", value=7.3, unit="%", normalized_value=7.3,
+                          normalized_unit="percent", confidence=0.8, page=7,
+                          evidence="On the test set, the configuration E achieves 7.3% "
+                                   "top-5 error."),
+        "vgg_b": add_fact(store, ex, "1409.1556", "result", model="VGG", benchmark="imagenet",
+                          metric="top5_error", value=6.8, unit="%", normalized_value=6.8,
+                          normalized_unit="percent", confidence=0.78, page=8,
+                          evidence="After the submission, we decreased the error rate to "
+                                   "6.8% using an ensemble of 2 models."),
+        "titan": add_fact(store, ex, "1409.1556", "hardware", hardware_name="Titan Black",
+                          chip_count=4, value=4, unit="GPUs", page=5,
+                          evidence="On a system equipped with four NVIDIA Titan Black GPUs, "
+                                   "training a single net took 2–3 weeks."),
+        "params": add_fact(store, ex, "1409.1556", "parameters", value=144, unit="M",
+                           normalized_value=144e6, normalized_unit="count", page=2,
+                           evidence="144M weights"),
+    }
+    for i, (aid, model) in enumerate((("1706.03762", "Transformer"),
+                                      ("1409.0473", "RNNsearch-50"),
+                                      ("1409.3215", "LSTM ensemble"))):
+        exi = add_paper(store, aid, 2014 + i, 9, f"Translation paper {i}")
+        add_fact(store, exi, aid, "result", model=model, benchmark="wmt14-en-fr", metric="bleu",
+                 value=30.0 + i, unit="BLEU", normalized_value=30.0 + i,
+                 normalized_unit="bleu", confidence=0.9)
+    exx = add_paper(store, "1602.07360", 2016, 2, "SqueezeNet")
+    add_fact(store, exx, "1602.07360", "result", model="SqueezeNet", benchmark="imagenet",
+             metric="top1_accuracy", value=57.5, normalized_value=57.5,
+             normalized_unit="percent", confidence=0.9)
+    ids["xss_a"] = add_fact(store, exx, "1602.07360", "compute_per_pass", value=4.5,
+                            unit="GFLOPs", normalized_value=4.5e9, normalized_unit="flops",
+                            confidence=0.7, evidence=XSS)
+    ids["xss_b"] = add_fact(store, exx, "1602.07360", "compute_per_pass", value=0.8,
+                            unit="GFLOPs", normalized_value=0.8e9, normalized_unit="flops",
+                            confidence=0.7, evidence="SqueezeNet needs 0.8 GFLOPs.")
+    return ids
