@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,9 @@ import pypdfium2 as pdfium
 from PIL import ImageDraw
 
 log = logging.getLogger(__name__)
+
+# PDFium is not thread-safe and the app serves requests in threads: one render at a time.
+_PDFIUM_LOCK = threading.Lock()
 
 SCALE = 2.0  # 144 dpi: sharp enough to read digits in tables
 REGION_MARGIN = 110.0  # points above and below the value in the region view
@@ -79,6 +83,12 @@ def find_value(textpage: pdfium.PdfTextPage, needles: list[str], evidence: str |
 def render_page(pdf_path: Path, page_no: int, needles: list[str], evidence: str | None,
                 region: bool) -> bytes:
     """PNG of page ``page_no`` (1-based) with the value boxed; cropped when ``region``."""
+    with _PDFIUM_LOCK:
+        return _render(pdf_path, page_no, needles, evidence, region)
+
+
+def _render(pdf_path: Path, page_no: int, needles: list[str], evidence: str | None,
+            region: bool) -> bytes:
     pdf = pdfium.PdfDocument(str(pdf_path))
     try:
         if not 1 <= page_no <= len(pdf):
