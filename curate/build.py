@@ -18,6 +18,7 @@ from curate.choose import (
     decision_value,
     match_candidates,
     rank,
+    snapshot_ids,
 )
 from curate.values import (
     RESULT_PREFIX,
@@ -78,6 +79,14 @@ class FlagSpec:
     def key(self) -> str:
         return "|".join([self.kind, self.arxiv_id, model_key(self.model), self.benchmark,
                          self.field])
+
+
+def settled(d: Decision | None, facts: list[dict]) -> bool:
+    """True when a decision was taken with all these facts in view."""
+    if d is None:
+        return False
+    seen = snapshot_ids(d.before) | ({d.fact_id} if d.fact_id else set())
+    return all(f["id"] in seen for f in facts)
 
 
 class Builder:
@@ -150,7 +159,7 @@ class Builder:
                 choice.fact = self.facts_by_id.get(d.fact_id) if d.fact_id else None
         if ranked:
             others = conflicting(ranked, fld, self.o.conflict_confidence, self.o.value_tolerance)
-            if others:
+            if others and not settled(d, [ranked[0], *others]):
                 self.flag("conflict", arxiv_id, flag_model, "", fld,
                           f"{len(others) + 1} candidates with close confidence disagree on "
                           f"{fld}", choice.candidates, obs)
@@ -221,7 +230,7 @@ class Builder:
         if ranked:
             others = conflicting(ranked, "result", self.o.conflict_confidence,
                                  self.o.value_tolerance)
-            if others:
+            if others and not settled(d, [ranked[0], *others]):
                 self.flag("conflict", arxiv_id, model, bench, rfield,
                           f"{len(others) + 1} {metric} values with close confidence disagree",
                           cands, obs)
@@ -266,6 +275,13 @@ class Builder:
             row["chips"], sources["chips"] = hw.fact["chip_count"], f"fact:{hw.fact['id']}"
         elif cc.value is not None:
             row["chips"], sources["chips"] = cc.value, cc.source
+        chips = row.get("chips")
+        lo, hi = BOUNDS["chips"]
+        if chips is not None and cc.decision is None and (
+                not lo <= chips <= hi or not float(chips).is_integer()):
+            self.flag("implausible", arxiv_id, model if cc.level == "model" else "", "",
+                      "chip_count", f"chip count {chips:g} is not a whole number in "
+                      f"{lo:g}-{hi:g}", cc.candidates, obs)
         tt = self.choose(arxiv_id, "training_time", model, bench, single, obs)
         self.hardware_burden(row, sources, chip, tt, obs, hw)
         row["sources"] = json.dumps(sources, sort_keys=True)

@@ -89,7 +89,7 @@ def test_implausible_bounds_ratio_and_release(store):
              normalized_value=61, normalized_unit="flops")
     # a 2017 GPU in a 2014 paper, with an absurd chip count and time
     add_fact(store, ex, "1404.5997", "hardware", hardware_name="V100", hardware="V100",
-             chip_count=8)
+             chip_count=2.5)
     add_fact(store, ex, "1404.5997", "training_time", value=90, unit="years",
              normalized_value=90 * 8760.0, normalized_unit="hours", time_kind="wall_clock")
     curate(store)
@@ -97,6 +97,7 @@ def test_implausible_bounds_ratio_and_release(store):
     assert ("compute_per_pass", "implausible") in got
     assert ("hardware", "implausible") in got
     assert ("training_time", "implausible") in got
+    assert ("chip_count", "implausible") in got
     reasons = " ".join(f["reason"] for f in flags(store, kind="implausible"))
     assert "released 2017-06" in reasons
 
