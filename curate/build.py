@@ -103,9 +103,16 @@ class Builder:
             f"select arxiv_id, year, month from {T.papers}")}
         self.facts_by_id: dict[int, dict] = {}
         self.facts: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+        # Only the latest successful extraction of a paper speaks for it: a re-extraction
+        # by a newer extractor replaces, not joins, the old facts (decisions may still
+        # name old facts, so facts_by_id keeps them all).
+        latest = {r["arxiv_id"]: r["id"] for r in db.query(
+            f"select arxiv_id, max(id) as id from {T.extractions} where status = 'ok' "
+            f"group by arxiv_id")}
         for f in db.query(f"select * from {T.facts} order by id"):
             self.facts_by_id[f["id"]] = f
-            self.facts[f["arxiv_id"]][f["field"]].append(f)
+            if f["extraction_id"] is None or f["extraction_id"] == latest.get(f["arxiv_id"]):
+                self.facts[f["arxiv_id"]][f["field"]].append(f)
         self.pwc: dict[str, list[dict]] = defaultdict(list)
         for r in db.query(f"select * from {T.pwc_results} order by id"):
             self.pwc[r["arxiv_id"]].append(r)

@@ -144,3 +144,18 @@ def test_model_matching_of_compute_facts(store):
     assert rows["EfficientNet-B7"]["compute_per_pass"] == 37e9
     # an unnamed (paper-level) fact serves every model
     assert rows["EfficientNet-B0"]["parameters"] == 66e6
+
+
+def test_only_the_latest_extraction_counts(store):
+    old = add_paper(store, "1602.07261", 2016, 2)
+    add_fact(store, old, "1602.07261", "result", model="Inception-v4", benchmark="imagenet",
+             metric="top1_error", value=21.0, normalized_value=21.0, normalized_unit="percent")
+    new = store.db[T.extractions].insert({
+        "arxiv_id": "1602.07261", "pdf_sha256": "sha-v2", "extractor_version": "test-2",
+        "status": "ok", "created_at": "2026-02-01T00:00:00Z"}).last_pk
+    add_fact(store, new, "1602.07261", "result", model="Inception-v4", benchmark="imagenet",
+             metric="top1_error", value=20.0, normalized_value=20.0, normalized_unit="percent")
+    curate(store)
+    (o,) = obs(store, "1602.07261")
+    assert o["error"] == 20.0
+    assert store.count(T.flags, "kind = 'conflict'") == 0

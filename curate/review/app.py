@@ -274,7 +274,7 @@ def _pdf_path(s: Store, fact: dict, data_dir: Path) -> Path | None:
 
 
 def serve(app: Flask, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve with werkzeug's threaded server (a local tool for a few annotators)."""
-    from werkzeug.serving import run_simple
+    """Serve with waitress (a production WSGI server, threaded) until interrupted."""
+    import waitress
 
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    waitress.serve(app, host=host, port=port, threads=8, ident="dlcompute-review")
