@@ -148,9 +148,9 @@ class Builder:
         return None
 
     def choose(self, arxiv_id: str, fld: str, model: str, benchmark: str,
-               single_model: bool, obs: tuple, fact_field: str | None = None) -> Choice:
+               models: list[str], obs: tuple, fact_field: str | None = None) -> Choice:
         facts = self.facts[arxiv_id].get(fact_field or fld, [])
-        matched, level = match_candidates(facts, model, benchmark, single_model)
+        matched, level = match_candidates(facts, model, benchmark, models)
         ranked = rank(matched, fld)
         choice = Choice(candidates=[candidate_record(fld, f) for f in ranked], level=level)
         flag_model = model if level == "model" else ""
@@ -210,16 +210,16 @@ class Builder:
         if paper is None:
             return []
         groups = self.result_groups(arxiv_id)
-        single = len({model_key(g["model"]) for g in groups}) <= 1
+        models = sorted({g["model"] for g in groups if g["model"]})
         rows = []
         for g in groups:
-            row = self.build_observation(arxiv_id, paper, g, single)
+            row = self.build_observation(arxiv_id, paper, g, models)
             if row is not None:
                 rows.append(row)
         return rows
 
     def build_observation(self, arxiv_id: str, paper: dict, g: dict,
-                          single: bool) -> dict | None:
+                          models: list[str]) -> dict | None:
         model, bench, metric = g["model"], g["benchmark"], g["metric"]
         obs = (arxiv_id, model_key(model), bench, metric)
         rfield = RESULT_PREFIX + metric
@@ -259,24 +259,24 @@ class Builder:
             self.flag("implausible", arxiv_id, model, bench, rfield,
                       f"{metric} {value:g} gives an error of {error:g}%, outside 0-100", cands, obs)
 
-        ch = self.choose(arxiv_id, "compute_per_pass", model, bench, single, obs)
+        ch = self.choose(arxiv_id, "compute_per_pass", model, bench, models, obs)
         if ch.value is not None:
             row["compute_per_pass"] = ch.value
             sources["compute_per_pass"] = ch.source
             row["compute_unit"] = (decision_unit("compute_per_pass", ch.decision, self.facts_by_id)
                                    if ch.fact is None and ch.decision else
                                    (ch.fact or {}).get("normalized_unit") or "flops")
-        cp = self.choose(arxiv_id, "parameters", model, bench, single, obs)
+        cp = self.choose(arxiv_id, "parameters", model, bench, models, obs)
         if cp.value is not None:
             row["parameters"], sources["parameters"] = cp.value, cp.source
         self.check_bounds(row, ch, cp, obs)
 
-        hw = self.choose(arxiv_id, "hardware", model, bench, single, obs)
+        hw = self.choose(arxiv_id, "hardware", model, bench, models, obs)
         chip = self.resolve_chip(hw.value) if hw.value is not None else None
         if hw.value is not None:
             row["hardware"] = chip["chip"] if chip else hw.value
             sources["hardware"] = hw.source
-        cc = self.choose(arxiv_id, "chip_count", model, bench, single, obs, fact_field="hardware")
+        cc = self.choose(arxiv_id, "chip_count", model, bench, models, obs, fact_field="hardware")
         if cc.decision is None and hw.fact is not None and hw.fact.get("chip_count") is not None:
             # the chip count written with the chosen chip belongs with it
             row["chips"], sources["chips"] = hw.fact["chip_count"], f"fact:{hw.fact['id']}"
@@ -289,7 +289,7 @@ class Builder:
             self.flag("implausible", arxiv_id, model if cc.level == "model" else "", "",
                       "chip_count", f"chip count {chips:g} is not a whole number in "
                       f"{lo:g}-{hi:g}", cc.candidates, obs)
-        tt = self.choose(arxiv_id, "training_time", model, bench, single, obs)
+        tt = self.choose(arxiv_id, "training_time", model, bench, models, obs)
         self.hardware_burden(row, sources, chip, tt, obs, hw)
         row["sources"] = json.dumps(sources, sort_keys=True)
         self.check_missing(row, hw, cc, tt, ch, cp, obs)

@@ -3,7 +3,9 @@
 Facts of one paper carry a model name or none. A model-level value (compute,
 parameters, hardware, chips, time) for a result of model M comes from, in turn:
 facts naming M, facts whose name contains or is contained in M's, facts naming no
-model (the paper's), and, when the paper reports a single model, any fact.
+model (the paper's), and facts naming a model that none of the paper's results
+names (a compute figure for "our network" serves its results; one for a model
+with results of its own does not).
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def differ(a: Any, b: Any, tolerance: float) -> bool:
 
 
 def match_candidates(facts: list[dict], model: str, benchmark: str,
-                     single_model: bool) -> tuple[list[dict], str]:
+                     result_models: list[str]) -> tuple[list[dict], str]:
     """The facts that describe ``model`` on ``benchmark``, and their level."""
     fs = [f for f in facts if not f.get("benchmark") or f["benchmark"] == benchmark]
     mk = model_key(model)
@@ -94,9 +96,8 @@ def match_candidates(facts: list[dict], model: str, benchmark: str,
     unnamed = [f for f in fs if not model_key(f.get("model"))]
     if unnamed:
         return unnamed, "paper"
-    if single_model and fs:
-        return fs, "paper"
-    return [], "paper"
+    orphans = [f for f in fs if not any(models_match(f.get("model"), m) for m in result_models)]
+    return orphans, "paper"
 
 
 def rank(facts: list[dict], fld: str) -> list[dict]:

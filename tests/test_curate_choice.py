@@ -159,3 +159,21 @@ def test_only_the_latest_extraction_counts(store):
     (o,) = obs(store, "1602.07261")
     assert o["error"] == 20.0
     assert store.count(T.flags, "kind = 'conflict'") == 0
+
+
+def test_orphan_compute_facts_serve_as_the_papers(store):
+    # Sutskever et al. state 384M parameters for "deep LSTM (4 layers)"; results name
+    # ensembles and single LSTMs: the orphan figure serves them; a named one stays put.
+    ex = add_paper(store, "1409.3215", 2014, 9)
+    for model, bleu in (("Ensemble of 5 reversed LSTMs", 34.81), ("Single reversed LSTM", 30.59)):
+        add_fact(store, ex, "1409.3215", "result", model=model, benchmark="wmt14-en-fr",
+                 metric="bleu", value=bleu, normalized_value=bleu, normalized_unit="bleu")
+    add_fact(store, ex, "1409.3215", "parameters", model="deep LSTM (4 layers, 1000 cells)",
+             value=384, unit="M", normalized_value=384e6, normalized_unit="count")
+    add_fact(store, ex, "1409.3215", "parameters", model="Single reversed LSTM",
+             value=380, unit="M", normalized_value=380e6, normalized_unit="count")
+    curate(store)
+    rows = {o["model"]: o for o in obs(store, "1409.3215")}
+    assert rows["Ensemble of 5 reversed LSTMs"]["parameters"] == 384e6
+    assert rows["Single reversed LSTM"]["parameters"] == 380e6
+    assert abs(rows["Single reversed LSTM"]["error"] - (100 - 30.59)) < 1e-9
