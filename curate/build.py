@@ -56,7 +56,7 @@ class BuildOptions:
     value_tolerance: float = 0.02
     pwc_tolerance: float = 0.5
     fit_min_pairs: int = 8
-    fit_max_residual: float = 1.0  # decades, or 3 residual SDs if larger
+    fit_max_residual: float = 1.5  # decades, or 3 residual SDs if larger
 
     def __post_init__(self) -> None:
         if self.peak not in PEAK_COLUMNS:

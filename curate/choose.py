@@ -3,7 +3,8 @@
 Facts of one paper carry a model name or none. A model-level value (compute,
 parameters, hardware, chips, time) for a result of model M comes from, in turn:
 facts naming M, facts whose name contains or is contained in M's, facts naming no
-model (the paper's), and facts naming a model that none of the paper's results
+model (the paper's), facts whose name shares most words with M's (and with no
+other result's more), and facts naming a model that none of the paper's results
 names (a compute figure for "our network" serves its results; one for a model
 with results of its own does not).
 """
@@ -22,8 +23,12 @@ from curate.values import (
     count_from_unit,
     hours_from_unit,
     model_key,
+    model_similarity,
     models_match,
 )
+
+# Token overlap (Jaccard) from which two model names are taken to be one model.
+MIN_SIMILARITY = 0.5
 
 NOT_REPORTED = "not_reported"
 
@@ -93,6 +98,15 @@ def match_candidates(facts: list[dict], model: str, benchmark: str,
         fuzzy = [f for f in fs if models_match(f.get("model"), model)]
         if fuzzy:
             return fuzzy, "model"
+        # names sharing most of their words ("ResNet-152 ensemble" / "ResNet 152 single"):
+        # the most similar name wins, if it is similar enough and no other result owns it
+        owned = [f for f in fs if model_key(f.get("model"))
+                 and max((model_similarity(f.get("model"), m) for m in result_models),
+                         default=0.0) <= model_similarity(f.get("model"), model)]
+        scored = [(model_similarity(f.get("model"), model), f) for f in owned]
+        top = max((sc for sc, _ in scored), default=0.0)
+        if top >= MIN_SIMILARITY:
+            return [f for sc, f in scored if sc == top], "model"
     unnamed = [f for f in fs if not model_key(f.get("model"))]
     if unnamed:
         return unnamed, "paper"

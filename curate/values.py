@@ -31,6 +31,17 @@ def models_match(a: str | None, b: str | None) -> bool:
     return bool(ka) and bool(kb) and (ka == kb or ka in kb or kb in ka)
 
 
+def model_tokens(name: str | None) -> set[str]:
+    """Words and numbers of a model name: "ResNet-152 (ensemble)" -> {resnet, 152, ensemble}."""
+    return set(re.findall(r"[a-z]+|\d+(?:\.\d+)?", (name or "").lower()))
+
+
+def model_similarity(a: str | None, b: str | None) -> float:
+    """Jaccard similarity of the two names' tokens (0 when either is empty)."""
+    ta, tb = model_tokens(a), model_tokens(b)
+    return len(ta & tb) / len(ta | tb) if ta and tb else 0.0
+
+
 def error_percent(metric: str, value: float) -> float:
     """Error in percent: error metrics as they are, 100 - accuracy / AP / F1 / EM / BLEU."""
     return value if metric in ERROR_METRICS else 100.0 - value
