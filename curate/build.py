@@ -19,6 +19,7 @@ from curate.choose import (
     match_candidates,
     rank,
     snapshot_ids,
+    time_kind,
 )
 from curate.values import (
     RESULT_PREFIX,
@@ -174,9 +175,7 @@ class Builder:
                 best = ranked[0]
                 choice.fact = best
                 choice.value = (candidate_value(fld, best) if fld != "training_time" else
-                                (best["normalized_value"], best.get("time_kind") or
-                                 ("device_hours" if best.get("normalized_unit") == "device_hours"
-                                  else "wall_clock")))
+                                (best["normalized_value"], time_kind(best)))
                 choice.source = f"fact:{best['id']}"
         return choice
 
@@ -369,6 +368,8 @@ class Builder:
             self.flag("missing", a, m, "", "compute_per_pass",
                       "a result without any compute measure (FLOPs, parameters or hardware "
                       "burden)", [], obs)
+        if row.get("hardware_burden") is not None:
+            return  # the burden is known (e.g. from device-hours): nothing more is needed
         if row.get("hardware") and row.get("chips") is None and not cc.not_reported:
             self.flag("missing", a, m, "", "chip_count",
                       f"hardware {row['hardware']} without a chip count", hw.candidates, obs)

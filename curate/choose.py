@@ -78,6 +78,13 @@ def candidate_record(fld: str, fact: dict) -> dict:
     }
 
 
+def time_kind(fact: dict) -> str:
+    """wall_clock or device_hours, from the fact's time_kind or else its unit."""
+    if fact.get("time_kind") in ("wall_clock", "device_hours"):
+        return fact["time_kind"]
+    return "device_hours" if fact.get("normalized_unit") == "device_hours" else "wall_clock"
+
+
 def differ(a: Any, b: Any, tolerance: float) -> bool:
     if a is None or b is None:
         return False
@@ -139,7 +146,7 @@ def decision_value(fld: str, d: Decision, facts_by_id: dict[int, dict]) -> Any:
     fact = facts_by_id.get(d.fact_id) if d.fact_id is not None else None
     if fact is not None:
         if fld == "training_time":
-            return (fact.get("normalized_value"), fact.get("time_kind") or "wall_clock")
+            return (fact.get("normalized_value"), time_kind(fact))
         if fld == "chip_count" and fact.get("chip_count") is None:
             return None
         return candidate_value(fld if not fld.startswith(RESULT_PREFIX) else "result", fact)

@@ -177,3 +177,19 @@ def test_orphan_compute_facts_serve_as_the_papers(store):
     assert rows["Ensemble of 5 reversed LSTMs"]["parameters"] == 384e6
     assert rows["Single reversed LSTM"]["parameters"] == 380e6
     assert abs(rows["Single reversed LSTM"]["error"] - (100 - 30.59)) < 1e-9
+
+
+def test_burden_from_device_hours(store):
+    add_hardware(store)
+    ex = add_paper(store, "1804.09541", 2018, 4)
+    add_fact(store, ex, "1804.09541", "result", model="QANet", benchmark="squad1.1",
+             metric="em", value=76.2, normalized_value=76.2, normalized_unit="percent")
+    add_fact(store, ex, "1804.09541", "hardware", hardware_name="Tesla V100", hardware="V100")
+    add_fact(store, ex, "1804.09541", "training_time", value=300, unit="GPU hours",
+             normalized_value=300.0, normalized_unit="device_hours")
+    curate(store)
+    (o,) = obs(store, "1804.09541")
+    # device-hours x peak, whatever the chip count; no wall-clock hours without chips
+    assert o["hardware_burden"] == 300.0 * 3600 * 13435.0 * 1e9
+    assert o["training_hours"] is None and o["chips"] is None
+    assert store.count(T.flags, "status = 'open'") == 0  # burden known: nothing missing

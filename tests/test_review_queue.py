@@ -37,6 +37,10 @@ def test_leases_never_hand_one_flag_to_two(store, flagged):
     assert store.db[T.flags].get(got["alice"])["priority"] == top
     assert lease_next(store, "dave", Filters(kind="unknown_hardware"))["kind"] == \
         "unknown_hardware"
+    # a benchmark filter also finds model-level flags of papers on that benchmark
+    erin = lease_next(store, "erin", Filters(benchmark="wmt14-en-fr"))
+    assert erin["field"] == "compute_per_pass" and erin["benchmark"] == ""
+    assert erin["arxiv_id"] in ("1706.03762", "1409.0473", "1409.3215")
 
 
 def test_decide_is_idempotent_and_checks_state(store, flagged):

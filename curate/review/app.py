@@ -130,7 +130,10 @@ def create_app(db_path: str | Path, data_dir: str | Path, *, annotator: str | No
             f"order by f.priority desc, f.id limit 200", params))
         options = {c: [r[c] for r in s.db.query(
             f"select distinct {c} from {T.flags} where {c} is not null and {c} != '' "
-            f"order by {c}")] for c in ("benchmark", "field", "kind")}
+            f"order by {c}")] for c in ("field", "kind")}
+        options["benchmark"] = [r["benchmark"] for r in s.db.query(
+            f"select benchmark from {T.flags} where benchmark != '' union "
+            f"select benchmark from {T.observations} order by benchmark")]
         return render_template("queue.html", flags=flags, options=options, current=fargs(),
                                counts=progress_counts(s, filters()), overall=progress_counts(s),
                                annotator=who())

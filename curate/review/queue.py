@@ -42,7 +42,16 @@ class Filters:
 
     def sql(self) -> tuple[str, list]:
         parts, params = [], []
-        for col in ("benchmark", "field", "kind"):
+        if self.benchmark:
+            # model-level flags (compute, hardware ...) name no benchmark: they belong to
+            # a benchmark through the paper's observations or the query that found it
+            parts.append(f"""(f.benchmark = ? or (coalesce(f.benchmark, '') = '' and (
+                exists (select 1 from {T.observations} o where o.arxiv_id = f.arxiv_id
+                        and o.benchmark = ?)
+                or exists (select 1 from {T.paper_queries} q where q.arxiv_id = f.arxiv_id
+                           and q.query = ?))))""")
+            params += [self.benchmark] * 3
+        for col in ("field", "kind"):
             v = getattr(self, col)
             if v:
                 parts.append(f"f.{col} = ?")
