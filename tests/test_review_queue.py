@@ -167,3 +167,34 @@ def test_status_hook_and_cli(cli_run, tmp_path, corpus):
     assert r.exit_code == 1 and "missing.json" in r.output
     r = cli_run("curate", "--db", db, "--double-review-fraction", "2")
     assert r.exit_code == 2
+
+
+def test_concurrent_leases_from_threads(store, flagged):
+    """Eight annotators asking at the same instant, each on its own connection."""
+    import threading
+
+    n_open = store.count(T.flags, "status = 'open'")
+    barrier = threading.Barrier(8)
+    got: dict[str, int | None] = {}
+
+    def ask(name: str) -> None:
+        s = open_store(store.path)
+        try:
+            barrier.wait()
+            f = lease_next(s, name)
+            got[name] = f["id"] if f else None
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=ask, args=(f"ann{i}",)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    ids = [v for v in got.values() if v is not None]
+    assert len(got) == 8 and len(ids) == min(8, n_open) and len(set(ids)) == len(ids)
+
+
+def test_review_command_help(cli_run):
+    r = cli_run("review", "--help")
+    assert r.exit_code == 0 and "Example:" in r.output and "--annotator" in r.output
