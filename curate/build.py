@@ -22,6 +22,7 @@ from curate.choose import (
     time_kind,
 )
 from curate.values import (
+    ERROR_METRICS,
     RESULT_PREFIX,
     Decision,
     error_percent,
@@ -253,10 +254,16 @@ class Builder:
             "arxiv_id": arxiv_id, "model": model, "benchmark": bench, "year": paper["year"],
             "month": paper["month"], "metric": metric, "error": error, "compute_imputed": 0,
         }
-        if not BOUNDS["error"][0] <= error <= BOUNDS["error"][1] and "error" in sources \
-                and sources["error"].startswith("fact:"):
-            self.flag("implausible", arxiv_id, model, bench, rfield,
-                      f"{metric} {value:g} gives an error of {error:g}%, outside 0-100", cands, obs)
+        if sources["error"].startswith("fact:"):
+            if not BOUNDS["error"][0] <= error <= BOUNDS["error"][1]:
+                self.flag("implausible", arxiv_id, model, bench, rfield,
+                          f"{metric} {value:g} gives an error of {error:g}%, outside 0-100",
+                          cands, obs)
+            elif metric not in ERROR_METRICS and metric != "bleu" and value < 1.0:
+                # no model on these benchmarks scores below 1%: a fraction read as percent
+                self.flag("implausible", arxiv_id, model, bench, rfield,
+                          f"{metric} {value:g} looks like a fraction, not a percentage",
+                          cands, obs)
 
         ch = self.choose(arxiv_id, "compute_per_pass", model, bench, models, obs)
         if ch.value is not None:

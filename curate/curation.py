@@ -39,6 +39,7 @@ class CurateSummary:
     pwc_loaded: int = 0
     open_by_kind: dict[str, int] = field(default_factory=dict)
     fit: dict = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # papers skipped, with the reason
 
 
 def sampled(key: str, fraction: float) -> int:
@@ -72,7 +73,12 @@ def curate(store: Store, *, pwc_paths: tuple | list = (), peak: str = "fp32_base
         rows: list[dict] = []
         wanted = set(builder.facts) | set(_extracted(store))
         for arxiv_id in sorted(wanted):
-            rows.extend(builder.build_paper(arxiv_id))
+            try:
+                rows.extend(builder.build_paper(arxiv_id))
+            except (TypeError, ValueError, KeyError, ArithmeticError) as e:
+                # one malformed paper must not stop the batch: report it, go on
+                log.warning("curate: paper %s skipped: %r", arxiv_id, e)
+                summary.errors.append(f"{arxiv_id}: {e!r}")
         summary.fit = check_flops_vs_params(builder, rows)
         check_pwc(builder, rows)
         check_unknown_hardware(builder, rows)

@@ -190,3 +190,20 @@ def test_double_review_sample(store):
     assert 8 <= n <= 32
     curate(store, double_review_fraction=0.0)
     assert sum(f["double_review"] for f in flags(store)) == 0
+
+
+def test_fraction_read_as_percent_and_bad_rows(store):
+    ex = add_paper(store, "1611.05431", 2016, 11)
+    result(store, ex, "1611.05431", model="ResNeXt-101", value=0.803)
+    add_fact(store, ex, "1611.05431", "compute_per_pass", value=8, normalized_value=16e9,
+             normalized_unit="flops")
+    # a malformed fact (text where a number belongs) skips its paper, not the batch
+    ex2 = add_paper(store, "1611.00000", 2016, 11)
+    result(store, ex2, "1611.00000", model="Bad")
+    add_fact(store, ex2, "1611.00000", "parameters", value=1, normalized_value="lots",
+             normalized_unit="count")
+    s = curate(store)
+    (f,) = flags(store, kind="implausible")
+    assert f["arxiv_id"] == "1611.05431" and "fraction" in f["reason"]
+    assert s.errors and s.errors[0].startswith("1611.00000")
+    assert store.count(T.observations, "arxiv_id = '1611.05431'") == 1

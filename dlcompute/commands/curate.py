@@ -76,6 +76,8 @@ def curate_cmd(settings: Settings, pwc: tuple[str, ...], peak: str | None,
                  f"{summary.flags_reopened} reopened, {summary.flags_closed_now} closed")
     if pwc_paths:
         click.echo(f"Papers with Code: {summary.pwc_loaded} new results loaded")
+    for err in summary.errors:
+        click.echo(f"Skipped paper {err}", err=True)
 
 
 @click.command(name="review")
