@@ -1,0 +1,119 @@
+"""``dlcompute curate`` and ``dlcompute review``: options in, a curate library call, output out."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+import click
+
+from curate import agreement, curate
+from curate.build import PEAK_COLUMNS
+from dlcompute.options import open_settings_store, store_options
+from dlcompute.settings import Settings
+
+
+def _fraction(value: Any) -> float:
+    f = float(value)
+    if not 0.0 <= f <= 1.0:
+        raise ValueError(f"{value} is not between 0 and 1")
+    return f
+
+
+@click.command(name="curate")
+@store_options
+@click.option("--pwc", "pwc", multiple=True, type=click.Path(dir_okay=False),
+              help="Papers with Code dump to load (evaluation-tables.json or AxCell "
+                   "pwc-leaderboards.json); repeatable.")
+@click.option("--peak", type=click.Choice(list(PEAK_COLUMNS)), default=None,
+              help="Catalog peak used for hardware burden [default: fp32_base; "
+                   "[curate] peak].")
+@click.option("--pwc-tolerance", type=float, default=None,
+              help="Points of difference from Papers with Code that raise a flag "
+                   "[default: 0.5].")
+@click.option("--double-review-fraction", type=float, default=None,
+              help="Fraction of open flags sampled for a second annotator (0-1).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def curate_cmd(settings: Settings, pwc: tuple[str, ...], peak: str | None,
+               pwc_tolerance: float | None, double_review_fraction: float | None,
+               as_json: bool) -> None:
+    """Choose observation values and flag gaps, conflicts and outliers.
+
+    For each paper, model and benchmark the value used is, in order: an
+    annotator's decision, the extracted fact with the best confidence, Papers
+    with Code (results only). Rebuilds the observations table and opens, closes
+    or reopens flags; running it again changes nothing.
+
+    \b
+    Example:
+        dlcompute curate --pwc evaluation-tables.json --double-review-fraction 0.1
+    """
+    if double_review_fraction is not None and not 0 <= double_review_fraction <= 1:
+        raise click.BadParameter(f"{double_review_fraction} is not between 0 and 1",
+                                 param_hint="--double-review-fraction")
+    pick = settings.pick
+    configured = pick("curate", "pwc", None, [])
+    pwc_paths = list(pwc) or ([configured] if isinstance(configured, str) else list(configured))
+    with open_settings_store(settings) as store:
+        summary = curate(
+            store, pwc_paths=pwc_paths,
+            peak=pick("curate", "peak", peak, "fp32_base", cast=str),
+            conflict_confidence=pick("curate", "conflict_confidence", None, 0.1, cast=float),
+            value_tolerance=pick("curate", "value_tolerance", None, 0.02, cast=float),
+            pwc_tolerance=pick("curate", "pwc_tolerance", pwc_tolerance, 0.5, cast=float),
+            double_review_fraction=pick("curate", "double_review_fraction",
+                                        double_review_fraction, None, cast=_fraction),
+            fit_min_pairs=pick("curate", "fit_min_pairs", None, 8, cast=int))
+    if as_json:
+        click.echo(json.dumps(asdict(summary), indent=2))
+        return
+    click.echo(f"Observations: {summary.observations} (+{summary.observations_added} new, "
+               f"{summary.observations_updated} updated, {summary.observations_removed} removed)")
+    kinds = ", ".join(f"{k} {n}" for k, n in summary.open_by_kind.items())
+    click.echo(f"Flags: {summary.flags_open} open" + (f" ({kinds})" if kinds else "")
+               + f", {summary.flags_closed} closed; this run: {summary.flags_new} new, "
+                 f"{summary.flags_reopened} reopened, {summary.flags_closed_now} closed")
+    if pwc_paths:
+        click.echo(f"Papers with Code: {summary.pwc_loaded} new results loaded")
+    for err in summary.errors:
+        click.echo(f"Skipped paper {err}", err=True)
+
+
+@click.command(name="review")
+@store_options
+@click.option("--host", default=None, help="Interface to bind [default: 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [default: 8765].")
+@click.option("--annotator", default=None,
+              help="Your name, recorded with every decision (others set theirs in the app).")
+def review_cmd(settings: Settings, host: str | None, port: int | None,
+               annotator: str | None) -> None:
+    """Serve the review web app for annotators on this machine.
+
+    Open flags come one per page, highest priority first, with each
+    candidate's sentence and PDF region; decisions are appended to reviews.
+
+    \b
+    Example:
+        dlcompute review --annotator alice --port 8765
+    """
+    from curate.review import create_app, serve
+
+    host = settings.pick("review", "host", host, "127.0.0.1", cast=str)
+    port = settings.pick("review", "port", port, 8765, cast=int)
+    annotator = settings.pick("review", "annotator", annotator, None, env="DLCOMPUTE_ANNOTATOR")
+    lease = settings.pick("review", "lease_minutes", None, 15.0, cast=float)
+    with open_settings_store(settings):
+        pass  # create or migrate the store now, so a bad --db fails before serving
+    app = create_app(settings.db, settings.data_dir, annotator=annotator, lease_minutes=lease)
+    click.echo(f"Review app on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    serve(app, host, port)
+
+
+def agreement_status(store) -> dict:
+    """Cohen's kappa per field between two annotators (for ``dlcompute status``)."""
+    return agreement(store)
+
+
+COMMANDS = [curate_cmd, review_cmd]
+STATUS_HOOKS = [agreement_status]
