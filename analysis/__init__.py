@@ -26,7 +26,7 @@ since=None, until=None, settings={}, version="unknown") -> AnalysisResult``
 
 ``simulate(store_or_none, *, out_dir="report", sims=1000, seed=0, workers=None,
 version="unknown", sizes=None, dim=1000, progress=None) -> dict``
-    The theory simulation of Figure 1 (see ``analysis.simulate``), spread over
+    The theory simulation of Figure 1 (see ``analysis.theory``), spread over
     ``workers`` processes; ``progress(k)`` is called as simulations finish.
     Writes ``out_dir/simulation.json`` and ``figures/fig1_simulation.png|svg``
     and, with a store, an ``analysis_runs`` row with ``"kind": "simulate"``;

@@ -177,7 +177,7 @@ def bootstrap_slope(x: np.ndarray, y: np.ndarray, *, n_boot: int, seed: int,
     # -1/b increases with b on b < 0 (and b >= 0 means unbounded), so the
     # exponent's percentile interval is b's interval mapped through -1/b.
     return {
-        "n_boot": int(n_boot), "n_valid": int(len(slopes)), "seed": int(seed),
+        "n_boot": int(n_boot), "n_valid": len(slopes), "seed": int(seed),
         "b_ci_low": float(lo), "b_ci_high": float(hi),
         "share_negative": float(np.mean(slopes < 0)),
         "exponent_ci_low": float(-1.0 / lo) if lo < 0 else None,

@@ -79,7 +79,7 @@ def run_simulation(store: Any, *, out_dir: str | Path = "report", sims: int = 10
                    progress: Callable[[int], None] | None = None) -> dict:
     """Run the Figure 1 simulation, write OUT/simulation.json and figures, record the run."""
     from analysis import figures
-    from analysis.simulate import SimulationSettings, simulate
+    from analysis.theory import SimulationSettings, simulate
 
     kw: dict[str, Any] = {"sims": sims, "seed": seed, "dim": dim}
     if sizes:

@@ -25,7 +25,7 @@ def test_hand_computed_polynomial_and_exponential():
     # Table 4 check from the issue: 1/0.115 = -4.15 + 0.87 x  ->  x = 14.77
     assert log10_burden_exponential(0.115, -4.15, 0.87) == pytest.approx(
         (1 / 0.115 + 4.15) / 0.87)
-    assert (1 / 0.115 + 4.15) / 0.87 == pytest.approx(14.77, abs=0.01)
+    assert pytest.approx(14.77, abs=0.01) == (1 / 0.115 + 4.15) / 0.87
 
 
 def test_costs_follow_the_constants():

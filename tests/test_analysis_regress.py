@@ -115,7 +115,7 @@ def test_paper_imagenet_exponent_is_about_nine():
     # Table 1: b = -0.11 (se 0.02, df 49) -> Performance^9, 95% CI 7 to 13.9 as in the paper.
     tq = stats.t.ppf(0.975, 49)
     lo, hi = -0.11 - tq * 0.02, -0.11 + tq * 0.02
-    assert -1 / -0.11 == pytest.approx(9.09, abs=0.01)
+    assert pytest.approx(9.09, abs=0.01) == -1 / -0.11
     assert -1 / lo == pytest.approx(6.6, abs=0.5) and -1 / hi == pytest.approx(14.0, abs=0.5)
 
 

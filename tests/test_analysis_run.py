@@ -128,6 +128,7 @@ def test_burden_tables_match_numpy_and_recover_known_slopes(report):
         assert b == pytest.approx(BURDEN[bench][1], abs=0.01)
         a, b = _lstsq(x, 1 / err)
         assert got["exponential"]["coef"]["log10_burden"] == pytest.approx(b, abs=1e-9)
+        assert got["exponential"]["coef"]["const"] == pytest.approx(a, abs=1e-9)
 
 
 def test_projection_uses_the_fitted_coefficients(report):
