@@ -7,6 +7,7 @@ observations, no variance, non-positive errors, missing values).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -104,7 +105,11 @@ def quantile(y: np.ndarray, x: np.ndarray, terms: list[str], *, q: float, name: 
     if x.ndim == 1:
         x = x[:, None]
     check_xy(x, y, name)
-    res = sm.QuantReg(y, sm.add_constant(x, has_constant="add")).fit(q=q)
+    with warnings.catch_warnings():
+        # Few points leave the sparsity estimate undefined: the standard errors come
+        # back NaN (reported as empty) while the coefficients are still the exact fit.
+        warnings.simplefilter("ignore")
+        res = sm.QuantReg(y, sm.add_constant(x, has_constant="add")).fit(q=q)
     ci = res.conf_int()
     names = ["const", *terms]
     return Fit(

@@ -100,6 +100,10 @@ class _Run:
         except CannotFit as e:
             self.skip(section, what, str(e))
             return None
+        except (np.linalg.LinAlgError, ValueError, ZeroDivisionError) as e:
+            # A numerically degenerate sample must not take the other benchmarks down.
+            self.skip(section, what, f"the fit failed numerically ({e})")
+            return None
 
 
 def _valid_errors(frame: pd.DataFrame, run: _Run) -> pd.DataFrame:

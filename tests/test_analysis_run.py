@@ -225,3 +225,26 @@ def test_cli_analyze_and_its_errors(cli_run, tmp_path):
     assert "bad.csv, line 3, column year" in r.output
     r = cli_run("analyze", "--observations", obs, "--since", "2019", "--until", "2015")
     assert r.exit_code == 2
+
+
+def test_tiny_and_degenerate_data_still_produce_a_report(tmp_path):
+    base = {c: "" for c in REQUIRED_COLUMNS}
+    rows = [{**base, "arxiv_id": f"2001.0000{i}", "model": f"m{i}", "benchmark": "imagenet",
+             "year": 2020, "error": e, "compute_per_pass": c, "hardware_burden": c * 1e6,
+             "compute_imputed": 0}
+            for i, (e, c) in enumerate([(30.0, 1e9), (20.0, 1e10), (15.0, 1e11)])]
+    # Same compute everywhere: no variance in the regressor.
+    rows += [{**base, "arxiv_id": f"2002.0000{i}", "model": f"s{i}", "benchmark": "squad1.1",
+              "year": 2020, "error": 10.0 + i, "compute_per_pass": 1e9, "compute_imputed": 0}
+             for i in range(4)]
+    rows.append({**base, "arxiv_id": "2003.00001", "model": "nan", "benchmark": "coco",
+                 "error": "nan", "compute_imputed": 0})
+    result = analysis.analyze(None, observations=write_csv(tmp_path / "o.csv", rows),
+                              out_dir=tmp_path / "rep", settings={"bootstrap": 20},
+                              version="t")
+    poly = result.results["compute_per_pass"]["imagenet"]["polynomial"]
+    assert poly["n"] == 3 and poly["df_resid"] == 1
+    assert result.results["compute_per_pass"]["squad1.1"]["polynomial"] is None
+    reasons = " ".join(s["reason"] for s in result.skipped)
+    assert "no variance" in reasons and "error missing" in reasons
+    assert result.index_html.exists() and (tmp_path / "rep" / "results.json").exists()
