@@ -1,0 +1,182 @@
+"""PDF -> normalised page text, via pypdfium2 (fast) with a References cut.
+
+`read_pages` returns one `PageText` per PDF page. Text is normalised so that
+rules see clean words: NFKC (ligatures, full-width digits), CR/LF unified,
+U+FFFE / U+FFFF / soft hyphens removed, words broken across lines by a
+hyphen re-joined. Pages after the References/Bibliography heading are marked
+`in_references` and their text cut, so reference lists are not mined.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+#: above this many pages a PDF is treated as "very long": only this many are read.
+MAX_PAGES = 60
+
+
+@dataclass
+class PageText:
+    """One page's normalised text. `number` is 1-based."""
+
+    number: int
+    text: str
+    source: str | None = None  # the PDF path when known (for pdfplumber table layout)
+    in_references: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+class PdfTextError(Exception):
+    """A PDF that cannot be read. `status` is one of the PaperExtraction statuses."""
+
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(status, message)
+        self.status = status
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+_SOFT = re.compile("[\u00ad\ufffe\uffff\u200b\u200c\u200d\ufeff]")
+# pdfium marks a line-end hyphen it inferred as U+0002 in some versions.
+_CTRL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f]")
+# "infor-\nmation" -> "information"; keep hyphen when the next part is capitalised/number
+_HYPHEN_BREAK = re.compile(r"([a-z])-\n([a-z])")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
+                         "\u2014": "-", "\u2212": "-", "\u00d7": "x", "\u2217": "*"})
+
+
+def normalise(text: str) -> str:
+    """Normalise one page's text (see module docstring)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # U+0002 is how pdfium reports a hyphen it found at a line break.
+    text = re.sub("\u0002\n?", "-\n", text)
+    text = _SOFT.sub("", text)
+    text = unicodedata.normalize("NFKC", text)
+    text = _CTRL.sub(" ", text)
+    text = text.translate(_DASHES)
+    text = _SPACES.sub(" ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    text = _HYPHEN_BREAK.sub(r"\1\2", text)
+    return text.strip()
+
+
+_REF_HEAD = re.compile(
+    r"^\s*(?:\d+\.?\s*|[A-Z]\.?\s*)?(References|REFERENCES|Bibliography|BIBLIOGRAPHY|"
+    r"Literature Cited|R\s?EFERENCES)\s*$",
+    re.MULTILINE,
+)
+
+
+def cut_references(pages: list[PageText]) -> list[PageText]:
+    """Cut text at the first References heading found in the second half-ish of the paper.
+
+    Pages after it are kept (appendices may follow) but marked `in_references`
+    until an Appendix heading appears.
+    """
+    n = len(pages)
+    cut_at = None
+    for i, p in enumerate(pages):
+        if i < max(1, n // 3) and n > 3:
+            continue
+        m = _REF_HEAD.search(p.text)
+        if m:
+            p.text = p.text[: m.start()]
+            cut_at = i
+            break
+    if cut_at is None:
+        return pages
+    appendix = re.compile(r"^\s*(?:[A-Z]\.?\s+|Appendix\b|APPENDIX\b|Supplementary\b)", re.MULTILINE)
+    for p in pages[cut_at + 1:]:
+        m = re.search(r"^\s*(Appendix|APPENDIX|Supplementary Material|A\s+[A-Z][a-z]+.*)$",
+                      p.text, re.MULTILINE)
+        if m and appendix.match(p.text[m.start():]):
+            p.text = p.text[m.start():]
+            # from here on the paper body resumes
+            break
+        p.in_references = True
+        p.text = ""
+    return pages
+
+
+def _open(path_or_bytes: str | os.PathLike | bytes):
+    import pypdfium2 as pdfium
+
+    data = path_or_bytes
+    if not isinstance(data, bytes | bytearray):
+        try:
+            size = os.path.getsize(data)
+        except OSError as e:
+            raise PdfTextError("failed", f"cannot read {os.fspath(data)}: {e.strerror}") from e
+        if size == 0:
+            raise PdfTextError("empty", f"{os.fspath(data)} is an empty (0-byte) file")
+        with open(data, "rb") as f:
+            head = f.read(1024)
+    else:
+        if len(data) == 0:
+            raise PdfTextError("empty", "the PDF is empty (0 bytes)")
+        head = bytes(data[:1024])
+    if b"%PDF-" not in head:
+        raise PdfTextError("not_pdf", "not a PDF: no %PDF- header in the first 1 KiB")
+    try:
+        return pdfium.PdfDocument(data if isinstance(data, bytes | bytearray) else os.fspath(data))
+    except pdfium.PdfiumError as e:
+        msg = str(e)
+        if "password" in msg.lower() or "security" in msg.lower():
+            raise PdfTextError("encrypted", f"the PDF is encrypted and needs a password ({msg})") from e
+        raise PdfTextError("failed", f"pdfium cannot open the PDF (truncated or damaged?): {msg}") from e
+
+
+def read_raw_pages(path_or_bytes: str | os.PathLike | bytes, max_pages: int = MAX_PAGES) -> tuple[list[str], int]:
+    """Bare pypdfium2 text of each page (no normalisation), and the total page count."""
+    pdf = _open(path_or_bytes)
+    try:
+        total = len(pdf)
+        out = []
+        for i in range(min(total, max_pages)):
+            page = pdf[i]
+            try:
+                tp = page.get_textpage()
+                try:
+                    out.append(tp.get_text_bounded())
+                finally:
+                    tp.close()
+            finally:
+                page.close()
+        return out, total
+    finally:
+        pdf.close()
+
+
+def read_pages(path_or_bytes: str | os.PathLike | bytes, max_pages: int = MAX_PAGES) -> tuple[list[PageText], int]:
+    """Normalised pages (references cut) and the PDF's total page count.
+
+    Raises PdfTextError (with a status) for files that cannot be read.
+    """
+    raw, total = read_raw_pages(path_or_bytes, max_pages)
+    source = None if isinstance(path_or_bytes, bytes | bytearray) else os.fspath(path_or_bytes)
+    pages = [PageText(i + 1, normalise(t), source) for i, t in enumerate(raw)]
+    return cut_references(pages), total
+
+
+_WORD = re.compile(r"[A-Za-z]{2,}")
+_COMMON = frozenset(
+    "the of and to in is for that we with on as are by this be an at from which our it "
+    "model network training data results learning can not or each layer table figure".split()
+)
+
+
+def text_quality(pages: list[PageText]) -> float:
+    """Share of common English words among word tokens: ~0 for garbled text layers."""
+    words = [w.lower() for p in pages for w in _WORD.findall(p.text[:20000])]
+    if not words:
+        return 0.0
+    return sum(1 for w in words if w in _COMMON) / len(words)
