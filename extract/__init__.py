@@ -1,6 +1,6 @@
 """extract stage: PDF -> candidate compute facts and results, with evidence."""
 
+from extract.extractor import extract_pdf
 from extract.model import EXTRACTOR_VERSION, Fact, PaperExtraction, to_gold_shape
-from extract.extractor import extract_pdf  # noqa: E402  (needs model first)
 
 __all__ = ["EXTRACTOR_VERSION", "Fact", "PaperExtraction", "extract_pdf", "to_gold_shape"]

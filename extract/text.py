@@ -169,8 +169,7 @@ def read_pages(path_or_bytes: str | os.PathLike | bytes, max_pages: int = MAX_PA
 
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _COMMON = frozenset(
-    "the of and to in is for that we with on as are by this be an at from which our it "
-    "model network training data results learning can not or each layer table figure".split()
+    ["the", "of", "and", "to", "in", "is", "for", "that", "we", "with", "on", "as", "are", "by", "this", "be", "an", "at", "from", "which", "our", "it", "model", "network", "training", "data", "results", "learning", "can", "not", "or", "each", "layer", "table", "figure"]
 )
 
 
