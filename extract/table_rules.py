@@ -1,10 +1,182 @@
-"""Table rules: Params / FLOPs / MACs columns read from the text layer's table rows."""
+"""Table rules: Params / FLOPs / MACs columns read from the text layer's table rows.
+
+pypdfium2 gives table rows as lines ("DenseNet (k = 12) 40 1.0M 7.00 ...").
+A header line (or two) naming Params / FLOPs / MACs columns is found with the
+column rules of rules/table_headers.jsonl; each following row's numbers are
+mapped to those columns: by their unit suffix (71.8M, 12.9G) in column order,
+else right-aligned to the header's known numeric columns. Rows citing other
+work ("[12]", "et al.") are baselines, not the paper's own models.
+"""
 
 from __future__ import annotations
 
-from extract.model import Fact
+import json
+import re
+from functools import lru_cache
+
+from extract.model import EXTRACTOR_VERSION, Fact
+from extract.nlp import CITATION, RULES_DIR
 from extract.text import PageText
+
+_HEADER_ANY = re.compile(r"Param|FLOP|Flops|MACs?\b|Mult-?\s?Adds|Multi-?\s?Adds|MAdds|Multiply-Adds")
+_TOKEN = re.compile(r"(?<![\w.(+\-/×])(?:(?P<dash>[-–—])|(?P<num>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\.\d+)"
+                    r"(?P<suf>[KMGBT](?![A-Za-z])|%)?)(?![\w.×/]|\))")
+_CAPTION = re.compile(r"^(?:Table|Figure|Fig\.)\s*\d+", re.I)
+OWN_CONF = 0.7
+CITED_CONF = 0.2
+
+
+@lru_cache(maxsize=1)
+def _columns() -> tuple[tuple[str, str, re.Pattern], ...]:
+    rules = []
+    for line in (RULES_DIR / "table_headers.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            d = json.loads(line)
+            rules.append((d["id"], d["kind"], re.compile(d["regex"], re.I if d["kind"] == "other" else 0)))
+    return tuple(rules)
+
+
+def header_columns(header: str) -> list[tuple[str, str, int, int]]:
+    """(kind, rule_id, start, end) of the known numeric columns, in reading order."""
+    spans: list[tuple[str, str, int, int]] = []
+    for rid, kind, rx in _columns():
+        for m in rx.finditer(header):
+            if any(m.start() < e and s < m.end() for _, _, s, e in spans):
+                continue
+            spans.append((kind, rid, m.start(), m.end()))
+    return sorted(spans, key=lambda x: x[2])
+
+
+def _scale(header: str, kind: str, s: int, e: int, nxt: int) -> float | None:
+    """The multiplier a header gives its column: Params (M) -> 1e6, GFLOPs -> 1e9."""
+    word = header[s:e]
+    if kind in ("flops", "macs"):
+        if re.match(r"G", word):
+            return 1e9
+        if re.match(r"M(?!AC|ult|AD)", word):
+            return 1e6
+        if re.match(r"T", word):
+            return 1e12
+    tail = header[e:nxt][:14]
+    head = header[max(0, s - 10):s]
+    local = head + " " + tail
+    if re.search(r"\(\s*G\s*\)|\bBillions?\b|\(B\)|\bG\b", local):
+        return 1e9
+    if re.search(r"\(\s*M\s*\)|\bMillions?\b|\bM\b|x\s?10\s?6|×\s?10\s?6|\(Mil", local):
+        return 1e6
+    if re.search(r"\(\s*K\s*\)|\bThousands?\b", local):
+        return 1e3
+    if re.search(r"\bMillions?\b", header) and not re.search(r"\bBillions?\b|\(G\)|\(B\)", header):
+        return 1e6
+    return None
+
+
+def _normalise(kind: str, value: float, suf: str | None, scale: float | None) -> float | None:
+    if suf in ("K", "M", "G", "B", "T"):
+        return value * {"K": 1e3, "M": 1e6, "G": 1e9, "B": 1e9, "T": 1e12}[suf]
+    if suf == "%":
+        return None
+    if scale:
+        return value * scale
+    if kind == "params":
+        return value * 1e6 if value < 5000 else (value if value >= 1e5 else None)
+    return value * (1e9 if value < 100 else 1e6)
+
+
+def _row_tokens(line: str) -> list[re.Match]:
+    return list(_TOKEN.finditer(line))
+
+
+def _is_row(line: str, toks: list[re.Match]) -> bool:
+    nums = [t for t in toks if t.group("num") or t.group("dash")]
+    return len(nums) >= 2 and len(line) < 200
 
 
 def table_facts(page: PageText) -> list[Fact]:
-    return []
+    text = page.text
+    if not _HEADER_ANY.search(text):
+        return []
+    lines = text.split("\n")
+    offsets = []
+    pos = 0
+    for ln in lines:
+        offsets.append(pos)
+        pos += len(ln) + 1
+    out: list[Fact] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not _HEADER_ANY.search(line) or len(line) > 140 or line.rstrip().endswith(".") \
+                or _CAPTION.match(line) or _is_row(line, _row_tokens(line)):
+            i += 1
+            continue
+        # header: this line plus following non-row short lines (2-line headers), and a short
+        # previous non-row line (group labels such as "ImageNet ADE20K")
+        header = line
+        j = i + 1
+        while j < len(lines) and j <= i + 2 and len(lines[j]) < 100 and not _is_row(lines[j], _row_tokens(lines[j])) \
+                and not _CAPTION.match(lines[j]):
+            header += " " + lines[j]
+            j += 1
+        cols = header_columns(header)
+        kinds = [c[0] for c in cols]
+        if not any(k in ("params", "flops", "macs") for k in kinds):
+            i = j
+            continue
+        scales = []
+        for n, (kind, _rid, s, e) in enumerate(cols):
+            nxt = cols[n + 1][2] if n + 1 < len(cols) else len(header)
+            scales.append(_scale(header, kind, s, e, nxt))
+        pf = [(n, c) for n, c in enumerate(cols) if c[0] != "other"]
+        rows = 0
+        k = j
+        while k < len(lines) and rows < 40:
+            row = lines[k]
+            toks = _row_tokens(row)
+            if _CAPTION.match(row) or (not _is_row(row, toks) and len(row) > 60):
+                break
+            if _HEADER_ANY.search(row) and not _is_row(row, toks):
+                break
+            if _is_row(row, toks):
+                rows += 1
+                out.extend(_row_facts(page, row, offsets[k], toks, cols, scales, pf))
+            k += 1
+        i = max(k, i + 1)
+    return out
+
+
+def _row_facts(page, row, row_off, toks, cols, scales, pf) -> list[Fact]:
+    cited = bool(CITATION.search(row)) or "et al" in row
+    conf = CITED_CONF if cited else OWN_CONF
+    nums = [t for t in toks if t.group("num") or t.group("dash")]
+    first = nums[0].start() if nums else len(row)
+    model = row[:first].strip(" |") or None
+    assigned: list[tuple[int, re.Match]] = []  # (column index, token)
+    suffixed = [t for t in nums if t.group("suf") in ("K", "M", "G", "B", "T")]
+    if suffixed and len(suffixed) == len(pf):
+        assigned = [(n, t) for (n, _), t in zip(pf, suffixed, strict=True)]
+    elif len(nums) >= len(cols):
+        tail = nums[len(nums) - len(cols):]
+        assigned = [(n, t) for n, t in enumerate(tail) if cols[n][0] != "other"]
+    out = []
+    for n, t in assigned:
+        if t.group("dash"):
+            continue
+        kind, rid, _, _ = cols[n]
+        raw = t.group("num").replace(",", "")
+        value = float(raw)
+        norm = _normalise(kind, value, t.group("suf"), scales[n])
+        if norm is None:
+            continue
+        field = "parameters" if kind == "params" else "compute_per_pass"
+        if field == "parameters" and not (1e4 <= norm <= 5e12):
+            continue
+        if field == "compute_per_pass" and not (1e5 <= norm <= 1e16):
+            continue
+        out.append(Fact(
+            field=field, value=value, unit=t.group("suf") or None, normalized_value=norm,
+            normalized_unit="count" if field == "parameters" else ("multiply-adds" if kind == "macs" else "flops"),
+            page=page.number, span_start=row_off + t.start(), span_end=row_off + t.end(),
+            evidence=row.strip(), rule_id=rid, confidence=conf, source="table",
+            model=model, extractor_version=EXTRACTOR_VERSION))
+    return out
