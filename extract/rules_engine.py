@@ -185,7 +185,7 @@ _HW_TRIGGER = re.compile(r"GPU|TPU|CPU|V100|P100|A100|K80|K40|K20|M40|Titan|TITA
 _N_GPU = re.compile(r"(?P<num>" + NUM + r")\s*-\s*(?P<kind>GPU|TPU)\b")
 _HW_CONTEXT = re.compile(r"\b(batch|workers?|replicas?|servers?|machines?|equipped|nodes?|cluster|"
                          r"distributed|parallel\w*|use|used|using|across|hardware|chips?)\b", re.I)
-_INFER_ONLY = re.compile(r"\b(inference|throughput|latenc\w+|fps|images?/s|decod\w+|speed|"
+_INFER_ONLY = re.compile(r"\b(frame rate|inference|throughput|latenc\w+|fps|images?/s|decod\w+|speed|"
                          r"measured|timing|benchmark\w*|deploy\w*)\b", re.I)
 
 
@@ -217,7 +217,11 @@ def _hardware_facts(page: PageText, year: int | None, month: int | None) -> list
         mentions = find_hardware(flat, year=year, month=month)
         for mn in mentions:
             count = chip_count(flat, mn)
-            if mn.kind in ("generic", "cpu"):
+            if re.match(r"^[\s\-]*(?:core[\s\-])?(?:days?|hours?|h)\b", flat[mn.end:mn.end + 12]):
+                continue  # "140 GPU days" is a time total, not hardware
+            if mn.kind in ("generic", "cpu") or mn.chip == "TPU":
+                if count == 1 and re.search(r"(?:single|one)\s*-?\s*$", flat[max(0, mn.start - 10):mn.start], re.I):
+                    continue  # "a single GPU" is usually a remark, not the setup
                 if count is None:
                     nm = _N_GPU.search(flat[max(0, mn.start - 12):mn.end])
                     count = parse_number(nm.group("num")) if nm else None
@@ -238,13 +242,14 @@ def _hardware_facts(page: PageText, year: int | None, month: int | None) -> list
 def extract_compute_facts(pages: list[PageText], *, year: int | None = None,
                           month: int | None = None) -> list[Fact]:
     """Sentence and table rules over all pages (references already cut)."""
-    from extract.table_rules import table_facts
+    from extract.table_rules import own_names, table_facts
 
+    own = own_names(pages)
     facts: list[Fact] = []
     for page in pages:
         if not page.text or page.in_references:
             continue
         facts.extend(_text_rule_facts(page))
         facts.extend(_hardware_facts(page, year, month))
-        facts.extend(table_facts(page))
+        facts.extend(table_facts(page, own))
     return facts

@@ -92,7 +92,33 @@ def _is_row(line: str, toks: list[re.Match]) -> bool:
     return len(nums) >= 2 and len(line) < 200
 
 
-def table_facts(page: PageText) -> list[Fact]:
+_NAME = re.compile(r"\b[A-Z][A-Za-z0-9]*(?:[A-Z][A-Za-z0-9]*|\d)[A-Za-z0-9]*\b")
+_NOT_NAMES = frozenset({
+    "CNN", "CNNs", "GPU", "GPUs", "TPU", "TPUs", "LSTM", "LSTMs", "RNN", "RNNs", "NLP", "SOTA",
+    "COCO", "ImageNet", "CIFAR", "BLEU", "FLOPs", "FLOPS", "MACs", "SGD", "API", "AI", "ML",
+    "CV", "MLP", "MLPs", "ReLU", "GLUE", "SQuAD", "PASCAL", "VOC", "WMT", "NMT", "IEEE", "CVPR",
+    "ICCV", "ECCV", "NeurIPS", "ICLR", "ICML", "AAAI", "ACL", "EMNLP", "TX", "USA", "II", "III",
+    "BN", "FC", "ADE20K", "MS", "RGB", "FPN", "YOLO", "ResNet", "ResNets", "VGG", "ViT", "BERT",
+    "Transformer", "Transformers", "ConvNets", "ConvNet", "DNN", "DNNs", "CPU", "CPUs", "arXiv",
+})
+
+
+def own_names(pages: list[PageText]) -> list[str]:
+    """Names the paper gives its own models: frequent coined names in title/abstract."""
+    if not pages:
+        return []
+    first = pages[0].text
+    cut = re.search(r"\n\s*(?:1\.?\s*)?Introduction\b", first, re.I)
+    head = first[: cut.start() if cut else 3000]
+    cands = {m.group(0).rstrip("s") for m in _NAME.finditer(head)}
+    cands = {c for c in cands if c not in _NOT_NAMES and c + "s" not in _NOT_NAMES and len(c) > 2}
+    body = "\n".join(p.text for p in pages)
+    counts = {c: len(re.findall(re.escape(c), body)) for c in cands}
+    ranked = sorted((n, c) for c, n in counts.items() if n >= 5)
+    return [c for _, c in ranked[-2:]]
+
+
+def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
     text = page.text
     if not _HEADER_ANY.search(text):
         return []
@@ -129,6 +155,7 @@ def table_facts(page: PageText) -> list[Fact]:
             scales.append(_scale(header, kind, s, e, nxt))
         pf = [(n, c) for n, c in enumerate(cols) if c[0] != "other"]
         rows = 0
+        table_rows: list[tuple[int, str, list]] = []
         k = j
         while k < len(lines) and rows < 40:
             row = lines[k]
@@ -139,14 +166,30 @@ def table_facts(page: PageText) -> list[Fact]:
                 break
             if _is_row(row, toks):
                 rows += 1
-                out.extend(_row_facts(page, row, offsets[k], toks, cols, scales, pf))
+                table_rows.append((k, row, toks))
             k += 1
+        has_own = bool(own) and any(_mentions(r, own) for _, r, _ in table_rows)
+        for k2, row, toks in table_rows:
+            foreign = has_own and not _mentions(row, own) and _has_name(row, toks)
+            out.extend(_row_facts(page, row, offsets[k2], toks, cols, scales, pf, foreign))
         i = max(k, i + 1)
     return out
 
 
-def _row_facts(page, row, row_off, toks, cols, scales, pf) -> list[Fact]:
-    cited = bool(CITATION.search(row)) or "et al" in row
+def _mentions(row: str, own: list[str]) -> bool:
+    low = row.lower()
+    return any(o.lower() in low for o in own) or "ours" in low
+
+
+def _has_name(row: str, toks: list) -> bool:
+    """A row whose label (text before its numbers) names some model."""
+    nums = [t for t in toks if t.group("num") or t.group("dash")]
+    label = row[: nums[0].start()] if nums else row
+    return bool(re.search(r"[A-Za-z]{2,}", label))
+
+
+def _row_facts(page, row, row_off, toks, cols, scales, pf, foreign=False) -> list[Fact]:
+    cited = bool(CITATION.search(row)) or "et al" in row or foreign
     conf = CITED_CONF if cited else OWN_CONF
     nums = [t for t in toks if t.group("num") or t.group("dash")]
     first = nums[0].start() if nums else len(row)
@@ -169,8 +212,10 @@ def _row_facts(page, row, row_off, toks, cols, scales, pf) -> list[Fact]:
         if norm is None:
             continue
         field = "parameters" if kind == "params" else "compute_per_pass"
-        if field == "parameters" and not (1e4 <= norm <= 5e12):
+        if field == "parameters" and not (1e4 <= norm <= 2e12):
             continue
+        if t.group("suf") == "M" and value >= 1e4:
+            continue  # a superscript glued to the number ("224^2 12M" -> "224212M")
         if field == "compute_per_pass" and not (1e5 <= norm <= 1e16):
             continue
         out.append(Fact(
