@@ -229,10 +229,7 @@ def _hardware_facts(page: PageText, year: int | None, month: int | None) -> list
                     continue  # an unnamed, uncounted "GPU" says too little
                 if any(o.kind not in ("generic", "cpu") and abs(o.start - mn.start) < 40 for o in mentions):
                     continue  # "8 V100 GPUs": the named chip carries it
-            if _clause_cited(flat, mn.start):
-                c = CITED_CONFIDENCE
-            else:
-                c = conf
+            c = CITED_CONFIDENCE if _clause_cited(flat, mn.start) else conf
             out.append(_mk("hardware", "hardware-mention-v1", page, ss, se, sent, c,
                            count, mn.name, count, "chips" if count is not None else None,
                            hardware_name=mn.name, hardware=mn.chip, chip_count=count))
