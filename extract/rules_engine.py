@@ -41,7 +41,15 @@ def _clause_cited(sentence: str, pos: int) -> bool:
     return bool(CITATION.search(clause))
 
 
-def _attributed(sentence: str, pos: int, found: dict) -> bool:
+def _near_cited(sentence: str, pos: int, reach: int = 30) -> bool:
+    return bool(CITATION.search(sentence[max(0, pos - reach):pos + reach]))
+
+
+def _attributed(sentence: str, pos: int, found: dict, field: str = "") -> bool:
+    if field in ("epochs", "training_time"):
+        # training recipes cite their optimiser or schedule; only a citation close to
+        # the number makes it someone else's
+        return _near_cited(sentence, pos) or (bool(found.get("CITE_CUE")) and not found.get("OWN_CUE"))
     if _clause_cited(sentence, pos):
         return True
     # "as reported in ..." / "et al." anywhere in a short sentence without our/we
@@ -86,7 +94,7 @@ def _text_rule_facts(page: PageText) -> list[Fact]:
             ss, se, sent, found = sent_cache[key]
             pos = num_s - ss
             conf = rule.confidence
-            if _attributed(sent, pos, found):
+            if _attributed(sent, pos, found, rule.field):
                 conf = CITED_CONFIDENCE
             fn = _FIELD_HANDLERS[rule.field]
             out.extend(fn(rule, m, value, page, sent, found, conf))
@@ -152,6 +160,11 @@ def _time(rule, m, value, page, sent, found, conf):
     after = text[m.end():m.end() + 30]
     before = text[max(0, m.start() - 30):m.start()]
     if re.match(r"^\s*(?:per|/|each|an?\s+epoch|for\s+each)", after, re.I) or re.search(r"(?:per|every|each)\s*$", before, re.I):
+        return []
+    m_of = re.match(r"^\s*of\s+([\w-]+)", after)
+    if m_of and not re.match(r"(?:training|pre-?training|computation|compute|wall|GPU|TPU)", m_of.group(1), re.I):
+        return []  # "6000 hours of speech" is data, not time
+    if re.search(r"(?:each|per|one|an|every)\s+(?:training\s+)?epoch\s+(?:takes|took|requires)[^.]{0,20}$", before, re.I):
         return []
     if unit == "h" and not re.match(r"^\s*(?:of|on|to|with|\)|,|\.|$)", after):
         return []
