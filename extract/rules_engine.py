@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 
-from extract.hardware import chip_count, find_hardware
+from extract.hardware import chip_count, devices_named, find_hardware
 from extract.model import EXTRACTOR_VERSION, Fact
 from extract.nlp import CITATION, NUM, SCALES, cues, parse_number, regex_rules, sentence_at
 from extract.text import PageText
@@ -243,9 +243,13 @@ def _hardware_facts(page: PageText, year: int | None, month: int | None) -> list
                 if any(o.kind not in ("generic", "cpu") and abs(o.start - mn.start) < 40 for o in mentions):
                     continue  # "8 V100 GPUs": the named chip carries it
             c = CITED_CONFIDENCE if _clause_cited(flat, mn.start) else conf
-            out.append(_mk("hardware", "hardware-mention-v1", page, ss, se, sent, c,
-                           count, mn.name, count, "chips" if count is not None else None,
-                           hardware_name=mn.name, hardware=mn.chip, chip_count=count))
+            fact = _mk("hardware", "hardware-mention-v1", page, ss, se, sent, c,
+                       count, mn.name, count, "chips" if count is not None else None,
+                       hardware_name=mn.name, hardware=mn.chip, chip_count=count)
+            devices = devices_named(flat, mn)
+            if devices is not None:
+                fact.extra["devices"] = devices
+            out.append(fact)
     return out
 
 
