@@ -266,4 +266,14 @@ def extract_compute_facts(pages: list[PageText], *, year: int | None = None,
         facts.extend(_text_rule_facts(page))
         facts.extend(_hardware_facts(page, year, month))
         facts.extend(table_facts(page, own))
-    return facts
+    return _prune_hardware(facts)
+
+
+def _prune_hardware(facts: list[Fact]) -> list[Fact]:
+    """Generic 'N GPUs' facts add nothing once the paper names its training chips."""
+    named = any(f.field == "hardware" and f.hardware not in ("GPU", "CPU", "TPU")
+                and f.confidence >= 0.5 for f in facts)
+    if not named:
+        return facts
+    return [f for f in facts if not (f.field == "hardware" and f.hardware in ("GPU", "TPU"))]
+

@@ -76,6 +76,13 @@ _REF_HEAD = re.compile(
 )
 
 
+_APPENDIX_HEAD = re.compile(
+    r"^(?:(?:Appendix|APPENDIX|Supplementary|SUPPLEMENTARY)\b[^,\n]{0,80}"
+    r"|[A-H](?:\.\d)?\.?\s+[A-Z][A-Za-z\-]+(?:[ \t]+[A-Za-z\-:&]+){0,8})$",
+    re.MULTILINE,
+)
+
+
 def cut_references(pages: list[PageText]) -> list[PageText]:
     """Cut text at the first References heading found in the second half-ish of the paper.
 
@@ -94,13 +101,11 @@ def cut_references(pages: list[PageText]) -> list[PageText]:
             break
     if cut_at is None:
         return pages
-    appendix = re.compile(r"^\s*(?:[A-Z]\.?\s+|Appendix\b|APPENDIX\b|Supplementary\b)", re.MULTILINE)
     for p in pages[cut_at + 1:]:
-        m = re.search(r"^\s*(Appendix|APPENDIX|Supplementary Material|A\s+[A-Z][a-z]+.*)$",
-                      p.text, re.MULTILINE)
-        if m and appendix.match(p.text[m.start():]):
+        m = _APPENDIX_HEAD.search(p.text)
+        if m:
+            # the paper's body resumes (appendix): later pages are mined again
             p.text = p.text[m.start():]
-            # from here on the paper body resumes
             break
         p.in_references = True
         p.text = ""
