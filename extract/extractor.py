@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import time
 
 from extract.model import Fact, PaperExtraction
@@ -15,6 +16,17 @@ log = logging.getLogger(__name__)
 #: share of common English words below which the text layer is judged garbled.
 MIN_TEXT_QUALITY = 0.05
 MIN_CHARS_PER_PAGE = 200
+
+
+def arxiv_date(arxiv_id: str) -> tuple[int | None, int | None]:
+    """'1907.11692' -> (2019, 7); 'cs/0112017' -> (2001, 12); other names -> (None, None)."""
+    m = re.fullmatch(r"(?:[a-z\-]+(?:\.[A-Z]{2})?/)?(\d{2})(\d{2})[.\d]*(?:v\d+)?", arxiv_id or "")
+    if not m:
+        return None, None
+    yy, mm = int(m.group(1)), int(m.group(2))
+    if not 1 <= mm <= 12:
+        return None, None
+    return (2000 + yy if yy < 91 else 1900 + yy), mm
 
 
 def _sha256(path_or_bytes: str | os.PathLike | bytes) -> str | None:
