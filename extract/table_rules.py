@@ -139,6 +139,10 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
         # header: this line plus following non-row short lines (2-line headers), and a short
         # previous non-row line (group labels such as "ImageNet ADE20K")
         header = line
+        prev = lines[i - 1] if i > 0 else ""
+        if prev and len(prev) < 80 and not _is_row(prev, _row_tokens(prev)) and not _CAPTION.match(prev) \
+                and not prev.rstrip().endswith("."):
+            header = prev + " " + header  # first header line: group labels, "Million Million"
         j = i + 1
         while j < len(lines) and j <= i + 2 and len(lines[j]) < 100 and not _is_row(lines[j], _row_tokens(lines[j])) \
                 and not _CAPTION.match(lines[j]):
@@ -192,6 +196,11 @@ def _row_facts(page, row, row_off, toks, cols, scales, pf, foreign=False) -> lis
     cited = bool(CITATION.search(row)) or "et al" in row or foreign
     conf = CITED_CONF if cited else OWN_CONF
     nums = [t for t in toks if t.group("num") or t.group("dash")]
+    # "3.3 · 10^18" (training FLOPs in scientific notation) is not a per-pass cell
+    sci = re.compile(r"^\s*[·x×*]\s*10")
+    skip = {n for n, t in enumerate(nums) if sci.match(row[t.end():])}
+    skip |= {n + 1 for n in skip}
+    nums = [t for n, t in enumerate(nums) if n not in skip]
     first = nums[0].start() if nums else len(row)
     model = row[:first].strip(" |") or None
     assigned: list[tuple[int, re.Match]] = []  # (column index, token)
