@@ -103,19 +103,47 @@ _NOT_NAMES = frozenset({
 })
 
 
+_HYPHEN_NAME = re.compile(r"\b[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+")
+
+
+def _stem(name: str) -> str | None:
+    """'DY-CNNs' -> 'DY-'; 'RepLKNet-31B' -> 'RepLKNet'; 'MobileNets' -> 'MobileNet'."""
+    if "-" in name:
+        first = name.split("-")[0]
+        if len(first) <= 3:
+            return first + "-" if first.isupper() else None
+        return first if _NAME.fullmatch(first) else None
+    return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
+
+
 def own_names(pages: list[PageText]) -> list[str]:
-    """Names the paper gives its own models: frequent coined names in title/abstract."""
+    """Name stems the paper gives its own models: coined names of the title and abstract,
+    ranked by how often the paper uses them (names in the title first)."""
     if not pages:
         return []
     first = pages[0].text
     cut = re.search(r"\n\s*(?:1\.?\s*)?Introduction\b", first, re.I)
     head = first[: cut.start() if cut else 3000]
-    cands = {m.group(0).rstrip("s") for m in _NAME.finditer(head)}
-    cands = {c for c in cands if c not in _NOT_NAMES and c + "s" not in _NOT_NAMES and len(c) > 2}
+    title_lines = [ln for ln in first.split("\n")[:6] if ln.strip() and not re.match(
+        r"(?:Published|Under review|Accepted|Proceedings|arXiv|Workshop|Preprint|\d)", ln.strip(), re.I)]
+    title = " ".join(title_lines[:2])[:200]
+    letters = [c for c in title if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) > 0.7 * len(letters):
+        # an all-capitals title: only a name before its colon counts ("ALBERT: A LITE BERT")
+        title = title.split(":")[0] if ":" in title[:60] else ""
+    cands = {m.group(0) for m in _NAME.finditer(head)} | {m.group(0) for m in _HYPHEN_NAME.finditer(head)}
+    stems = {_stem(c) for c in cands if c not in _NOT_NAMES and c.rstrip("s") not in _NOT_NAMES}
+    stems = {st for st in stems if st and len(st.rstrip("-")) >= 2 and st.rstrip("-") not in _NOT_NAMES}
     body = "\n".join(p.text for p in pages)
-    counts = {c: len(re.findall(re.escape(c), body)) for c in cands}
-    ranked = sorted((n, c) for c, n in counts.items() if n >= 5)
-    return [c for _, c in ranked[-2:]]
+    counts = {st: len(re.findall(r"(?<![A-Za-z])" + re.escape(st), body)) for st in stems}
+    in_title = sorted((n, st) for st, n in counts.items() if n >= 3 and re.search(
+        r"(?<![A-Za-z])" + re.escape(st), title, re.I))
+    if in_title:
+        return [st for _, st in in_title[-2:]]
+    # otherwise the coined (CamelCase or letter+digit) name the paper uses most
+    coined = sorted((n, st) for st, n in counts.items() if n >= 5 and (
+        re.search(r"[a-z][A-Z]|[A-Z][a-z]+[A-Z]|[A-Za-z]\d", st) or n >= 15))
+    return [st for _, st in coined[-1:]]
 
 
 def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
@@ -181,8 +209,7 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
 
 
 def _mentions(row: str, own: list[str]) -> bool:
-    low = row.lower()
-    return any(o.lower() in low for o in own) or "ours" in low
+    return any(re.search(r"(?<![A-Za-z])" + re.escape(o), row) for o in own) or "ours" in row.lower()
 
 
 def _has_name(row: str, toks: list) -> bool:
