@@ -87,6 +87,15 @@ def _row_tokens(line: str) -> list[re.Match]:
     return list(_TOKEN.finditer(line))
 
 
+def _prose(line: str) -> bool:
+    """Caption or body text rather than a header: mostly long lower-case words."""
+    words = line.split()
+    if len(words) > 16:
+        return True
+    low = sum(1 for w in words if re.fullmatch(r"[a-z]{4,}[,.;:]?", w))
+    return len(words) >= 4 and low / len(words) > 0.5
+
+
 def _is_row(line: str, toks: list[re.Match]) -> bool:
     nums = [t for t in toks if t.group("num") or t.group("dash")]
     return len(nums) >= 2 and len(line) < 200
@@ -161,7 +170,7 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
     while i < len(lines):
         line = lines[i]
         if not _HEADER_ANY.search(line) or len(line) > 140 or line.rstrip().endswith(".") \
-                or _CAPTION.match(line) or _is_row(line, _row_tokens(line)):
+                or _CAPTION.match(line) or _prose(line) or _is_row(line, _row_tokens(line)):
             i += 1
             continue
         # header: this line plus following non-row short lines (2-line headers), and a short
@@ -169,11 +178,11 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
         header = line
         prev = lines[i - 1] if i > 0 else ""
         if prev and len(prev) < 80 and not _is_row(prev, _row_tokens(prev)) and not _CAPTION.match(prev) \
-                and not prev.rstrip().endswith("."):
+                and not prev.rstrip().endswith(".") and not _prose(prev):
             header = prev + " " + header  # first header line: group labels, "Million Million"
         j = i + 1
         while j < len(lines) and j <= i + 2 and len(lines[j]) < 100 and not _is_row(lines[j], _row_tokens(lines[j])) \
-                and not _CAPTION.match(lines[j]):
+                and not _CAPTION.match(lines[j]) and not _prose(lines[j]):
             header += " " + lines[j]
             j += 1
         cols = header_columns(header)
@@ -234,7 +243,7 @@ def _row_facts(page, row, row_off, toks, cols, scales, pf, foreign=False) -> lis
     suffixed = [t for t in nums if t.group("suf") in ("K", "M", "G", "B", "T")]
     if suffixed and len(suffixed) == len(pf):
         assigned = [(n, t) for (n, _), t in zip(pf, suffixed, strict=True)]
-    elif len(nums) >= len(cols):
+    elif len(cols) <= len(nums) <= len(cols) + 2:
         tail = nums[len(nums) - len(cols):]
         assigned = [(n, t) for n, t in enumerate(tail) if cols[n][0] != "other"]
     out = []
