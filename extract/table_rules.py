@@ -44,7 +44,19 @@ def header_columns(header: str) -> list[tuple[str, str, int, int]]:
             if any(m.start() < e and s < m.end() for _, _, s, e in spans):
                 continue
             spans.append((kind, rid, m.start(), m.end()))
-    return sorted(spans, key=lambda x: x[2])
+    spans.sort(key=lambda x: x[2])
+    # a dataset name followed by a metric column is a group label, not a column of its own
+    out = []
+    for n, sp in enumerate(spans):
+        word = header[sp[2]:sp[3]]
+        if _DATASET.fullmatch(word) and any(_METRIC.fullmatch(header[x[2]:x[3]]) for x in spans[n + 1:]):
+            continue
+        out.append(sp)
+    return out
+
+
+_DATASET = re.compile(r"ImageNet|CIFAR-?10\+?|CIFAR-?100\+?|SVHN|C10|C100", re.I)
+_METRIC = re.compile(r"Top-?\s?[15]|Acc(?:uracy)?\.?|Err(?:or)?", re.I)
 
 
 def _scale(header: str, kind: str, s: int, e: int, nxt: int) -> float | None:
