@@ -256,7 +256,7 @@ def _hardware_facts(page: PageText, year: int | None, month: int | None) -> list
 def extract_compute_facts(pages: list[PageText], *, year: int | None = None,
                           month: int | None = None) -> list[Fact]:
     """Sentence and table rules over all pages (references already cut)."""
-    from extract.table_rules import own_names, table_facts
+    from extract.table_rules import own_names, row_facts, table_facts
 
     own = own_names(pages)
     facts: list[Fact] = []
@@ -266,6 +266,7 @@ def extract_compute_facts(pages: list[PageText], *, year: int | None = None,
         facts.extend(_text_rule_facts(page))
         facts.extend(_hardware_facts(page, year, month))
         facts.extend(table_facts(page, own))
+        facts.extend(row_facts(page))
     return _prune_hardware(facts)
 
 

@@ -167,6 +167,44 @@ def own_names(pages: list[PageText]) -> list[str]:
     return [st for _, st in coined[-1:]]
 
 
+_EPOCH_ROW = re.compile(r"^\s*(?:#\s*|Max(?:imum)?\s+|Training\s+|Train\s+|Total\s+)?Epochs?\b[^\d\n]{0,12}(?=\d)", re.I)
+_DEVICE_TIME_ROW = re.compile(
+    r"^\s*(?P<dev>TPU\s?v\d|TPUv\d|TPU|GPU|V100|P100|A100)[-\s]?(?:core[-\s])?(?P<unit>days|hours)\b", re.I)
+_CELL = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(k)?(?![\w.])")
+
+
+def row_facts(page: PageText) -> list[Fact]:
+    """Transposed table rows: '# Epochs 300 400 500', 'TPUv3-core-days 2.5k 0.68k'."""
+    out: list[Fact] = []
+    pos = 0
+    for line in page.text.split("\n"):
+        off = pos
+        pos += len(line) + 1
+        m = _EPOCH_ROW.match(line)
+        d = _DEVICE_TIME_ROW.match(line) if not m else None
+        if not (m or d):
+            continue
+        rest_at = m.end() if m else d.end()
+        cells = list(_CELL.finditer(line, rest_at))
+        if len(cells) < 2 or CITATION.search(line):
+            continue
+        for c in cells:
+            v = float(c.group(1)) * (1e3 if c.group(2) else 1)
+            if m:
+                if not (1 <= v <= 5000) or v != int(v):
+                    continue
+                out.append(Fact("epochs", v, "epochs", v, "epochs", page.number, off + c.start(),
+                                off + c.end(), line.strip(), "epochs-table-row-v1", 0.6,
+                                source="table", extractor_version=EXTRACTOR_VERSION))
+            else:
+                hours = v * (24 if d.group("unit").lower() == "days" else 1)
+                out.append(Fact("training_time", v, d.group(0).strip(), hours, "device_hours",
+                                page.number, off + c.start(), off + c.end(), line.strip(),
+                                "time-device-table-row-v1", 0.6, source="table",
+                                time_kind="device_hours", extractor_version=EXTRACTOR_VERSION))
+    return out
+
+
 def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
     text = page.text
     if not _HEADER_ANY.search(text):
