@@ -1,0 +1,111 @@
+"""Table layout from PDF pages: words with positions grouped into lines and cells.
+
+pdfplumber is slow (tens of milliseconds per page), so callers run it only on
+pages whose plain text already looks like it holds a results table. Words are
+read with a small x tolerance so LaTeX-set words are not glued together, then
+grouped into lines by their vertical position. Cells are runs of words whose
+horizontal gap is small.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+#: words closer than this (points) on one line belong to one cell.
+CELL_GAP = 4.5
+#: words whose tops differ by less than this (points) are on one line.
+LINE_TOLERANCE = 2.6
+
+
+@dataclass
+class Word:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    bold: bool = False
+
+    @property
+    def xc(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+
+@dataclass
+class Line:
+    """Words on one visual line, left to right."""
+
+    words: list[Word]
+    top: float
+    bottom: float
+    cells: list[list[Word]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    def cell_texts(self) -> list[str]:
+        return [" ".join(w.text for w in c) for c in self.cells]
+
+
+_BOLD = re.compile(r"bold|\.B$|-B$|CMBX|BX\d|Black|Heavy|Semibold", re.IGNORECASE)
+
+
+def group_lines(words: list[Word], tolerance: float = LINE_TOLERANCE,
+                cell_gap: float = CELL_GAP) -> list[Line]:
+    """Group positioned words into lines (by top) and each line into cells (by gaps)."""
+    lines: list[Line] = []
+    for w in sorted(words, key=lambda w: (w.top, w.x0)):
+        if lines and abs(w.top - lines[-1].top) <= tolerance:
+            lines[-1].words.append(w)
+            lines[-1].bottom = max(lines[-1].bottom, w.bottom)
+        else:
+            lines.append(Line([w], w.top, w.bottom))
+    for line in lines:
+        line.words.sort(key=lambda w: w.x0)
+        cells: list[list[Word]] = []
+        for w in line.words:
+            if cells and w.x0 - cells[-1][-1].x1 <= cell_gap:
+                cells[-1].append(w)
+            else:
+                cells.append([w])
+        line.cells = cells
+    return lines
+
+
+def read_page_lines(pdf_path: str | os.PathLike | bytes, page_numbers: list[int]) -> dict[int, list[Line]]:
+    """Lines of the given 1-based pages, read with pdfplumber. Unreadable pages are skipped."""
+    import io
+
+    import pdfplumber
+
+    out: dict[int, list[Line]] = {}
+    if not page_numbers:
+        return out
+    src = io.BytesIO(pdf_path) if isinstance(pdf_path, bytes | bytearray) else os.fspath(pdf_path)
+    try:
+        pdf = pdfplumber.open(src)
+    except Exception as e:  # pdfminer raises many types on damaged files
+        log.warning("pdfplumber cannot open %s: %s", "<bytes>" if isinstance(src, io.BytesIO) else src, e)
+        return out
+    with pdf:
+        for n in page_numbers:
+            if not 1 <= n <= len(pdf.pages):
+                continue
+            try:
+                raw = pdf.pages[n - 1].extract_words(
+                    x_tolerance=1.2, y_tolerance=2, keep_blank_chars=False,
+                    extra_attrs=["fontname"])
+            except Exception as e:  # one bad page must not lose the others
+                log.warning("pdfplumber failed on page %d: %s", n, e)
+                continue
+            words = [Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]),
+                          float(w["bottom"]), bool(_BOLD.search(w.get("fontname") or "")))
+                     for w in raw]
+            out[n] = group_lines(words)
+    return out
