@@ -248,7 +248,7 @@ def _bench_in(text: str, rules: Rules) -> list[tuple[int, str]]:
 
 
 def _kind_after(sent: str, pos: int) -> str | None:
-    m = re.match(r"[^.;]{0,60}?\b(error|err\.|accuracy|acc\.)", sent[pos:], re.I)
+    m = re.match(r"[^;]{0,60}?\b(error|err\.|accuracy|acc\.)", sent[pos:], re.I)
     return None if m is None else ("err" if m.group(1).lower().startswith("err") else "acc")
 
 
@@ -270,12 +270,15 @@ def text_results(pages: list[Any], ctx: PaperContext, rules: Rules | None = None
         if getattr(page, "in_references", False) or not page.text:
             continue
         flat = page.text.replace("\n", " ")
+        prev: list[tuple[int, str]] = []
         for a, b in _sentences(flat):
             sent = flat[a:b]
+            here = _bench_in(sent, rules)
+            # a sentence without a benchmark continues the previous one's
+            benches = here or [(-1000, bench) for _, bench in prev]
+            if here:
+                prev = here
             if not re.search(r"\d", sent):
-                continue
-            benches = _bench_in(sent, rules)
-            if not benches:
                 continue
             for rule_id, kind, rx in _TEXT_PATTERNS:
                 for m in rx.finditer(sent):
@@ -304,6 +307,8 @@ def _text_fact(page: Any, sent: str, offset: int, m: re.Match, rule_id: str, kin
         metric_kind = kind
     if metric_kind is None:
         return None
+    if kind in ("err", "acc") and re.search(r"top-?\s?[15]\W*$", sent[max(0, m.start() - 12):m.start()], re.I):
+        return None  # the top-k rules own this number
     bench = _pick_bench(metric_kind, k, benches, vpos, sent, ctx)
     if bench is None:
         return None
@@ -316,7 +321,9 @@ def _text_fact(page: Any, sent: str, offset: int, m: re.Match, rule_id: str, kin
     if metric == "top1_error" and bench == "imagenet" and value < 5:
         return None  # top-1 errors that low are deltas, not results
     own = bool(rules.text_own.search(sent) or ctx.is_own_name(sent))
-    cited = bool(rules.text_baseline_before.search(sent[max(0, vpos - 60):vpos]))
+    # the words just before the number (back to the previous number) say whose it is
+    window = re.split(r"\d", sent[max(0, vpos - 35):vpos])[-1]
+    cited = bool(rules.text_baseline_before.search(window))
     if cited:
         conf = CONF_CITED
     elif own:
@@ -335,7 +342,11 @@ def _pick_bench(kind: str, k: str | None, benches: list[tuple[int, str]], vpos: 
                 ctx: PaperContext) -> str | None:
     allowed = _METRIC_BENCHMARKS["top5" if k and "5" in k else kind] if kind in (
         "err", "acc") else _METRIC_BENCHMARKS.get(kind, ())
+    if kind == "err":
+        allowed = ("cifar10", "cifar100")  # a bare "error" on ImageNet may be top-1 or top-5
     cands = [(abs(p - vpos), b) for p, b in benches if b in allowed or b == "other"]
+    if not cands and k and ctx.mentions("imagenet") and not re.search(r"CIFAR", sent):
+        return "imagenet"  # top-k metrics are ImageNet's
     if kind == "bleu" and not (ctx.wmt14 or re.search(r"WMT", sent)):
         return None
     if not cands:
@@ -361,7 +372,7 @@ _HEADER_HINT = re.compile(
     r"\berr(?:or|\.)|\bC10\+?|\bC100\+?|\bEN-(?:DE|FR)\b", re.I)
 _TABLE_WORD = re.compile(r"\bTable\s+\d+", re.I)
 _CELL_NUM = re.compile(r"^[(\[]?[<>~]?(\d{1,3}(?:[.,]\d{1,3})?)\s*%?\s*[)\]*†‡]*$")
-_NUMISH = re.compile(r"^[\d.,x×%()+\-−±/:@*†‡∗$BMGKk]+$")
+_NUMISH = re.compile(r"^(?:[\d.,x×%()+\-−±/:@*†‡∗$BMGKk]+|\d+(?:st|nd|rd|th))$")
 
 
 def candidate_pages(pages: list[Any]) -> list[int]:
@@ -395,20 +406,6 @@ class Column:
 
 
 _SPLIT_HEAD = re.compile(r"^(dev|test|val|valid|validation|test-dev|minival|val2017|test-std)\b", re.I)
-
-
-def _merge_words(words: list[Word]) -> list[Word]:
-    """Join words that touch ("88" "." "55" -> "88.55"): tight LaTeX spacing splits numbers."""
-    out: list[Word] = []
-    for w in words:
-        if out and w.x0 - out[-1].x1 < 1.0 and (
-                re.search(r"[\d.]$", out[-1].text) and re.match(r"[\d.%]", w.text)):
-            p = out[-1]
-            out[-1] = Word(p.text + w.text, p.x0, w.x1, min(p.top, w.top), max(p.bottom, w.bottom),
-                           p.bold or w.bold)
-        else:
-            out.append(w)
-    return out
 
 
 def _classify_header(text: str, rules: Rules) -> list[str]:
@@ -469,8 +466,6 @@ def table_results(pages: list[Any], ctx: PaperContext, pdf: Any = None,
     text_of = {p.number: p.text for p in pages}
     facts: list[Fact] = []
     for number, lines in page_lines.items():
-        for ln in lines:
-            ln.words = _merge_words(ln.words)
         facts += _page_table_facts(number, lines, text_of.get(number, ""), ctx, rules)
     return facts
 
@@ -484,14 +479,21 @@ def _header_columns(lines: list[Line], start: int, rules: Rules) -> tuple[list[l
         hdr.insert(0, j)
         j -= 1
     k = start + 1
-    while k < len(lines) and _num_cells(lines[k]) <= 1 and not _is_prose(lines[k]) \
-            and len(hdr) < 5 and lines[k].top - lines[hdr[-1]].bottom < 14:
-        texts = lines[k].cell_texts()
+    subs: dict[int, Line] = {}
+    while k < len(lines) and len(hdr) < 6:
+        nxt, last = lines[k], lines[hdr[-1]]
+        if nxt.top - last.top < 8 and all(len(w.text) <= 3 for w in nxt.words):
+            subs[hdr[-1]] = nxt  # sub/superscripts of the line above: AP_50, AP_S
+            k += 1
+            continue
+        if _num_cells(nxt) > 1 or _is_prose(nxt) or nxt.top - last.bottom >= 14:
+            break
+        texts = nxt.cell_texts()
         # a line with a label but no metric words is a data row or a row-group title
         if not any(_classify_header(t, rules) or _bench_of(t, rules) or _SPLIT_HEAD.match(t)
                    for t in texts):
             break
-        if _num_cells(lines[k]) and not re.search(r"AP|top|@", lines[k].text, re.I):
+        if _num_cells(nxt) and not re.search(r"AP|top|@", nxt.text, re.I):
             break
         hdr.append(k)
         k += 1
@@ -500,6 +502,9 @@ def _header_columns(lines: list[Line], start: int, rules: Rules) -> tuple[list[l
         row = []
         for c in lines[idx].cells:
             text = " ".join(w.text for w in c)
+            if idx in subs:
+                tail = [w.text for w in subs[idx].words if -4 <= w.x0 - c[-1].x1 <= 7]
+                text = " ".join([text, *tail])
             metrics = _classify_header(text, rules)
             bench = _bench_of(text, rules) if len(text) < 40 else None
             kind = "err" if re.search(r"\berr", text, re.I) else (
@@ -620,6 +625,9 @@ def _label_for(row: Line, idx: int) -> str:
 def _parse_values(words: list[Word]) -> list[float]:
     """Values of one cell: '84.3%', '22.15 / 20.80', '75.2(3.2)', '88.55 ± 0.04' -> primary ones."""
     text = " ".join(w.text for w in words)
+    text = re.sub(r"(\d) ?\. ?(\d)", r"\1.\2", text)
+    if re.search(r"[~∼≈<>]", text):
+        return []  # approximate or bounded values are not results
     text = re.sub(r"\(\s*[+\-−]?\d[\d.]*\s*%?\s*\)", " ", text)      # (+2.1), (3.2)
     text = re.sub(r"±\s*\d[\d.]*", " ", text)
     vals = []

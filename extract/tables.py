@@ -67,15 +67,47 @@ def group_lines(words: list[Word], tolerance: float = LINE_TOLERANCE,
         else:
             lines.append(Line([w], w.top, w.bottom))
     for line in lines:
-        line.words.sort(key=lambda w: w.x0)
+        line.words = merge_touching(sorted(line.words, key=lambda w: w.x0))
         cells: list[list[Word]] = []
         for w in line.words:
-            if cells and w.x0 - cells[-1][-1].x1 <= cell_gap:
+            if cells and w.x0 - cells[-1][-1].x1 <= cell_gap and not _starts_cell(cells[-1][-1], w):
                 cells[-1].append(w)
             else:
                 cells.append([w])
         line.cells = cells
     return lines
+
+
+_NUMBER = re.compile(r"^\(?[+-]?\d+(?:\.\d+)?%?\)?[*†‡∗]?$")
+_JOINERS = re.compile(r"(?:/|±|\(|=|:|×|x|-|\+)$")
+#: a header word that starts a new column even when set tight against the previous one
+_HEAD_START = re.compile(r"^(?:m?AP|Top-?[15]|top-?[15]|EM|F1|BLEU|Params|#|FLOPs|MACs|Acc|Err)")
+
+
+def _starts_cell(prev: Word, w: Word) -> bool:
+    """Tight tables leave column gaps no wider than word spaces: numbers start new cells."""
+    if _NUMBER.match(w.text) and not _JOINERS.search(prev.text) and (
+            _NUMBER.match(prev.text) or not prev.text.endswith(("=", "(", "/"))):
+        return bool(_NUMBER.match(prev.text) or re.search(r"[A-Za-z%)]$", prev.text))
+    if _HEAD_START.match(w.text) and not re.fullmatch(r"box|Box|val|test|dev", prev.text):
+        return True
+    return False
+
+
+def merge_touching(words: list[Word]) -> list[Word]:
+    """Join touching pieces of one number ("88" "." "55" -> "88.55"): LaTeX spacing splits them."""
+    out: list[Word] = []
+    for w in words:
+        if out and w.x0 - out[-1].x1 < 2.5 and (
+                (re.search(r"\d$", out[-1].text) and re.match(r"\.\d|\.$|%", w.text))
+                or (re.search(r"\d\.$|\.$", out[-1].text) and re.match(r"\d", w.text)
+                    and re.search(r"\d\.?$", out[-1].text))):
+            p = out[-1]
+            out[-1] = Word(p.text + w.text, p.x0, w.x1, min(p.top, w.top),
+                           max(p.bottom, w.bottom), p.bold or w.bold)
+        else:
+            out.append(w)
+    return out
 
 
 def read_page_lines(pdf_path: str | os.PathLike | bytes, page_numbers: list[int]) -> dict[int, list[Line]]:
