@@ -226,7 +226,9 @@ _TEXT_PATTERNS: list[tuple[str, str, re.Pattern]] = [
     ("results.text.acc_of", "acc",
      re.compile(r"\b(?:test\s+|classification\s+)?accuracy\s+(?:of|is)\s+(?P<v>\d{2}(?:\.\d{1,2})?)\s*%", re.I)),
 ]
-_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])|\n\s*\n")
+_SENT_END = re.compile(
+    r"(?<!\bal\.)(?<!e\.g\.)(?<!i\.e\.)(?<!\bFig\.)(?<!\bEq\.)(?<!\bvs\.)(?<!\bSec\.)"
+    r"(?<!\bTab\.)(?<!resp\.)(?<!\betc\.)(?<=[.!?])\s+(?=[A-Z(\[])|\n\s*\n")
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -274,13 +276,17 @@ def text_results(pages: list[Any], ctx: PaperContext, rules: Rules | None = None
         for a, b in _sentences(flat):
             sent = flat[a:b]
             here = _bench_in(sent, rules)
-            # a sentence without a benchmark continues the previous one's
-            benches = here or [(-1000, bench) for _, bench in prev]
+            inherited = [(-1000, bench) for _, bench in prev]
             if here:
                 prev = here
             if not re.search(r"\d", sent):
                 continue
             for rule_id, kind, rx in _TEXT_PATTERNS:
+                # a sentence without a benchmark continues the previous one's, but only
+                # metrics that name their benchmark (top-k, BLEU, EM, AP) may rely on that
+                benches = here or (inherited if kind not in ("f1", "err", "acc") else [])
+                if not benches and kind not in ("topk_after", "topk_before"):
+                    continue
                 for m in rx.finditer(sent):
                     fact = _text_fact(page, sent, a, m, rule_id, kind, benches, ctx, rules)
                     if fact is not None:
@@ -503,7 +509,7 @@ def _header_columns(lines: list[Line], start: int, rules: Rules) -> tuple[list[l
         for c in lines[idx].cells:
             text = " ".join(w.text for w in c)
             if idx in subs:
-                tail = [w.text for w in subs[idx].words if -4 <= w.x0 - c[-1].x1 <= 7]
+                tail = [w.text for w in subs[idx].words if c[0].x0 + 2 <= w.x0 <= c[-1].x1 + 7]
                 text = " ".join([text, *tail])
             metrics = _classify_header(text, rules)
             bench = _bench_of(text, rules) if len(text) < 40 else None
@@ -575,11 +581,15 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
             i += 1
             continue
         caption = _caption_near(lines, i)
+        side = _table_side(lines, header)
         group_own = False
         last_bottom = lines[k - 1].bottom if k > 0 else line.bottom
         rows = 0
         while k < len(lines):
-            row = lines[k]
+            row = _clip(lines[k], side)
+            if not row.words:
+                k += 1
+                continue
             if _TABLE_WORD.match(row.text) or _is_prose(row) or row.top - last_bottom > 40:
                 break
             if _num_cells(row) == 0:
@@ -598,6 +608,34 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
             k += 1
         i = max(k, i + 1)
     return facts
+
+
+def _table_side(lines: list[Line], header: list[list[Column]]) -> tuple[float, float] | None:
+    """The x-range of a table set in one column of a two-column page, else None."""
+    xs = [w for ln in lines for w in ln.words]
+    if not xs:
+        return None
+    mid = (min(w.x0 for w in xs) + max(w.x1 for w in xs)) / 2
+    cols = [c for row in header for c in row if (c.metrics or c.bench) and len(c.header) < 30]
+    if not cols:
+        return None
+    if all(c.x1 < mid + 5 for c in cols):
+        return (-1e9, mid + 5)
+    if all(c.x0 > mid - 5 for c in cols):
+        return (mid - 5, 1e9)
+    return None
+
+
+def _clip(line: Line, side: tuple[float, float] | None) -> Line:
+    if side is None:
+        return line
+    lo, hi = side
+    cells = [c for c in line.cells if c[0].x0 >= lo and c[-1].x1 <= hi]
+    words = [w for c in cells for w in c]
+    if len(words) == len(line.words):
+        return line
+    out = Line(words, line.top, line.bottom, cells)
+    return out
 
 
 def _numish(cell: list[Word]) -> bool:
@@ -632,10 +670,23 @@ def _parse_values(words: list[Word]) -> list[float]:
     text = re.sub(r"±\s*\d[\d.]*", " ", text)
     vals = []
     for part in text.split("/"):
-        m = re.search(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3})?)\s*%?(?![\d.])", part)
-        if m and not re.search(r"\d\s*[MBGKk]\b|[x×]\s*\d|\d\s*[x×]", part):
+        m = _VALUE.fullmatch(part)
+        if m:
             vals.append(float(m.group(1)))
     return vals
+
+
+_VALUE = re.compile(r"\s*\(?(\d{1,3}(?:\.\d{1,3})?)\s*%?\s*\)?\s*[*†‡∗§¶]*\s*")
+_STOP = frozenset("the is of and that we in to a as while at these this are was which it on for by "
+                  "from be can our an than".split())
+
+
+def _plausible_label(label: str) -> bool:
+    """A model name, not a piece of running text caught beside a table."""
+    words = label.split()
+    if not words or len(words) > 10 or not re.search(r"[A-Za-z]{2}", label):
+        return False
+    return sum(1 for w in words if w.lower() in _STOP) < 3
 
 
 def _row_facts(number: int, row: Line, header: list[list[Column]], caption: str, page_text: str,
@@ -651,7 +702,7 @@ def _row_facts(number: int, row: Line, header: list[list[Column]], caption: str,
         if not metrics:
             continue
         label = _label_for(row, idx)
-        if not re.search(r"[A-Za-z]{2}", label):
+        if not _plausible_label(label):
             continue
         conf = _row_confidence(label, ctx, rules, group_own)
         for n, v in enumerate(vals):
