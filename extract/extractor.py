@@ -9,6 +9,8 @@ import re
 import time
 
 from extract.model import Fact, PaperExtraction
+from extract.results import extract_results
+from extract.rules_engine import extract_compute_facts
 from extract.text import PageText, PdfTextError, read_pages, text_quality
 
 log = logging.getLogger(__name__)
@@ -44,21 +46,11 @@ def _sha256(path_or_bytes: str | os.PathLike | bytes) -> str | None:
 
 
 def find_facts(pages: list[PageText], *, year: int | None = None,
-               month: int | None = None) -> list[Fact]:
+               month: int | None = None, pdf: str | os.PathLike | bytes | None = None) -> list[Fact]:
     """All facts from normalised pages: compute rules, then results (colleague's module)."""
     facts: list[Fact] = []
-    try:
-        from extract.rules_engine import extract_compute_facts
-    except ImportError:
-        extract_compute_facts = None
-    if extract_compute_facts is not None:
-        facts.extend(extract_compute_facts(pages, year=year, month=month))
-    try:
-        from extract.results import extract_results
-    except ImportError:
-        extract_results = None
-    if extract_results is not None:
-        facts.extend(extract_results(pages))
+    facts.extend(extract_compute_facts(pages, year=year, month=month))
+    facts.extend(extract_results(pages, pdf=pdf))
     return facts
 
 
@@ -88,7 +80,7 @@ def extract_pdf(path: str | os.PathLike | bytes, *, year: int | None = None,
             "no_text", "no usable text layer (scanned or garbled); OCR is needed",
             total, chars, time.perf_counter() - t0, [], sha)
     try:
-        facts = find_facts(pages, year=year, month=month)
+        facts = find_facts(pages, year=year, month=month, pdf=path)
     except Exception as e:  # a rule bug must not kill a batch; record it
         log.exception("extraction rules failed")
         return PaperExtraction("failed", f"rules failed: {type(e).__name__}: {e}", total, chars,
