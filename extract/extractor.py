@@ -9,9 +9,9 @@ import re
 import time
 
 from extract.model import Fact, PaperExtraction
-from extract.results import extract_results
+from extract.results import candidate_pages, extract_results
 from extract.rules_engine import extract_compute_facts
-from extract.text import PageText, PdfTextError, read_pages, text_quality
+from extract.text import PageText, PdfTextError, read_layout_lines, read_pages, text_quality
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,10 @@ def find_facts(pages: list[PageText], *, year: int | None = None,
     """All facts from normalised pages: compute rules, then results (colleague's module)."""
     facts: list[Fact] = []
     facts.extend(extract_compute_facts(pages, year=year, month=month))
-    facts.extend(extract_results(pages, pdf=pdf))
+    # table layout from pypdfium2 character boxes, only on pages that look like results
+    # tables (pdfplumber would cost ~30x the plain text time)
+    tables = read_layout_lines(pdf, candidate_pages(pages)) if pdf is not None else None
+    facts.extend(extract_results(pages, tables=tables, pdf=pdf))
     return facts
 
 
