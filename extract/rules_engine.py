@@ -195,6 +195,10 @@ _FIELD_HANDLERS = {"parameters": _params, "compute_per_pass": _compute, "epochs"
 # ---------------------------------------------------------------- hardware
 _HW_TRIGGER = re.compile(r"GPU|TPU|CPU|V100|P100|A100|K80|K40|K20|M40|Titan|TITAN|GTX|RTX|DGX|"
                          r"1080|2080|Kepler|Maxwell|Pascal|Volta", re.I)
+_COUNT_NEAR = re.compile(r"(?:\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|sixteen|"
+                         r"single|dozens?|hundreds?))[^.\n]{0,30}$", re.I)
+_NAMED_NEAR = re.compile(r"V100|P100|A100|H100|K80|K40|K20|M40|P40|T4\b|Titan|TITAN|GTX|RTX|DGX|"
+                         r"1080|2080|3090|Kepler|Maxwell|Pascal|Volta|TPU\s?v\d|Xeon|cores?\b", re.I)
 _N_GPU = re.compile(r"(?P<num>" + NUM + r")\s*-\s*(?P<kind>GPU|TPU)\b")
 _HW_CONTEXT = re.compile(r"\b(batch|workers?|replicas?|servers?|machines?|equipped|nodes?|cluster|"
                          r"distributed|parallel\w*|use|used|using|across|hardware|chips?)\b", re.I)
@@ -207,6 +211,10 @@ def _hardware_facts(page: PageText, year: int | None, month: int | None) -> list
     out: list[Fact] = []
     seen: set[tuple[int, int]] = set()
     for trig in _HW_TRIGGER.finditer(text):
+        if trig.group(0).upper() in ("GPU", "CPU", "TPU") and not _COUNT_NEAR.search(
+                text, max(0, trig.start() - 30), trig.start()) and not _NAMED_NEAR.search(
+                text, max(0, trig.start() - 30), trig.end() + 30):
+            continue  # a bare "GPU" without a count or a chip name nearby: cheap skip
         ss, se = sentence_at(text, trig.start(), trig.end())
         if (ss, se) in seen:
             continue

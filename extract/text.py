@@ -186,6 +186,28 @@ def text_quality(pages: list[PageText]) -> float:
     return sum(1 for w in words if w in _COMMON) / len(words)
 
 
+_PROSE_WORD = re.compile(r"[A-Za-z][a-z]{2,}[,.;:]?")
+
+
+def _layout_indices(chars: str):
+    """Character indices worth laying out: all but long prose lines (tables, headers,
+    captions and short lines stay), which is most of a page's characters."""
+    start = 0
+    n = len(chars)
+    while start < n:
+        end = chars.find("\n", start)
+        end = n if end == -1 else end + 1
+        line = chars[start:end]
+        words = line.split()
+        prose = len(words) >= 7 and sum(1 for w in words if _PROSE_WORD.fullmatch(w)) > 0.7 * len(words) \
+            and not line.lstrip().startswith(("Table", "TABLE"))
+        if not prose:
+            yield from range(start, end)
+        else:
+            yield end - 1  # keep the line break so words don't run across lines
+        start = end
+
+
 def read_layout_lines(path_or_bytes: str | os.PathLike | bytes, page_numbers: list[int],
                       x_tolerance: float = 1.2) -> dict:
     """Words with positions grouped into lines (extract.tables.Line) for the given pages.
@@ -228,8 +250,12 @@ def read_layout_lines(path_or_bytes: str | os.PathLike | bytes, page_numbers: li
                         words.append(Word("".join(cur), box[0], box[1], box[2], box[3], bold))
                         cur.clear()
 
-                for i in range(pdfium_c.FPDFText_CountChars(raw)):
-                    ch = chr(pdfium_c.FPDFText_GetUnicode(raw, i))
+                count = pdfium_c.FPDFText_CountChars(raw)
+                buf = ctypes.create_string_buffer((count + 1) * 2)
+                pdfium_c.FPDFText_GetText(raw, 0, count, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)))
+                chars = buf.raw[: count * 2].decode("utf-16-le", errors="replace")
+                for i in _layout_indices(chars):
+                    ch = chars[i]
                     if ch.isspace() or ch in "\x00\x02\ufffe" or pdfium_c.FPDFText_IsGenerated(raw, i) == 1:
                         flush()
                         continue
@@ -248,7 +274,7 @@ def read_layout_lines(path_or_bytes: str | os.PathLike | bytes, page_numbers: li
                         box[1] = max(box[1], x1)
                         box[2] = min(box[2], t)
                         box[3] = max(box[3], b)
-                    cur.append(unicodedata.normalize("NFKC", ch))
+                    cur.append(ch)
                 flush()
                 tp.close()
                 out[n] = group_lines(words)
