@@ -208,6 +208,12 @@ def _layout_indices(chars: str):
         start = end
 
 
+def _flush(word_cls, words: list, cur: list[str], box: list[float], bold: bool) -> None:
+    if cur:
+        words.append(word_cls("".join(cur), box[0], box[1], box[2], box[3], bold))
+        cur.clear()
+
+
 def read_layout_lines(path_or_bytes: str | os.PathLike | bytes, page_numbers: list[int],
                       x_tolerance: float = 1.2) -> dict:
     """Words with positions grouped into lines (extract.tables.Line) for the given pages.
@@ -245,11 +251,6 @@ def read_layout_lines(path_or_bytes: str | os.PathLike | bytes, page_numbers: li
                 box = [0.0, 0.0, 0.0, 0.0]  # x0, x1, top, bottom
                 bold = False
 
-                def flush() -> None:
-                    if cur:
-                        words.append(Word("".join(cur), box[0], box[1], box[2], box[3], bold))
-                        cur.clear()
-
                 count = pdfium_c.FPDFText_CountChars(raw)
                 buf = ctypes.create_string_buffer((count + 1) * 2)
                 pdfium_c.FPDFText_GetText(raw, 0, count, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)))
@@ -257,7 +258,7 @@ def read_layout_lines(path_or_bytes: str | os.PathLike | bytes, page_numbers: li
                 for i in _layout_indices(chars):
                     ch = chars[i]
                     if ch.isspace() or ch in "\x00\x02\ufffe" or pdfium_c.FPDFText_IsGenerated(raw, i) == 1:
-                        flush()
+                        _flush(Word, words, cur, box, bold)
                         continue
                     # the loose box spans the glyph's advance and the font's ascent/descent,
                     # as pdfplumber's boxes do: tight boxes split "112" into "1" "12"
@@ -265,8 +266,8 @@ def read_layout_lines(path_or_bytes: str | os.PathLike | bytes, page_numbers: li
                     x0, x1 = rect.left, rect.right
                     t, b = height - rect.top, height - rect.bottom
                     if cur and (x0 - box[1] > x_tolerance or x0 < box[0] - 1
-                                or abs(t - box[2]) > 3 and abs(b - box[3]) > 3):
-                        flush()
+                                or (abs(t - box[2]) > 3 and abs(b - box[3]) > 3)):
+                        _flush(Word, words, cur, box, bold)
                     if not cur:
                         box[:] = [x0, x1, t, b]
                         bold = pdfium_c.FPDFText_GetFontWeight(raw, i) >= 600
@@ -275,7 +276,7 @@ def read_layout_lines(path_or_bytes: str | os.PathLike | bytes, page_numbers: li
                         box[2] = min(box[2], t)
                         box[3] = max(box[3], b)
                     cur.append(ch)
-                flush()
+                _flush(Word, words, cur, box, bold)
                 tp.close()
                 out[n] = group_lines(words)
             except pdfium.PdfiumError as e:  # one bad page must not lose the others
