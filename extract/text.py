@@ -257,7 +257,7 @@ def read_layout_lines(path_or_bytes: str | os.PathLike | bytes, page_numbers: li
                 chars = buf.raw[: count * 2].decode("utf-16-le", errors="replace")
                 for i in _layout_indices(chars):
                     ch = chars[i]
-                    if ch.isspace() or ch in "\x00\x02\ufffe" or pdfium_c.FPDFText_IsGenerated(raw, i) == 1:
+                    if ch.isspace() or ch in "\x00\x02\ufffe":  # generated chars are spaces and breaks
                         _flush(Word, words, cur, box, bold)
                         continue
                     # the loose box spans the glyph's advance and the font's ascent/descent,
