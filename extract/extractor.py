@@ -1,0 +1,94 @@
+"""extract_pdf: one PDF -> PaperExtraction (pure: no store, never raises for a bad PDF)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import time
+
+from extract.model import Fact, PaperExtraction
+from extract.results import candidate_pages, extract_results
+from extract.rules_engine import extract_compute_facts
+from extract.text import PageText, PdfTextError, read_layout_lines, read_pages, text_quality
+
+log = logging.getLogger(__name__)
+
+#: share of common English words below which the text layer is judged garbled.
+MIN_TEXT_QUALITY = 0.05
+MIN_CHARS_PER_PAGE = 200
+
+
+def arxiv_date(arxiv_id: str) -> tuple[int | None, int | None]:
+    """'1907.11692' -> (2019, 7); 'cs/0112017' -> (2001, 12); other names -> (None, None)."""
+    m = re.fullmatch(r"(?:[a-z\-]+(?:\.[A-Z]{2})?/)?(\d{2})(\d{2})[.\d]*(?:v\d+)?", arxiv_id or "")
+    if not m:
+        return None, None
+    yy, mm = int(m.group(1)), int(m.group(2))
+    if not 1 <= mm <= 12:
+        return None, None
+    return (2000 + yy if yy < 91 else 1900 + yy), mm
+
+
+def _sha256(path_or_bytes: str | os.PathLike | bytes) -> str | None:
+    h = hashlib.sha256()
+    if isinstance(path_or_bytes, bytes | bytearray):
+        h.update(path_or_bytes)
+        return h.hexdigest()
+    try:
+        with open(path_or_bytes, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def find_facts(pages: list[PageText], *, year: int | None = None,
+               month: int | None = None, pdf: str | os.PathLike | bytes | None = None) -> list[Fact]:
+    """All facts from normalised pages: compute rules, then results (colleague's module)."""
+    facts: list[Fact] = []
+    facts.extend(extract_compute_facts(pages, year=year, month=month))
+    # table layout from pypdfium2 character boxes, only on pages that look like results
+    # tables (pdfplumber would cost ~30x the plain text time)
+    tables = read_layout_lines(pdf, candidate_pages(pages)) if pdf is not None else None
+    facts.extend(extract_results(pages, tables=tables, pdf=pdf))
+    return facts
+
+
+def extract_pdf(path: str | os.PathLike | bytes, *, year: int | None = None,
+                month: int | None = None) -> PaperExtraction:
+    """Extract candidate facts from one PDF (path or bytes).
+
+    Never raises for a bad PDF: the returned PaperExtraction has a status
+    (ok | no_text | failed | encrypted | not_pdf | empty) and an error message.
+    """
+    t0 = time.perf_counter()
+    sha = _sha256(path)
+    try:
+        pages, total = read_pages(path)
+    except PdfTextError as e:
+        return PaperExtraction(e.status, e.message, 0, 0, time.perf_counter() - t0, [], sha)
+    except Exception as e:  # pdfium can fail in many ways on damaged files
+        log.warning("cannot read %r: %s", path if not isinstance(path, bytes) else "<bytes>", e)
+        return PaperExtraction("failed", f"cannot read the PDF: {type(e).__name__}: {e}",
+                               0, 0, time.perf_counter() - t0, [], sha)
+    chars = sum(len(p.text) for p in pages)
+    if total == 0:
+        return PaperExtraction("failed", "the PDF has no pages", 0, 0,
+                               time.perf_counter() - t0, [], sha)
+    if chars < MIN_CHARS_PER_PAGE * min(len(pages), 3) or text_quality(pages) < MIN_TEXT_QUALITY:
+        return PaperExtraction(
+            "no_text", "no usable text layer (scanned or garbled); OCR is needed",
+            total, chars, time.perf_counter() - t0, [], sha)
+    try:
+        facts = find_facts(pages, year=year, month=month, pdf=path)
+    except Exception as e:  # a rule bug must not kill a batch; record it
+        log.exception("extraction rules failed")
+        return PaperExtraction("failed", f"rules failed: {type(e).__name__}: {e}", total, chars,
+                               time.perf_counter() - t0, [], sha)
+    error = None
+    if total > len(pages):
+        error = f"very long PDF: only the first {len(pages)} of {total} pages were read"
+    return PaperExtraction("ok", error, total, chars, time.perf_counter() - t0, facts, sha)

@@ -1,0 +1,288 @@
+"""PDF -> normalised page text, via pypdfium2 (fast) with a References cut.
+
+`read_pages` returns one `PageText` per PDF page. Text is normalised so that
+rules see clean words: NFKC (ligatures, full-width digits), CR/LF unified,
+U+FFFE / U+FFFF / soft hyphens removed, words broken across lines by a
+hyphen re-joined. Pages after the References/Bibliography heading are marked
+`in_references` and their text cut, so reference lists are not mined.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+#: above this many pages a PDF is treated as "very long": only this many are read.
+MAX_PAGES = 60
+
+
+@dataclass
+class PageText:
+    """One page's normalised text. `number` is 1-based."""
+
+    number: int
+    text: str
+    source: str | None = None  # the PDF path when known (for pdfplumber table layout)
+    in_references: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+class PdfTextError(Exception):
+    """A PDF that cannot be read. `status` is one of the PaperExtraction statuses."""
+
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(status, message)
+        self.status = status
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+_SOFT = re.compile("[\u00ad\ufffe\uffff\u200b\u200c\u200d\ufeff]")
+# pdfium marks a line-end hyphen it inferred as U+0002 in some versions.
+_CTRL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f]")
+# "infor-\nmation" -> "information"; keep hyphen when the next part is capitalised/number
+_HYPHEN_BREAK = re.compile(r"([a-z])-\n([a-z])")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
+                         "\u2014": "-", "\u2212": "-", "\u00d7": "x", "\u2217": "*"})
+
+
+def normalise(text: str) -> str:
+    """Normalise one page's text (see module docstring)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # U+0002 is how pdfium reports a hyphen it found at a line break.
+    text = re.sub("\u0002\n?", "-\n", text)
+    text = _SOFT.sub("", text)
+    text = unicodedata.normalize("NFKC", text)
+    text = _CTRL.sub(" ", text)
+    text = text.translate(_DASHES)
+    text = _SPACES.sub(" ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    text = _HYPHEN_BREAK.sub(r"\1\2", text)
+    return text.strip()
+
+
+_REF_HEAD = re.compile(
+    r"^\s*(?:\d+\.?\s*|[A-Z]\.?\s*)?(References|REFERENCES|Bibliography|BIBLIOGRAPHY|"
+    r"Literature Cited|R\s?EFERENCES)\s*$",
+    re.MULTILINE,
+)
+
+
+_APPENDIX_HEAD = re.compile(
+    r"^(?:(?:Appendix|APPENDIX|Supplementary|SUPPLEMENTARY)\b[^,\n]{0,80}"
+    r"|[A-H](?:\.\d)?\.?\s+[A-Z][A-Za-z\-]+(?:[ \t]+[A-Za-z\-:&]+){0,8})$",
+    re.MULTILINE,
+)
+
+
+def cut_references(pages: list[PageText]) -> list[PageText]:
+    """Cut text at the first References heading found in the second half-ish of the paper.
+
+    Pages after it are kept (appendices may follow) but marked `in_references`
+    until an Appendix heading appears.
+    """
+    n = len(pages)
+    cut_at = None
+    for i, p in enumerate(pages):
+        if i < max(1, n // 3) and n > 3:
+            continue
+        m = _REF_HEAD.search(p.text)
+        if m:
+            p.text = p.text[: m.start()]
+            cut_at = i
+            break
+    if cut_at is None:
+        return pages
+    for p in pages[cut_at + 1:]:
+        m = _APPENDIX_HEAD.search(p.text)
+        if m:
+            # the paper's body resumes (appendix): later pages are mined again
+            p.text = p.text[m.start():]
+            break
+        p.in_references = True
+        p.text = ""
+    return pages
+
+
+def _open(path_or_bytes: str | os.PathLike | bytes):
+    import pypdfium2 as pdfium
+
+    data = path_or_bytes
+    if not isinstance(data, bytes | bytearray):
+        try:
+            size = os.path.getsize(data)
+        except OSError as e:
+            raise PdfTextError("failed", f"cannot read {os.fspath(data)}: {e.strerror}") from e
+        if size == 0:
+            raise PdfTextError("empty", f"{os.fspath(data)} is an empty (0-byte) file")
+        with open(data, "rb") as f:
+            head = f.read(1024)
+    else:
+        if len(data) == 0:
+            raise PdfTextError("empty", "the PDF is empty (0 bytes)")
+        head = bytes(data[:1024])
+    if b"%PDF-" not in head:
+        raise PdfTextError("not_pdf", "not a PDF: no %PDF- header in the first 1 KiB")
+    try:
+        return pdfium.PdfDocument(data if isinstance(data, bytes | bytearray) else os.fspath(data))
+    except pdfium.PdfiumError as e:
+        msg = str(e)
+        if "password" in msg.lower() or "security" in msg.lower():
+            raise PdfTextError("encrypted", f"the PDF is encrypted and needs a password ({msg})") from e
+        raise PdfTextError("failed", f"pdfium cannot open the PDF (truncated or damaged?): {msg}") from e
+
+
+def read_raw_pages(path_or_bytes: str | os.PathLike | bytes, max_pages: int = MAX_PAGES) -> tuple[list[str], int]:
+    """Bare pypdfium2 text of each page (no normalisation), and the total page count."""
+    pdf = _open(path_or_bytes)
+    try:
+        total = len(pdf)
+        out = []
+        for i in range(min(total, max_pages)):
+            page = pdf[i]
+            try:
+                tp = page.get_textpage()
+                try:
+                    out.append(tp.get_text_bounded())
+                finally:
+                    tp.close()
+            finally:
+                page.close()
+        return out, total
+    finally:
+        pdf.close()
+
+
+def read_pages(path_or_bytes: str | os.PathLike | bytes, max_pages: int = MAX_PAGES) -> tuple[list[PageText], int]:
+    """Normalised pages (references cut) and the PDF's total page count.
+
+    Raises PdfTextError (with a status) for files that cannot be read.
+    """
+    raw, total = read_raw_pages(path_or_bytes, max_pages)
+    source = None if isinstance(path_or_bytes, bytes | bytearray) else os.fspath(path_or_bytes)
+    pages = [PageText(i + 1, normalise(t), source) for i, t in enumerate(raw)]
+    return cut_references(pages), total
+
+
+_WORD = re.compile(r"[A-Za-z]{2,}")
+_COMMON = frozenset(
+    ["the", "of", "and", "to", "in", "is", "for", "that", "we", "with", "on", "as", "are", "by", "this", "be", "an", "at", "from", "which", "our", "it", "model", "network", "training", "data", "results", "learning", "can", "not", "or", "each", "layer", "table", "figure"]
+)
+
+
+def text_quality(pages: list[PageText]) -> float:
+    """Share of common English words among word tokens: ~0 for garbled text layers."""
+    words = [w.lower() for p in pages for w in _WORD.findall(p.text[:20000])]
+    if not words:
+        return 0.0
+    return sum(1 for w in words if w in _COMMON) / len(words)
+
+
+_PROSE_WORD = re.compile(r"[A-Za-z][a-z]{2,}[,.;:]?")
+
+
+def _layout_indices(chars: str):
+    """Character indices worth laying out: all but long prose lines (tables, headers,
+    captions and short lines stay), which is most of a page's characters."""
+    start = 0
+    n = len(chars)
+    while start < n:
+        end = chars.find("\n", start)
+        end = n if end == -1 else end + 1
+        line = chars[start:end]
+        words = line.split()
+        prose = len(words) >= 7 and sum(1 for w in words if _PROSE_WORD.fullmatch(w)) > 0.7 * len(words) \
+            and not line.lstrip().startswith(("Table", "TABLE"))
+        if not prose:
+            yield from range(start, end)
+        else:
+            yield end - 1  # keep the line break so words don't run across lines
+        start = end
+
+
+def _flush(word_cls, words: list, cur: list[str], box: list[float], bold: bool) -> None:
+    if cur:
+        words.append(word_cls("".join(cur), box[0], box[1], box[2], box[3], bold))
+        cur.clear()
+
+
+def read_layout_lines(path_or_bytes: str | os.PathLike | bytes, page_numbers: list[int],
+                      x_tolerance: float = 1.2) -> dict:
+    """Words with positions grouped into lines (extract.tables.Line) for the given pages.
+
+    The same layout pdfplumber gives with a small x tolerance (so LaTeX-set words
+    are not glued together), read from pypdfium2's character boxes: an order of
+    magnitude faster, so table layout can run on every candidate page.
+    """
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    from extract.tables import Word, group_lines
+
+    out: dict = {}
+    if not page_numbers:
+        return out
+    try:
+        pdf = _open(path_or_bytes)
+    except PdfTextError:
+        return out
+    rect = pdfium_c.FS_RECTF()
+    try:
+        for n in page_numbers:
+            if not 1 <= n <= len(pdf):
+                continue
+            page = pdf[n - 1]
+            try:
+                height = page.get_height()
+                tp = page.get_textpage()
+                raw = tp.raw
+                words: list = []
+                cur: list[str] = []
+                box = [0.0, 0.0, 0.0, 0.0]  # x0, x1, top, bottom
+                bold = False
+
+                count = pdfium_c.FPDFText_CountChars(raw)
+                buf = ctypes.create_string_buffer((count + 1) * 2)
+                pdfium_c.FPDFText_GetText(raw, 0, count, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)))
+                chars = buf.raw[: count * 2].decode("utf-16-le", errors="replace")
+                for i in _layout_indices(chars):
+                    ch = chars[i]
+                    if ch.isspace() or ch in "\x00\x02\ufffe":  # generated chars are spaces and breaks
+                        _flush(Word, words, cur, box, bold)
+                        continue
+                    # the loose box spans the glyph's advance and the font's ascent/descent,
+                    # as pdfplumber's boxes do: tight boxes split "112" into "1" "12"
+                    pdfium_c.FPDFText_GetLooseCharBox(raw, i, ctypes.byref(rect))
+                    x0, x1 = rect.left, rect.right
+                    t, b = height - rect.top, height - rect.bottom
+                    if cur and (x0 - box[1] > x_tolerance or x0 < box[0] - 1
+                                or (abs(t - box[2]) > 3 and abs(b - box[3]) > 3)):
+                        _flush(Word, words, cur, box, bold)
+                    if not cur:
+                        box[:] = [x0, x1, t, b]
+                        bold = pdfium_c.FPDFText_GetFontWeight(raw, i) >= 600
+                    else:
+                        box[1] = max(box[1], x1)
+                        box[2] = min(box[2], t)
+                        box[3] = max(box[3], b)
+                    cur.append(ch)
+                _flush(Word, words, cur, box, bold)
+                tp.close()
+                out[n] = group_lines(words)
+            except pdfium.PdfiumError as e:  # one bad page must not lose the others
+                log.warning("layout failed on page %d: %s", n, e)
+            finally:
+                page.close()
+    finally:
+        pdf.close()
+    return out
