@@ -50,6 +50,7 @@ _METRIC_BENCHMARKS = {
 }
 CONF_OWN = 0.85
 CONF_PLAIN = 0.6
+CONF_UNMARKED = 0.45
 CONF_CITED = 0.2
 CONF_BASELINE = 0.3
 
@@ -452,10 +453,11 @@ def _num_cells(line: Line) -> int:
 
 def _caption_near(lines: list[Line], i: int) -> str:
     """Text of the nearest "Table N" caption above (or below) line i, with its next lines."""
-    for j in list(range(i, -1, -1)) + list(range(i + 1, len(lines))):
-        if re.match(r"^\s*Table\s+\d+", lines[j].text, re.I):
-            return " ".join(ln.text for ln in lines[j:j + 4])
-    return ""
+    caps = [j for j, ln in enumerate(lines) if re.match(r"^\s*Table\s+\d+", ln.text, re.I)]
+    if not caps:
+        return ""
+    j = min(caps, key=lambda j: abs(lines[j].top - lines[i].top))
+    return " ".join(ln.text for ln in lines[j:j + 4])
 
 
 def table_results(pages: list[Any], ctx: PaperContext, pdf: Any = None,
@@ -503,23 +505,26 @@ def _header_columns(lines: list[Line], start: int, rules: Rules) -> tuple[list[l
             break
         hdr.append(k)
         k += 1
-    out: list[list[Column]] = []
-    for idx in hdr:
-        row = []
-        for c in lines[idx].cells:
-            text = " ".join(w.text for w in c)
-            if idx in subs:
-                tail = [w.text for w in subs[idx].words if c[0].x0 + 2 <= w.x0 <= c[-1].x1 + 7]
-                text = " ".join([text, *tail])
-            metrics = _classify_header(text, rules)
-            bench = _bench_of(text, rules) if len(text) < 40 else None
-            kind = "err" if re.search(r"\berr", text, re.I) else (
-                "acc" if re.search(r"\bacc", text, re.I) else None)
-            sm = _SPLIT_HEAD.match(text)
-            row.append(Column(c[0].x0, c[-1].x1, metrics, bench, kind,
-                              sm.group(1).lower() if sm else None, text))
-        out.append(row)
+    out = [_line_columns(lines[idx], subs.get(idx), rules) for idx in hdr]
     return out, k
+
+
+def _line_columns(line: Line, subs: Line | None, rules: Rules) -> list[Column]:
+    """Header cells of one line; sub/superscripts on the line below are appended (AP_50)."""
+    row = []
+    for c in line.cells:
+        text = " ".join(w.text for w in c)
+        if subs is not None:
+            tail = [w.text for w in subs.words if c[0].x0 + 2 <= w.x0 <= c[-1].x1 + 7]
+            text = " ".join([text, *tail])
+        metrics = _classify_header(text, rules)
+        bench = _bench_of(text, rules) if len(text) < 40 else None
+        kind = "err" if re.search(r"\berr", text, re.I) else (
+            "acc" if re.search(r"\bacc", text, re.I) else None)
+        sm = _SPLIT_HEAD.match(text)
+        row.append(Column(c[0].x0, c[-1].x1, metrics, bench, kind,
+                          sm.group(1).lower() if sm else None, text))
+    return row
 
 
 @dataclass
@@ -582,6 +587,7 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
             continue
         caption = _caption_near(lines, i)
         side = _table_side(lines, header)
+        table: list[Fact] = []
         group_own = False
         last_bottom = lines[k - 1].bottom if k > 0 else line.bottom
         rows = 0
@@ -594,18 +600,29 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
                 break
             if _num_cells(row) == 0:
                 rtexts = row.cell_texts()
-                if rtexts and any(_classify_header(t, rules) for t in rtexts) and rows:
-                    break  # the next table's header
+                if rtexts and any(_classify_header(t, rules) for t in rtexts):
+                    if rows:
+                        break  # the next table's header
+                    header.append(_line_columns(row, None, rules))  # a lower header line
+                    last_bottom = row.bottom
+                    k += 1
+                    continue
                 # a row-group title ("Ours", "Our models") marks the rows below it
                 if len(row.text) < 60:
                     group_own = bool(rules.own.search(row.text))
                 last_bottom = row.bottom
                 k += 1
                 continue
-            facts += _row_facts(number, row, header, caption, page_text, ctx, rules, group_own)
+            table += _row_facts(number, row, header, caption, page_text, ctx, rules, group_own)
             rows += 1
             last_bottom = row.bottom
             k += 1
+        # where the table marks the paper's own rows, the unmarked ones are baselines
+        if any(f.confidence >= CONF_OWN for f in table):
+            for f in table:
+                if f.confidence == CONF_PLAIN:
+                    f.confidence = CONF_UNMARKED
+        facts += table
         i = max(k, i + 1)
     return facts
 
@@ -616,7 +633,8 @@ def _table_side(lines: list[Line], header: list[list[Column]]) -> tuple[float, f
     if not xs:
         return None
     mid = (min(w.x0 for w in xs) + max(w.x1 for w in xs)) / 2
-    cols = [c for row in header for c in row if (c.metrics or c.bench) and len(c.header) < 30]
+    # all short header cells (the label column's "Model" too); long ones are prose beside it
+    cols = [c for row in header for c in row if len(c.header) < 30]
     if not cols:
         return None
     if all(c.x1 < mid + 5 for c in cols):
