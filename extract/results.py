@@ -161,8 +161,13 @@ def paper_context(pages: list[Any], rules: Rules | None = None) -> PaperContext:
     first = texts[0] if texts else ""
     candidates: list[str] = []
     # the title: the first lines of page 1 (before the author block)
-    for tok in _NAME_TOKEN.findall(first[:300]):
-        if _distinctive(tok):
+    title = " ".join(first.split("\n")[:2])[:200]
+    letters = [ch for ch in title if ch.isalpha()]
+    shouting = letters and sum(ch.isupper() for ch in letters) > 0.6 * len(letters)
+    if shouting:  # an all-caps title: only its "NAME:" part can be a name
+        title = title.split(":")[0] if ":" in title else ""
+    for tok in _NAME_TOKEN.findall(title):
+        if _distinctive(tok) and not re.fullmatch(r"[A-Z][a-z]+\d+|(?:[A-Z][a-z]+-)+[A-Za-z][a-z]+", tok):
             candidates.append(tok)
     for rx in (_INTRO_NAME, _PROPOSE_NAME):
         candidates += [m.group(1) for m in rx.finditer(head)]
@@ -184,7 +189,8 @@ def paper_context(pages: list[Any], rules: Rules | None = None) -> PaperContext:
         if cited:
             continue
         stem = _stem(cand)
-        if len(stem) >= 2 and stem not in seen and stem not in rules.generic_names:
+        if len(stem) >= 2 and stem not in seen and stem not in rules.generic_names \
+                and stem not in _STOP:
             seen.add(stem)
             ctx.names.append(stem)
     return ctx
@@ -440,8 +446,8 @@ def _bench_of(text: str, rules: Rules) -> str | None:
 
 def _is_prose(line: Line) -> bool:
     """A line of running text (not a table row): a long cell with no value after it."""
-    longest = max((len(c) for c in line.cells), default=0)
-    if longest < 9:
+    longest = max(line.cells, key=len, default=[])
+    if len(longest) < 9 or sum(len(w.text) + 1 for w in longest) < 50:
         return False
     last = line.cells[-1]
     return len(last) >= 4 or not _CELL_NUM.match(last[-1].text)
@@ -704,6 +710,10 @@ def _plausible_label(label: str) -> bool:
     words = label.split()
     if not words or len(words) > 10 or not re.search(r"[A-Za-z]{2}", label):
         return False
+    if re.search(r"[a-z][.,;:] [A-Za-z]|\w\.\w+\(|\bself\.", label):
+        return False  # sentence punctuation or code
+    if words[-1].lower() in _STOP or (len(words) > 5 and words[0][0].islower()):
+        return False
     return sum(1 for w in words if w.lower() in _STOP) < 3
 
 
@@ -717,6 +727,9 @@ def _row_facts(number: int, row: Line, header: list[list[Column]], caption: str,
         x0, x1 = cell[0].x0, cell[-1].x1
         info = _column_for(x0, x1, header)
         metrics = info.metrics or _metrics_from_caption(caption, info.bench)
+        if not metrics and info.bench == "squad1.1" and len(vals) == 2:
+            # "94.8/89.3" under a bare "SQuAD1.1 dev": F1 is never below EM
+            metrics = ["f1", "em"] if vals[0] >= vals[1] else ["em", "f1"]
         if not metrics:
             continue
         label = _label_for(row, idx)
