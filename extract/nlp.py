@@ -1,0 +1,136 @@
+"""Shared rule machinery: the rule data files, numbers, sentences and cues.
+
+spaCy is used without a trained model: `spacy.blank("en")` with a
+sentencizer, and a Matcher built from extract/rules/cues.jsonl. It only ever
+sees short windows around candidate numbers (make_doc + sentencizer), never
+whole pages, which keeps extraction fast.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+RULES_DIR = Path(__file__).parent / "rules"
+RULES_VERSION = "1"
+
+WORD_NUMBERS = {
+    "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "fifteen": 15, "sixteen": 16, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "hundred": 100,
+}
+_WORDS_ALT = "|".join(sorted((w for w in WORD_NUMBERS if w not in ("a", "an", "single")),
+                             key=len, reverse=True))
+# A number as printed: 1,024 | 25.6 | .5 | 2.5k | eight. Not part of a longer token.
+NUM = (r"(?<![\w.\-/])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+       r"|(?i:(?:a|an)(?=\s+(?:day|week|month|hour))|(?:" + _WORDS_ALT + r")\b))")
+
+SCALES = {
+    "k": 1e3, "K": 1e3, "thousand": 1e3, "M": 1e6, "m": 1e6, "million": 1e6, "mil": 1e6,
+    "mil.": 1e6, "B": 1e9, "billion": 1e9, "G": 1e9, "T": 1e12, "trillion": 1e12,
+}
+
+
+def parse_number(text: str) -> float | None:
+    """'1,024' -> 1024.0, '25.6' -> 25.6, 'eight' -> 8.0, '2.5k' -> 2500.0."""
+    t = text.strip().lower().replace(",", "")
+    if t in WORD_NUMBERS:
+        return float(WORD_NUMBERS[t])
+    mult = 1.0
+    if t.endswith("k"):
+        t, mult = t[:-1], 1e3
+    try:
+        return float(t) * mult
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class RegexRule:
+    id: str
+    field: str
+    confidence: float
+    regex: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def regex_rules() -> tuple[RegexRule, ...]:
+    """The regex rules of extract/rules/regex.jsonl, NUM expanded."""
+    out = []
+    for line in (RULES_DIR / "regex.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        out.append(RegexRule(d["id"], d["field"], float(d["confidence"]),
+                             re.compile(d["regex"].replace("NUM", NUM))))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def cue_patterns() -> tuple[dict, ...]:
+    return tuple(json.loads(line) for line in
+                 (RULES_DIR / "cues.jsonl").read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+@lru_cache(maxsize=1)
+def nlp():
+    """spacy.blank('en') with a sentencizer (no trained model needed)."""
+    import spacy
+
+    n = spacy.blank("en")
+    n.add_pipe("sentencizer")
+    return n
+
+
+@lru_cache(maxsize=1)
+def matcher():
+    from spacy.matcher import Matcher
+
+    m = Matcher(nlp().vocab)
+    for p in cue_patterns():
+        m.add(p["label"], [p["pattern"]])
+    return m
+
+
+def cues(sentence: str) -> dict[str, list[tuple[int, int]]]:
+    """Cue label -> character spans in the sentence, from the Matcher rules."""
+    doc = nlp().make_doc(sentence)
+    out: dict[str, list[tuple[int, int]]] = {}
+    vocab = doc.vocab
+    for match_id, s, e in matcher()(doc):
+        span = doc[s:e]
+        out.setdefault(vocab.strings[match_id], []).append((span.start_char, span.end_char))
+    return out
+
+
+_WINDOW = 500
+
+
+def sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
+    """Character span of the sentence around text[start:end] (spaCy sentencizer on a window)."""
+    lo = max(0, start - _WINDOW)
+    hi = min(len(text), end + _WINDOW)
+    # don't run across a blank line / heading: paragraphs bound sentences
+    para_lo = text.rfind("\n\n", lo, start)
+    if para_lo != -1:
+        lo = para_lo + 2
+    para_hi = text.find("\n\n", end, hi)
+    if para_hi != -1:
+        hi = para_hi
+    window = text[lo:hi]
+    doc = nlp()(window.replace("\n", " "))
+    for sent in doc.sents:
+        if sent.start_char <= start - lo < sent.end_char:
+            s, e = lo + sent.start_char, lo + sent.end_char
+            return s, max(e, end)
+    return lo, hi
+
+
+# Citations: "[12]", "[3, 4]", "(Smith et al., 2019)", "(Smith, 2019)"
+CITATION = re.compile(
+    r"\[\d+(?:\s*[,\u2013-]\s*\d+)*\]|\b[A-Z][A-Za-z\-]+(?: et al\.?| and [A-Z][A-Za-z\-]+)?,? \(?(?:19|20)\d\d[a-z]?\)?"
+)

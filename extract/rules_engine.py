@@ -1,0 +1,280 @@
+"""Compute-fact rules over sentences: parameters, FLOPs/MACs, hardware, training time, epochs.
+
+Flow per page: the regex rules of rules/regex.jsonl find candidate numbers with
+their unit (cheap, over the whole page); only for those, the sentence around
+the number is cut with spaCy's sentencizer and the cue Matcher (rules/cues.jsonl)
+decides whether the number is about the paper's own training (train cues,
+inference cues, citation cues). Tables are handled by extract.table_rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from extract.hardware import chip_count, devices_named, find_hardware
+from extract.model import EXTRACTOR_VERSION, Fact
+from extract.nlp import CITATION, NUM, SCALES, cues, parse_number, regex_rules, sentence_at
+from extract.text import PageText
+
+log = logging.getLogger(__name__)
+
+#: confidence given to numbers attributed to cited work (kept, but below the gold cut-off)
+CITED_CONFIDENCE = 0.2
+
+_COMPUTE_UNITS = {"mac": "multiply-adds", "macs": "multiply-adds", "mult-adds": "multiply-adds",
+                  "multi-adds": "multiply-adds", "multiply-adds": "multiply-adds",
+                  "multiply-accumulates": "multiply-adds", "multiplication-adds": "multiply-adds",
+                  "madds": "multiply-adds", "madd": "multiply-adds"}
+_TIME_HOURS = {"h": 1, "hrs": 1, "hour": 1, "hours": 1, "day": 24, "days": 24, "week": 168,
+               "weeks": 168, "month": 720, "months": 720}
+_NUM_RE = re.compile(NUM)
+_TABLE_LINE = re.compile(r"^(?:[^\s]+\s+){0,6}?(?:[-\d.,%×x±()]+\s+){3,}")
+
+
+def _clause_cited(sentence: str, pos: int) -> bool:
+    """A citation in the clause holding the number at `pos` (',' ';' 'vs' bound clauses)."""
+    lo = max(sentence.rfind(c, 0, pos) for c in (";", " vs", "(", ", while", ", whereas"))
+    hi_c = [i for i in (sentence.find(c, pos) for c in (";", " vs", ")", ", while", ", whereas")) if i != -1]
+    hi = min(hi_c) if hi_c else len(sentence)
+    clause = sentence[max(lo, 0):hi + 1]
+    return bool(CITATION.search(clause))
+
+
+def _near_cited(sentence: str, pos: int, reach: int = 30) -> bool:
+    return bool(CITATION.search(sentence[max(0, pos - reach):pos + reach]))
+
+
+def _attributed(sentence: str, pos: int, found: dict, field: str = "") -> bool:
+    if field in ("epochs", "training_time"):
+        # training recipes cite their optimiser or schedule; only a citation close to
+        # the number makes it someone else's
+        return _near_cited(sentence, pos) or (bool(found.get("CITE_CUE")) and not found.get("OWN_CUE"))
+    if _clause_cited(sentence, pos):
+        return True
+    # "as reported in ..." / "et al." anywhere in a short sentence without our/we
+    return bool(found.get("CITE_CUE")) and not found.get("OWN_CUE")
+
+
+def _mk(field: str, rule_id: str, page: PageText, s: int, e: int, sent: str, conf: float,
+        value: float | None, unit: str | None, norm: float | None, norm_unit: str | None,
+        **kw) -> Fact:
+    return Fact(field=field, value=value, unit=unit, normalized_value=norm,
+                normalized_unit=norm_unit, page=page.number, span_start=s, span_end=e,
+                evidence=" ".join(sent.split()), rule_id=rule_id, confidence=round(conf, 3),
+                extractor_version=EXTRACTOR_VERSION, **kw)
+
+
+def _more_numbers(more: str | None) -> list[float]:
+    if not more:
+        return []
+    return [v for v in (parse_number(m.group(0)) for m in _NUM_RE.finditer(more)) if v is not None]
+
+
+def _text_rule_facts(page: PageText) -> list[Fact]:
+    text = page.text
+    out: list[Fact] = []
+    sent_cache: dict[tuple[int, int], tuple[int, int, str, dict]] = {}
+    for rule in regex_rules():
+        for m in rule.regex.finditer(text):
+            num_s, num_e = m.span("num")
+            value = parse_number(m.group("num"))
+            if value is None:
+                continue
+            line_start = text.rfind("\n", 0, num_s) + 1
+            line_end = text.find("\n", num_e)
+            line = text[line_start:line_end if line_end != -1 else len(text)]
+            if _TABLE_LINE.match(line) and rule.field in ("parameters", "compute_per_pass"):
+                continue  # table rows are the table rules' business
+            key = (num_s, num_e)
+            if key not in sent_cache:
+                ss, se = sentence_at(text, num_s, num_e)
+                sent = text[ss:se]
+                sent_cache[key] = (ss, se, sent, cues(sent))
+            ss, se, sent, found = sent_cache[key]
+            pos = num_s - ss
+            conf = rule.confidence
+            if _attributed(sent, pos, found, rule.field):
+                conf = CITED_CONFIDENCE
+            fn = _FIELD_HANDLERS[rule.field]
+            out.extend(fn(rule, m, value, page, sent, found, conf))
+    return out
+
+
+def _params(rule, m, value, page, sent, found, conf):
+    scale = (m.groupdict().get("scale") or "").rstrip(".")
+    mult = SCALES.get(scale, SCALES.get(scale.lower(), 1.0)) if scale else 1.0
+    n = value * mult
+    if n < 1e4:
+        return []
+    s, e = m.span("num")
+    return [_mk("parameters", rule.id, page, s, e, sent, conf, value, scale or None, n, "count")]
+
+
+def _compute(rule, m, value, page, sent, found, conf):
+    unit = m.group("unit")
+    scale = m.groupdict().get("scale") or ""
+    low = unit.lower()
+    after = page.text[m.end():m.end() + 12]
+    if re.match(r"\s*(?:/\s*s|per\s+sec|-?\s*days?|/\s*day)", after, re.I):
+        return []  # throughput or total compute, not per pass
+    if re.search(r"\b(peak|sustain\w*|throughput|TFLOPS|teraflop\w*|petaflop\w*)\b", sent, re.I) and not scale:
+        return []
+    mult = SCALES.get(scale, 1.0) if scale else 1.0
+    # "GFLOPs" attached: the letter before FLOPs is the scale
+    n = value * mult
+    if n < 1e5:
+        return []
+    norm_unit = _COMPUTE_UNITS.get(low, "flops")
+    s, e = m.span("num")
+    return [_mk("compute_per_pass", rule.id, page, s, e, sent, conf, value,
+                f"{scale}{unit}", n, norm_unit)]
+
+
+_EPOCH_BAD_BEFORE = re.compile(
+    r"(?:every|each|per|first|last|warm-?up|warming|linear(?:ly)?|initial|at|after every|within|"
+    r"than|epoch)\s*(?:the\s+)?(?:first\s+)?$", re.I)
+_EPOCH_BAD_AFTER = re.compile(r"^\s*(?:of\s+(?:linear\s+)?warm-?up|warm-?up)", re.I)
+
+
+def _epochs(rule, m, value, page, sent, found, conf):
+    text = page.text
+    before = text[max(0, m.start() - 25):m.start()]
+    if _EPOCH_BAD_BEFORE.search(before) or _EPOCH_BAD_AFTER.match(text[m.end():m.end() + 25]):
+        return []
+    if not found.get("TRAIN_CUE") and not re.search(r"\b(for|ended|total)\b", sent, re.I):
+        conf -= 0.2
+    vals = [value, *_more_numbers(m.groupdict().get("more"))]
+    s, e = m.span("num")
+    out = []
+    for v in vals:
+        if v < 1 or v > 5000 or (v != int(v) and v != 7.5 and v % 0.5):
+            continue
+        out.append(_mk("epochs", rule.id, page, s, e, sent, conf, v, "epochs", v, "epochs"))
+    return out
+
+
+def _time(rule, m, value, page, sent, found, conf):
+    unit = m.group("unit").lower()
+    text = page.text
+    after = text[m.end():m.end() + 30]
+    before = text[max(0, m.start() - 30):m.start()]
+    if re.match(r"^\s*(?:per|/|each|an?\s+epoch|for\s+each)", after, re.I) or re.search(r"(?:per|every|each)\s*$", before, re.I):
+        return []
+    m_of = re.match(r"^\s*of\s+([\w-]+)", after)
+    if m_of and not re.match(r"(?:training|pre-?training|computation|compute|wall|GPU|TPU)", m_of.group(1), re.I):
+        return []  # "6000 hours of speech" is data, not time
+    if re.search(r"(?:each|per|one|an|every)\s+(?:training\s+)?epoch\s+(?:takes|took|requires)[^.]{0,20}$", before, re.I):
+        return []
+    if unit == "h" and not re.match(r"^\s*(?:of|on|to|with|\)|,|\.|$)", after):
+        return []
+    if not found.get("TRAIN_CUE"):
+        return []
+    if found.get("INFER_CUE") and not re.search(r"\btrain", sent, re.I):
+        return []
+    device = m.groupdict().get("device")
+    kind = "device_hours" if device else "wall_clock"
+    if device and re.search(r"core", device, re.I) and re.search(r"TPU", device, re.I):
+        kind = "device_hours"
+    vals = [value, *_more_numbers(m.groupdict().get("more"))]
+    s, e = m.span("num")
+    mult = _TIME_HOURS.get(unit, 1)
+    out = []
+    for v in vals:
+        hours = v * mult
+        if hours <= 0 or hours > 24 * 365 * 50:
+            continue
+        out.append(_mk("training_time", rule.id, page, s, e, sent, conf, v, unit, hours,
+                       "device_hours" if device else "hours", time_kind=kind))
+    return out
+
+
+_FIELD_HANDLERS = {"parameters": _params, "compute_per_pass": _compute, "epochs": _epochs,
+                   "training_time": _time}
+
+# ---------------------------------------------------------------- hardware
+_HW_TRIGGER = re.compile(r"GPU|TPU|CPU|V100|P100|A100|K80|K40|K20|M40|Titan|TITAN|GTX|RTX|DGX|"
+                         r"1080|2080|Kepler|Maxwell|Pascal|Volta", re.I)
+_N_GPU = re.compile(r"(?P<num>" + NUM + r")\s*-\s*(?P<kind>GPU|TPU)\b")
+_HW_CONTEXT = re.compile(r"\b(batch|workers?|replicas?|servers?|machines?|equipped|nodes?|cluster|"
+                         r"distributed|parallel\w*|use|used|using|across|hardware|chips?)\b", re.I)
+_INFER_ONLY = re.compile(r"\b(frame rate|inference|throughput|latenc\w+|fps|images?/s|decod\w+|speed|"
+                         r"measured|timing|benchmark\w*|deploy\w*)\b", re.I)
+
+
+def _hardware_facts(page: PageText, year: int | None, month: int | None) -> list[Fact]:
+    text = page.text
+    out: list[Fact] = []
+    seen: set[tuple[int, int]] = set()
+    for trig in _HW_TRIGGER.finditer(text):
+        ss, se = sentence_at(text, trig.start(), trig.end())
+        if (ss, se) in seen:
+            continue
+        seen.add((ss, se))
+        sent = text[ss:se]
+        flat = " ".join(sent.split())
+        line = text[text.rfind("\n", 0, trig.start()) + 1:text.find("\n", trig.end())]
+        if _TABLE_LINE.match(line):
+            continue
+        found = cues(flat)
+        train = bool(found.get("TRAIN_CUE"))
+        if not train and not _HW_CONTEXT.search(flat):
+            continue
+        conf = 0.75 if train else 0.6
+        if _INFER_ONLY.search(flat) and not re.search(r"\btrain", flat, re.I):
+            continue
+        if _INFER_ONLY.search(flat):
+            conf -= 0.15
+        if found.get("CITE_CUE") and not found.get("OWN_CUE"):
+            conf = CITED_CONFIDENCE
+        mentions = find_hardware(flat, year=year, month=month)
+        for mn in mentions:
+            count = chip_count(flat, mn)
+            if re.match(r"^[\s\-]*(?:core[\s\-])?(?:days?|hours?|h)\b", flat[mn.end:mn.end + 12]):
+                continue  # "140 GPU days" is a time total, not hardware
+            if mn.kind in ("generic", "cpu") or mn.chip == "TPU":
+                if count == 1 and re.search(r"(?:single|one)\s*-?\s*$", flat[max(0, mn.start - 10):mn.start], re.I):
+                    continue  # "a single GPU" is usually a remark, not the setup
+                if count is None:
+                    nm = _N_GPU.search(flat[max(0, mn.start - 12):mn.end])
+                    count = parse_number(nm.group("num")) if nm else None
+                if count is None:
+                    continue  # an unnamed, uncounted "GPU" says too little
+                if any(o.kind not in ("generic", "cpu") and abs(o.start - mn.start) < 40 for o in mentions):
+                    continue  # "8 V100 GPUs": the named chip carries it
+            c = CITED_CONFIDENCE if _clause_cited(flat, mn.start) else conf
+            fact = _mk("hardware", "hardware-mention-v1", page, ss, se, sent, c,
+                       count, mn.name, count, "chips" if count is not None else None,
+                       hardware_name=mn.name, hardware=mn.chip, chip_count=count)
+            devices = devices_named(flat, mn)
+            if devices is not None:
+                fact.extra["devices"] = devices
+            out.append(fact)
+    return out
+
+
+def extract_compute_facts(pages: list[PageText], *, year: int | None = None,
+                          month: int | None = None) -> list[Fact]:
+    """Sentence and table rules over all pages (references already cut)."""
+    from extract.table_rules import own_names, row_facts, table_facts
+
+    own = own_names(pages)
+    facts: list[Fact] = []
+    for page in pages:
+        if not page.text or page.in_references:
+            continue
+        facts.extend(_text_rule_facts(page))
+        facts.extend(_hardware_facts(page, year, month))
+        facts.extend(table_facts(page, own))
+        facts.extend(row_facts(page))
+    return _prune_hardware(facts)
+
+
+def _prune_hardware(facts: list[Fact]) -> list[Fact]:
+    """Generic 'N GPUs' facts add nothing once the paper names its training chips."""
+    named = any(f.field == "hardware" and f.hardware not in ("GPU", "CPU", "TPU")
+                and f.confidence >= 0.5 for f in facts)
+    if not named:
+        return facts
+    return [f for f in facts if not (f.field == "hardware" and f.hardware in ("GPU", "TPU"))]
+

@@ -1,0 +1,143 @@
+"""Table-driven rule tests: one positive and one negative sentence per rule (spacy.blank)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from extract.nlp import cues, parse_number, regex_rules
+from extract.rules_engine import extract_compute_facts
+from extract.table_rules import table_facts
+from extract.text import PageText
+
+
+def facts_of(text: str, field: str) -> list:
+    page = PageText(1, text)
+    return [f for f in extract_compute_facts([page]) if f.field == field and f.confidence >= 0.5]
+
+
+# (rule id, field, positive sentence, expected normalised value, negative sentence)
+CASES = [
+    ("params-text-scaled-v1", "parameters",
+     "Our network has 60 million parameters and is trained end to end.", 60e6,
+     "The learning rate of the parameters is 0.1 for all layers."),
+    ("params-text-scaled-v1", "parameters",
+     "The resulting LSTM has 384M parameters in total.", 384e6,
+     "A larger model of 340M parameters was reported by Smith et al. [12]."),
+    ("params-text-large-v1", "parameters",
+     "The model has 1,200,000 trainable parameters.", 1.2e6,
+     "We use 1,200,000 training images."),
+    ("params-text-of-v1", "parameters",
+     "This yields a total number of parameters of 25.6M for the final model.", 25.6e6,
+     "The number of parameters grows with depth."),
+    ("compute-text-flops-v1", "compute_per_pass",
+     "Our model needs 3.8 GFLOPs per image.", 3.8e9,
+     "The GPU sustains 39 TeraFLOPs per second in training."),
+    ("compute-text-flops-v1", "compute_per_pass",
+     "The network keeps a budget of 1.5 billion multiply-adds at inference.", 1.5e9,
+     "Doubling the width increases FLOPs by four times."),
+    ("epochs-text-v1", "epochs",
+     "We trained our models for a total of 7.5 epochs.", 7.5,
+     "The learning rate is divided by 10 every 30 epochs."),
+    ("epochs-text-cycles-v1", "epochs",
+     "We trained the network for roughly 90 cycles through the training set.", 90,
+     "Each layer cycles through the feature maps twice."),
+    ("time-text-v1", "training_time",
+     "Training took 3.5 days on 8 P100 GPUs.", 84,
+     "Inference takes 3 hours on the test set with a CPU."),
+    ("time-text-v1", "training_time",
+     "The whole model can be trained in two weeks.", 336,
+     "Each image is processed in 20 ms per batch."),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "field", "pos", "value", "neg"), CASES)
+def test_rule(rule_id: str, field: str, pos: str, value: float, neg: str) -> None:
+    got = facts_of(pos, field)
+    assert any(f.rule_id == rule_id and abs(f.normalized_value - value) <= 1e-6 * value for f in got), got
+    assert all(f.evidence for f in got) and all(f.page == 1 for f in got)
+    assert not facts_of(neg, field)
+
+
+def test_every_regex_rule_has_a_case() -> None:
+    ids = {r.id for r in regex_rules()}
+    assert ids <= {c[0] for c in CASES}
+
+
+def test_span_points_at_the_number() -> None:
+    text = "Intro words. Our network has 60 million parameters overall."
+    f = facts_of(text, "parameters")[0]
+    assert text[f.span_start:f.span_end] == "60"
+
+
+def test_training_time_kinds() -> None:
+    wall = facts_of("It takes around 6 days to train a basic model.", "training_time")
+    dev = facts_of("Our method takes 140.0 GPU days to pretrain the model.", "training_time")
+    assert [f.time_kind for f in wall] == ["wall_clock"] and wall[0].normalized_value == 144
+    assert dev and dev[0].time_kind == "device_hours" and dev[0].normalized_value == 3360
+
+
+HW_CASES = [
+    ("We trained our models on one machine with 8 NVIDIA P100 GPUs.", "P100", 8),
+    ("Training took five days on two NVIDIA GTX 580 3GB GPUs.", "GTX 580", 2),
+    ("We pretrain our model using 1024 V100 GPUs for one day.", "V100", 1024),
+    ("The model was trained on 2048 TPU v3 cores for a week.", "TPU v3", 1024),
+    ("We use a batch size of 64 per GPU and train on 32 GPUs.", "GPU", 32),
+]
+HW_NEG = [
+    "Inference latency is measured on a single V100 GPU with batch size 1.",
+    "Experiments on the PASCAL VOC dataset use the standard split.",
+    "Our method takes 92 GPU days to store the teacher logits.",
+]
+
+
+@pytest.mark.parametrize(("sentence", "chip", "count"), HW_CASES)
+def test_hardware_positive(sentence: str, chip: str, count: float) -> None:
+    got = facts_of(sentence, "hardware")
+    assert any(f.hardware == chip and f.chip_count == count for f in got), got
+
+
+@pytest.mark.parametrize("sentence", HW_NEG)
+def test_hardware_negative(sentence: str) -> None:
+    assert not facts_of(sentence, "hardware")
+
+
+def test_table_rows_own_vs_cited() -> None:
+    text = ("Table 2. Results.\nModel Top-1 Params FLOPs\n"
+            "ResNet-50 [12] 76.1 25.6M 4.1G\nOurNet-S 79.8 21.0M 3.2G\nOurNet-B 81.2 45.3M 7.9G\n"
+            "This paragraph of prose explains the table in detail and ends here with words.")
+    got = [f for f in table_facts(PageText(3, text)) if f.confidence >= 0.5]
+    params = sorted(f.normalized_value for f in got if f.field == "parameters")
+    flops = sorted(f.normalized_value for f in got if f.field == "compute_per_pass")
+    assert params == [21e6, 45.3e6] and flops == [3.2e9, 7.9e9]
+    assert all(f.source == "table" and f.model.startswith("OurNet") for f in got)
+
+
+def test_table_header_scale_words() -> None:
+    text = ("Model ImageNet Million Million\nAccuracy Mult-Adds Parameters\n"
+            "Conv Net 71.7% 4866 29.3\nSmall Net 70.6% 569 4.2\n")
+    got = table_facts(PageText(1, text))
+    vals = {(f.field, f.normalized_value) for f in got}
+    assert ("compute_per_pass", 569e6) in vals and ("parameters", 4.2e6) in vals
+    assert all(f.normalized_unit in ("count", "multiply-adds") for f in got)
+
+
+def test_cues_from_jsonl() -> None:
+    found = cues("As reported in [4] by Smith et al., we trained it.")
+    assert {"CITE_CUE", "TRAIN_CUE", "OWN_CUE"} <= set(found)
+    assert "INFER_CUE" not in found
+
+
+@pytest.mark.parametrize(("s", "v"), [("1,024", 1024), ("25.6", 25.6), ("eight", 8), ("2.5k", 2500)])
+def test_parse_number(s: str, v: float) -> None:
+    assert parse_number(s) == v
+
+
+def test_rule_files_have_label_and_id() -> None:
+    from extract.nlp import RULES_DIR
+
+    for name in ("cues.jsonl", "regex.jsonl", "table_headers.jsonl"):
+        for line in (RULES_DIR / name).read_text().splitlines():
+            d = json.loads(line)
+            assert d["id"] and ("label" in d or "field" in d or "kind" in d)
