@@ -325,10 +325,7 @@ def _text_fact(page: Any, sent: str, offset: int, m: re.Match, rule_id: str, kin
     bench = _pick_bench(metric_kind, k, benches, vpos, sent, ctx)
     if bench is None:
         return None
-    if metric_kind in ("err", "acc"):
-        metric = _metric_name(metric_kind, k, value)
-    else:
-        metric = metric_kind
+    metric = _metric_name(metric_kind, k, value) if metric_kind in ("err", "acc") else metric_kind
     if metric is None or not 0 < value <= 100:
         return None
     if metric == "top1_error" and bench == "imagenet" and value < 5:
@@ -701,8 +698,7 @@ def _parse_values(words: list[Word]) -> list[float]:
 
 
 _VALUE = re.compile(r"\s*\(?(\d{1,3}(?:\.\d{1,3})?)\s*%?\s*\)?\s*[*†‡∗§¶]*\s*")
-_STOP = frozenset("the is of and that we in to a as while at these this are was which it on for by "
-                  "from be can our an than".split())
+_STOP = frozenset(["the", "is", "of", "and", "that", "we", "in", "to", "a", "as", "while", "at", "these", "this", "are", "was", "which", "it", "on", "for", "by", "from", "be", "can", "our", "an", "than"])
 
 
 def _plausible_label(label: str) -> bool:
@@ -736,6 +732,10 @@ def _row_facts(number: int, row: Line, header: list[list[Column]], caption: str,
         if not _plausible_label(label):
             continue
         conf = _row_confidence(label, ctx, rules, group_own)
+        lm = re.search(r"\btop-?\s?([15])\b", label, re.I)
+        if lm and metrics and metrics[0] in ("top1", "top5", "acc", "err"):
+            # a transposed table: the row names the metric ("Val top5"), columns the models
+            metrics = [f"top{lm.group(1)}"]
         for n, v in enumerate(vals):
             mid = metrics[n] if len(metrics) == len(vals) else metrics[0]
             fact = _table_fact(number, row, label, mid, v, info, caption, page_text, ctx,

@@ -94,9 +94,7 @@ def _starts_cell(prev: Word, w: Word) -> bool:
     if _NUMBER.match(w.text) and not _JOINERS.search(prev.text) and (
             _NUMBER.match(prev.text) or not prev.text.endswith(("=", "(", "/"))):
         return bool(_NUMBER.match(prev.text) or re.search(r"[A-Za-z%)]$", prev.text))
-    if _HEAD_START.match(w.text) and not re.fullmatch(r"box|Box|val|test|dev|.*/", prev.text):
-        return True
-    return False
+    return bool(_HEAD_START.match(w.text) and not re.fullmatch(r"box|Box|val|test|dev|.*/", prev.text))
 
 
 def merge_touching(words: list[Word]) -> list[Word]:
