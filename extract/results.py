@@ -454,12 +454,30 @@ def _num_cells(line: Line) -> int:
     return sum(1 for w in line.words if _CELL_NUM.match(w.text))
 
 
-def _caption_near(lines: list[Line], i: int) -> str:
-    """Text of the nearest "Table N" caption above (or below) line i, with its next lines."""
+def _block_end(lines: list[Line], k: int) -> int:
+    """Index of the last line of the table body starting at line k (a cheap pre-scan)."""
+    end = max(k - 1, 0)
+    while k < len(lines):
+        ln = lines[k]
+        if _TABLE_WORD.match(ln.text) or _is_prose(ln) or ln.top - lines[end].bottom > 40:
+            break
+        end = k
+        k += 1
+    return end
+
+
+def _caption_near(lines: list[Line], i: int, end: int | None = None) -> str:
+    """Text of the "Table N" caption nearest to the table spanning lines i..end, with its next lines."""
     caps = [j for j, ln in enumerate(lines) if re.match(r"^\s*Table\s+\d+", ln.text, re.I)]
     if not caps:
         return ""
-    j = min(caps, key=lambda j: abs(lines[j].top - lines[i].top))
+    top, bottom = lines[i].top, lines[end if end is not None else i].bottom
+
+    def dist(j: int) -> float:
+        y = lines[j].top
+        return top - y if y < top else max(0.0, y - bottom)
+
+    j = min(caps, key=dist)
     return " ".join(ln.text for ln in lines[j:j + 4])
 
 
@@ -588,7 +606,7 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
         if not any(c.metrics or c.bench for row in header for c in row):
             i += 1
             continue
-        caption = _caption_near(lines, i)
+        caption = _caption_near(lines, i, _block_end(lines, k))
         side = _table_side(lines, header)
         table: list[Fact] = []
         group_own = False
@@ -813,6 +831,9 @@ def _table_fact(number: int, row: Line, label: str, mid: str, v: float, info: Co
 def _bench_for_table(mid: str, caption: str, page_text: str, ctx: PaperContext,
                      rules: Rules) -> str | None:
     allowed = _METRIC_BENCHMARKS.get(mid, ())
+    if rules.other.search(caption) and not any(
+            b in allowed and rx.search(caption) for b, rx in rules.benchmarks):
+        return None  # the caption names a benchmark we do not track (CoNLL 2000, VOC)
     for text in (caption,):
         found = [b for b, rx in rules.benchmarks if b in allowed and rx.search(text)]
         if len(found) == 1:
