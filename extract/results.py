@@ -539,6 +539,8 @@ def _line_columns(line: Line, subs: Line | None, rules: Rules) -> list[Column]:
             tail = [w.text for w in subs.words if c[0].x0 + 2 <= w.x0 <= c[-1].x1 + 7]
             text = " ".join([text, *tail])
         metrics = _classify_header(text, rules)
+        if re.search(r"[∆Δ]|\bdiff|\bgains?\b|\bimprov|\bdrop\b", text, re.I):
+            metrics = []  # a column of differences, not of results
         bench = _bench_of(text, rules) if len(text) < 40 else None
         kind = "err" if re.search(r"\berr", text, re.I) else (
             "acc" if re.search(r"\bacc", text, re.I) else None)
