@@ -801,6 +801,8 @@ def _table_fact(number: int, row: Line, label: str, mid: str, v: float, info: Co
         bench = _bench_for_table(mid, caption, page_text, ctx, rules)
     if bench is None or bench not in _METRIC_BENCHMARKS.get(mid, ()):
         return None
+    if bench == "coco" and re.search(r"\bkey-?points?\b|\bpose\s+estimation|\bpanoptic", caption, re.I):
+        return None  # COCO keypoint / panoptic AP is not box AP
     split = info.split or _split_of(caption)
     if split in ("dev", "val", "valid", "validation") and bench in (
             "conll2003", "wmt14-en-de", "wmt14-en-fr"):
