@@ -326,7 +326,7 @@ def _text_fact(page: Any, sent: str, offset: int, m: re.Match, rule_id: str, kin
     if bench is None:
         return None
     metric = _metric_name(metric_kind, k, value) if metric_kind in ("err", "acc") else metric_kind
-    if metric is None or not 0 < value <= 100:
+    if metric is None or not 0 < value <= 100 or not _plausible(bench, metric, value):
         return None
     if metric == "top1_error" and bench == "imagenet" and value < 5:
         return None  # top-1 errors that low are deltas, not results
@@ -444,7 +444,7 @@ def _bench_of(text: str, rules: Rules) -> str | None:
 def _is_prose(line: Line) -> bool:
     """A line of running text (not a table row): a long cell with no value after it."""
     longest = max(line.cells, key=len, default=[])
-    if len(longest) < 9 or sum(len(w.text) + 1 for w in longest) < 50:
+    if len(longest) < 10 or sum(len(w.text) + 1 for w in longest) < 56:
         return False
     last = line.cells[-1]
     return len(last) >= 4 or not _CELL_NUM.match(last[-1].text)
@@ -820,7 +820,7 @@ def _table_fact(number: int, row: Line, label: str, mid: str, v: float, info: Co
         metric = f"{top}_{'error' if kind == 'err' else 'accuracy'}"
     else:
         metric = mid
-    if not 0 < v <= 100:
+    if not 0 < v <= 100 or not _plausible(bench, metric, v):
         return None
     unit = "BLEU" if metric == "bleu" else "%"
     return Fact(field="result", value=v, unit=unit, normalized_value=v,
@@ -830,6 +830,24 @@ def _table_fact(number: int, row: Line, label: str, mid: str, v: float, info: Co
                 model=label[:120] or None, benchmark=bench, metric=metric,
                 split=split, extra={"header": header, "caption": caption[:200],
                                                  "x0": round(x0, 1)})
+
+
+#: (benchmark, metric) -> (lowest, highest) value a real result can have, in percent
+_BOUNDS = {
+    ("imagenet", "top1_error"): (10, 70), ("imagenet", "top1_accuracy"): (30, 92),
+    ("imagenet", "top5_error"): (1, 45), ("imagenet", "top5_accuracy"): (55, 99.5),
+    ("coco", "box_ap"): (10, 70), ("squad1.1", "f1"): (50, 99), ("squad1.1", "em"): (40, 97),
+    ("conll2003", "f1"): (70, 99), ("wmt14-en-de", "bleu"): (10, 50),
+    ("wmt14-en-fr", "bleu"): (15, 60), ("cifar10", "top1_error"): (0.5, 40),
+    ("cifar100", "top1_error"): (3, 70), ("cifar10", "top1_accuracy"): (60, 99.7),
+    ("cifar100", "top1_accuracy"): (30, 97),
+}
+
+
+def _plausible(bench: str, metric: str, v: float) -> bool:
+    """Table cells next to results (deltas, std devs, ratios) fall outside these ranges."""
+    lo, hi = _BOUNDS.get((bench, metric), (0, 100))
+    return lo <= v <= hi
 
 
 def _bench_for_table(mid: str, caption: str, page_text: str, ctx: PaperContext,

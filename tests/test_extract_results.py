@@ -168,3 +168,13 @@ def test_corpus_headline_results(corpus, shared, arxiv_id):
 
 def test_garbled_or_empty_pages_give_nothing():
     assert extract_results([PageText(1, "")]) == []
+
+
+def test_table_cells_outside_plausible_range_are_dropped():
+    lines = _table([
+        [("Model", 50), ("Top-1 err.", 200), ("Top-5 err.", 260)],
+        [("FooNet (ours)", 50), ("21.2", 205), ("5.6", 265)],
+        [("max:", 50), ("0.1", 205), ("0.5", 265)],
+    ], "Table 4: Error on the ImageNet validation set.")
+    facts = table_results(_pages("Table 4 ImageNet"), PaperContext(), page_lines={1: lines})
+    assert {(f.metric, f.value) for f in facts} == {("top1_error", 21.2), ("top5_error", 5.6)}
