@@ -50,6 +50,7 @@ _METRIC_BENCHMARKS = {
 }
 CONF_OWN = 0.85
 CONF_PLAIN = 0.6
+CONF_UNMARKED = 0.45
 CONF_CITED = 0.2
 CONF_BASELINE = 0.3
 
@@ -160,8 +161,13 @@ def paper_context(pages: list[Any], rules: Rules | None = None) -> PaperContext:
     first = texts[0] if texts else ""
     candidates: list[str] = []
     # the title: the first lines of page 1 (before the author block)
-    for tok in _NAME_TOKEN.findall(first[:300]):
-        if _distinctive(tok):
+    title = " ".join(first.split("\n")[:2])[:200]
+    letters = [ch for ch in title if ch.isalpha()]
+    shouting = letters and sum(ch.isupper() for ch in letters) > 0.6 * len(letters)
+    if shouting:  # an all-caps title: only its "NAME:" part can be a name
+        title = title.split(":")[0] if ":" in title else ""
+    for tok in _NAME_TOKEN.findall(title):
+        if _distinctive(tok) and not re.fullmatch(r"[A-Z][a-z]+\d+|(?:[A-Z][a-z]+-)+[A-Za-z][a-z]+", tok):
             candidates.append(tok)
     for rx in (_INTRO_NAME, _PROPOSE_NAME):
         candidates += [m.group(1) for m in rx.finditer(head)]
@@ -183,7 +189,8 @@ def paper_context(pages: list[Any], rules: Rules | None = None) -> PaperContext:
         if cited:
             continue
         stem = _stem(cand)
-        if len(stem) >= 2 and stem not in seen and stem not in rules.generic_names:
+        if len(stem) >= 2 and stem not in seen and stem not in rules.generic_names \
+                and stem not in _STOP:
             seen.add(stem)
             ctx.names.append(stem)
     return ctx
@@ -318,11 +325,8 @@ def _text_fact(page: Any, sent: str, offset: int, m: re.Match, rule_id: str, kin
     bench = _pick_bench(metric_kind, k, benches, vpos, sent, ctx)
     if bench is None:
         return None
-    if metric_kind in ("err", "acc"):
-        metric = _metric_name(metric_kind, k, value)
-    else:
-        metric = metric_kind
-    if metric is None or not 0 < value <= 100:
+    metric = _metric_name(metric_kind, k, value) if metric_kind in ("err", "acc") else metric_kind
+    if metric is None or not 0 < value <= 100 or not _plausible(bench, metric, value):
         return None
     if metric == "top1_error" and bench == "imagenet" and value < 5:
         return None  # top-1 errors that low are deltas, not results
@@ -439,8 +443,8 @@ def _bench_of(text: str, rules: Rules) -> str | None:
 
 def _is_prose(line: Line) -> bool:
     """A line of running text (not a table row): a long cell with no value after it."""
-    longest = max((len(c) for c in line.cells), default=0)
-    if longest < 9:
+    longest = max(line.cells, key=len, default=[])
+    if len(longest) < 10 or sum(len(w.text) + 1 for w in longest) < 56:
         return False
     last = line.cells[-1]
     return len(last) >= 4 or not _CELL_NUM.match(last[-1].text)
@@ -450,12 +454,31 @@ def _num_cells(line: Line) -> int:
     return sum(1 for w in line.words if _CELL_NUM.match(w.text))
 
 
-def _caption_near(lines: list[Line], i: int) -> str:
-    """Text of the nearest "Table N" caption above (or below) line i, with its next lines."""
-    for j in list(range(i, -1, -1)) + list(range(i + 1, len(lines))):
-        if re.match(r"^\s*Table\s+\d+", lines[j].text, re.I):
-            return " ".join(ln.text for ln in lines[j:j + 4])
-    return ""
+def _block_end(lines: list[Line], k: int) -> int:
+    """Index of the last line of the table body starting at line k (a cheap pre-scan)."""
+    end = max(k - 1, 0)
+    while k < len(lines):
+        ln = lines[k]
+        if _TABLE_WORD.match(ln.text) or _is_prose(ln) or ln.top - lines[end].bottom > 40:
+            break
+        end = k
+        k += 1
+    return end
+
+
+def _caption_near(lines: list[Line], i: int, end: int | None = None) -> str:
+    """Text of the "Table N" caption nearest to the table spanning lines i..end, with its next lines."""
+    caps = [j for j, ln in enumerate(lines) if re.match(r"^\s*Table\s+\d+", ln.text, re.I)]
+    if not caps:
+        return ""
+    top, bottom = lines[i].top, lines[end if end is not None else i].bottom
+
+    def dist(j: int) -> float:
+        y = lines[j].top
+        return top - y if y < top else max(0.0, y - bottom)
+
+    j = min(caps, key=dist)
+    return " ".join(ln.text for ln in lines[j:j + 4])
 
 
 def table_results(pages: list[Any], ctx: PaperContext, pdf: Any = None,
@@ -503,23 +526,28 @@ def _header_columns(lines: list[Line], start: int, rules: Rules) -> tuple[list[l
             break
         hdr.append(k)
         k += 1
-    out: list[list[Column]] = []
-    for idx in hdr:
-        row = []
-        for c in lines[idx].cells:
-            text = " ".join(w.text for w in c)
-            if idx in subs:
-                tail = [w.text for w in subs[idx].words if c[0].x0 + 2 <= w.x0 <= c[-1].x1 + 7]
-                text = " ".join([text, *tail])
-            metrics = _classify_header(text, rules)
-            bench = _bench_of(text, rules) if len(text) < 40 else None
-            kind = "err" if re.search(r"\berr", text, re.I) else (
-                "acc" if re.search(r"\bacc", text, re.I) else None)
-            sm = _SPLIT_HEAD.match(text)
-            row.append(Column(c[0].x0, c[-1].x1, metrics, bench, kind,
-                              sm.group(1).lower() if sm else None, text))
-        out.append(row)
+    out = [_line_columns(lines[idx], subs.get(idx), rules) for idx in hdr]
     return out, k
+
+
+def _line_columns(line: Line, subs: Line | None, rules: Rules) -> list[Column]:
+    """Header cells of one line; sub/superscripts on the line below are appended (AP_50)."""
+    row = []
+    for c in line.cells:
+        text = " ".join(w.text for w in c)
+        if subs is not None:
+            tail = [w.text for w in subs.words if c[0].x0 + 2 <= w.x0 <= c[-1].x1 + 7]
+            text = " ".join([text, *tail])
+        metrics = _classify_header(text, rules)
+        if re.search(r"[∆Δ]|\bdiff|\bgains?\b|\bimprov|\bdrop\b", text, re.I):
+            metrics = []  # a column of differences, not of results
+        bench = _bench_of(text, rules) if len(text) < 40 else None
+        kind = "err" if re.search(r"\berr", text, re.I) else (
+            "acc" if re.search(r"\bacc", text, re.I) else None)
+        sm = _SPLIT_HEAD.match(text)
+        row.append(Column(c[0].x0, c[-1].x1, metrics, bench, kind,
+                          sm.group(1).lower() if sm else None, text))
+    return row
 
 
 @dataclass
@@ -580,8 +608,9 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
         if not any(c.metrics or c.bench for row in header for c in row):
             i += 1
             continue
-        caption = _caption_near(lines, i)
+        caption = _caption_near(lines, i, _block_end(lines, k))
         side = _table_side(lines, header)
+        table: list[Fact] = []
         group_own = False
         last_bottom = lines[k - 1].bottom if k > 0 else line.bottom
         rows = 0
@@ -594,18 +623,29 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
                 break
             if _num_cells(row) == 0:
                 rtexts = row.cell_texts()
-                if rtexts and any(_classify_header(t, rules) for t in rtexts) and rows:
-                    break  # the next table's header
+                if rtexts and any(_classify_header(t, rules) for t in rtexts):
+                    if rows:
+                        break  # the next table's header
+                    header.append(_line_columns(row, None, rules))  # a lower header line
+                    last_bottom = row.bottom
+                    k += 1
+                    continue
                 # a row-group title ("Ours", "Our models") marks the rows below it
                 if len(row.text) < 60:
                     group_own = bool(rules.own.search(row.text))
                 last_bottom = row.bottom
                 k += 1
                 continue
-            facts += _row_facts(number, row, header, caption, page_text, ctx, rules, group_own)
+            table += _row_facts(number, row, header, caption, page_text, ctx, rules, group_own)
             rows += 1
             last_bottom = row.bottom
             k += 1
+        # where the table marks the paper's own rows, the unmarked ones are baselines
+        if any(f.confidence >= CONF_OWN for f in table):
+            for f in table:
+                if f.confidence == CONF_PLAIN:
+                    f.confidence = CONF_UNMARKED
+        facts += table
         i = max(k, i + 1)
     return facts
 
@@ -616,7 +656,8 @@ def _table_side(lines: list[Line], header: list[list[Column]]) -> tuple[float, f
     if not xs:
         return None
     mid = (min(w.x0 for w in xs) + max(w.x1 for w in xs)) / 2
-    cols = [c for row in header for c in row if (c.metrics or c.bench) and len(c.header) < 30]
+    # all short header cells (the label column's "Model" too); long ones are prose beside it
+    cols = [c for row in header for c in row if len(c.header) < 30]
     if not cols:
         return None
     if all(c.x1 < mid + 5 for c in cols):
@@ -677,14 +718,17 @@ def _parse_values(words: list[Word]) -> list[float]:
 
 
 _VALUE = re.compile(r"\s*\(?(\d{1,3}(?:\.\d{1,3})?)\s*%?\s*\)?\s*[*†‡∗§¶]*\s*")
-_STOP = frozenset("the is of and that we in to a as while at these this are was which it on for by "
-                  "from be can our an than".split())
+_STOP = frozenset(["the", "is", "of", "and", "that", "we", "in", "to", "a", "as", "while", "at", "these", "this", "are", "was", "which", "it", "on", "for", "by", "from", "be", "can", "our", "an", "than"])
 
 
 def _plausible_label(label: str) -> bool:
     """A model name, not a piece of running text caught beside a table."""
     words = label.split()
     if not words or len(words) > 10 or not re.search(r"[A-Za-z]{2}", label):
+        return False
+    if re.search(r"[a-z][.,;:] [A-Za-z]|\w\.\w+\(|\bself\.", label):
+        return False  # sentence punctuation or code
+    if words[-1].lower() in _STOP or (len(words) > 5 and words[0][0].islower()):
         return False
     return sum(1 for w in words if w.lower() in _STOP) < 3
 
@@ -699,12 +743,19 @@ def _row_facts(number: int, row: Line, header: list[list[Column]], caption: str,
         x0, x1 = cell[0].x0, cell[-1].x1
         info = _column_for(x0, x1, header)
         metrics = info.metrics or _metrics_from_caption(caption, info.bench)
+        if not metrics and info.bench == "squad1.1" and len(vals) == 2:
+            # "94.8/89.3" under a bare "SQuAD1.1 dev": F1 is never below EM
+            metrics = ["f1", "em"] if vals[0] >= vals[1] else ["em", "f1"]
         if not metrics:
             continue
         label = _label_for(row, idx)
         if not _plausible_label(label):
             continue
         conf = _row_confidence(label, ctx, rules, group_own)
+        lm = re.search(r"\btop-?\s?([15])\b", label, re.I)
+        if lm and metrics and metrics[0] in ("top1", "top5", "acc", "err"):
+            # a transposed table: the row names the metric ("Val top5"), columns the models
+            metrics = [f"top{lm.group(1)}"]
         for n, v in enumerate(vals):
             mid = metrics[n] if len(metrics) == len(vals) else metrics[0]
             fact = _table_fact(number, row, label, mid, v, info, caption, page_text, ctx,
@@ -750,6 +801,8 @@ def _table_fact(number: int, row: Line, label: str, mid: str, v: float, info: Co
         bench = _bench_for_table(mid, caption, page_text, ctx, rules)
     if bench is None or bench not in _METRIC_BENCHMARKS.get(mid, ()):
         return None
+    if bench == "coco" and re.search(r"\bkey-?points?\b|\bpose\s+estimation|\bpanoptic", caption, re.I):
+        return None  # COCO keypoint / panoptic AP is not box AP
     split = info.split or _split_of(caption)
     if split in ("dev", "val", "valid", "validation") and bench in (
             "conll2003", "wmt14-en-de", "wmt14-en-fr"):
@@ -767,7 +820,7 @@ def _table_fact(number: int, row: Line, label: str, mid: str, v: float, info: Co
         metric = f"{top}_{'error' if kind == 'err' else 'accuracy'}"
     else:
         metric = mid
-    if not 0 < v <= 100:
+    if not 0 < v <= 100 or not _plausible(bench, metric, v):
         return None
     unit = "BLEU" if metric == "bleu" else "%"
     return Fact(field="result", value=v, unit=unit, normalized_value=v,
@@ -779,9 +832,30 @@ def _table_fact(number: int, row: Line, label: str, mid: str, v: float, info: Co
                                                  "x0": round(x0, 1)})
 
 
+#: (benchmark, metric) -> (lowest, highest) value a real result can have, in percent
+_BOUNDS = {
+    ("imagenet", "top1_error"): (10, 70), ("imagenet", "top1_accuracy"): (30, 92),
+    ("imagenet", "top5_error"): (1, 45), ("imagenet", "top5_accuracy"): (55, 99.5),
+    ("coco", "box_ap"): (10, 70), ("squad1.1", "f1"): (50, 99), ("squad1.1", "em"): (40, 97),
+    ("conll2003", "f1"): (70, 99), ("wmt14-en-de", "bleu"): (10, 50),
+    ("wmt14-en-fr", "bleu"): (15, 60), ("cifar10", "top1_error"): (0.5, 40),
+    ("cifar100", "top1_error"): (3, 70), ("cifar10", "top1_accuracy"): (60, 99.7),
+    ("cifar100", "top1_accuracy"): (30, 97),
+}
+
+
+def _plausible(bench: str, metric: str, v: float) -> bool:
+    """Table cells next to results (deltas, std devs, ratios) fall outside these ranges."""
+    lo, hi = _BOUNDS.get((bench, metric), (0, 100))
+    return lo <= v <= hi
+
+
 def _bench_for_table(mid: str, caption: str, page_text: str, ctx: PaperContext,
                      rules: Rules) -> str | None:
     allowed = _METRIC_BENCHMARKS.get(mid, ())
+    if rules.other.search(caption) and not any(
+            b in allowed and rx.search(caption) for b, rx in rules.benchmarks):
+        return None  # the caption names a benchmark we do not track (CoNLL 2000, VOC)
     for text in (caption,):
         found = [b for b, rx in rules.benchmarks if b in allowed and rx.search(text)]
         if len(found) == 1:
