@@ -136,7 +136,8 @@ def make_executor(kind: str, *, workers: int = DEFAULT_WORKERS,
                   timeout: float | None = DEFAULT_TIMEOUT,
                   max_memory_mb: float | None = DEFAULT_MAX_MEMORY_MB,
                   scheduler: str | None = None, send: str = "paths",
-                  retries: int = DEFAULT_RETRIES) -> LocalExecutor | DaskExecutor:
+                  retries: int = DEFAULT_RETRIES,
+                  connect_timeout: float = 30.0) -> LocalExecutor | DaskExecutor:
     """An executor by name: ``local`` (``workers`` processes) or ``dask`` (``scheduler``)."""
     if kind == "local":
         return LocalExecutor(workers, timeout=timeout, max_memory_mb=max_memory_mb)
@@ -145,5 +146,5 @@ def make_executor(kind: str, *, workers: int = DEFAULT_WORKERS,
             raise ExecutorError("--executor dask needs --scheduler ADDRESS "
                                 "(for example tcp://10.0.0.5:8786)")
         return DaskExecutor(scheduler, timeout=timeout, max_memory_mb=max_memory_mb,
-                            retries=retries, send=send)
+                            retries=retries, send=send, connect_timeout=connect_timeout)
     raise ExecutorError(f"executor {kind!r} is not one of: {', '.join(EXECUTORS)}")
