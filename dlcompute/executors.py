@@ -16,6 +16,7 @@ then reported as ``died``.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import uuid
@@ -61,6 +62,7 @@ def _guarded_call(fn: Callable[[Any], Any], item: Any, timeout: float | None,
     proc = getattr(_local, "proc", None)
     if proc is None:
         proc = _local.proc = WorkerProcess(max_memory_mb=max_memory_mb, max_tasks=max_tasks)
+        atexit.register(proc.close)  # reap it when the Dask worker shuts down cleanly
     outcome = proc.run(fn, item, timeout=timeout)
     outcome.item = None  # the client has it; do not ship PDF bytes back
     if outcome.status == "died":
@@ -130,6 +132,12 @@ class DaskExecutor:
     def close(self) -> None:
         if self._own_client:
             self.client.close()
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def make_executor(kind: str, *, workers: int = DEFAULT_WORKERS,

@@ -125,9 +125,10 @@ class LocalPool:
         lock = threading.Lock()
         done: queue.Queue = queue.Queue()
         stop = threading.Event()
-        self._procs = [WorkerProcess(max_memory_mb=self.max_memory_mb,
-                                     max_tasks=self.max_tasks_per_worker)
-                       for _ in range(self.workers)]
+        # Worker processes outlive one map() call: a second call starts warm.
+        while len(self._procs) < self.workers:
+            self._procs.append(WorkerProcess(max_memory_mb=self.max_memory_mb,
+                                             max_tasks=self.max_tasks_per_worker))
 
         def serve(proc: WorkerProcess) -> None:
             try:
@@ -140,7 +141,6 @@ class LocalPool:
             except BaseException as e:  # surface a bug in the pool itself to the consumer
                 done.put(e)
             finally:
-                proc.close()
                 done.put(_END)
 
         threads = [threading.Thread(target=serve, args=(p,), daemon=True,
@@ -160,17 +160,27 @@ class LocalPool:
                     yield got
         finally:
             stop.set()
-            for p in self._procs:
-                p.kill()
+            if running:
+                # Stopped early (error, interrupt, consumer gone): do not wait for tasks.
+                for p in self._procs:
+                    p.kill()
             for t in threads:
                 t.join(timeout=10)
+
+    def __enter__(self) -> LocalPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def worker_pids(self) -> list[int]:
         return [p.pid for p in self._procs if p.pid]
 
     def close(self) -> None:
+        """Stop the worker processes."""
         for p in self._procs:
-            p.kill()
+            p.close()
+        self._procs = []
 
 
 _END = object()

@@ -29,7 +29,8 @@ def _local_reference(tmp_path, corpus, papers):
     db, data = tmp_path / "local.db", tmp_path / "local"
     fill_store(db, data, corpus, papers)
     with open_store(db) as store:
-        run_extraction(store, data, executor=LocalExecutor(2))
+        with LocalExecutor(2) as pool:
+            run_extraction(store, data, executor=pool)
         return fact_set(store), statuses(store)
 
 

@@ -34,6 +34,12 @@ ROOT = Path(__file__).resolve().parent.parent
 FEW = dict(list(SMALL.items())[:3])
 
 
+def extract_with(store, data, pool, **kwargs):
+    """run_extraction on ``pool``, then stop its worker processes."""
+    with pool:
+        return run_extraction(store, data, executor=pool, **kwargs)
+
+
 @pytest.fixture
 def filled(tmp_path, corpus):
     db, data = tmp_path / "store.db", tmp_path / "data"
@@ -44,7 +50,7 @@ def filled(tmp_path, corpus):
 def test_run_records_every_pdf_and_skips_done_work(filled):
     db, data, ids = filled
     with open_store(db) as store:
-        summary = run_extraction(store, data, executor=LocalPool(2, timeout=60))
+        summary = extract_with(store, data, LocalPool(2, timeout=60))
         st = statuses(store)
         assert sorted(st) == ids  # the failed download is not among them
         assert summary.papers == len(ids)
@@ -63,12 +69,12 @@ def test_run_records_every_pdf_and_skips_done_work(filled):
         assert store.count(T.hardware) > 30  # the catalog is loaded too
         ext_ids = {r["id"] for r in store.db.query(f"select id from {T.extractions}")}
 
-        again = run_extraction(store, data, executor=LocalPool(1))
+        again = extract_with(store, data, LocalPool(1))
         assert again.papers == 0 and again.skipped == len(ids)
         assert {r["id"] for r in store.db.query(f"select id from {T.extractions}")} == ext_ids
 
         before = fact_set(store)
-        redo = run_extraction(store, data, executor=LocalPool(2), force=True)
+        redo = extract_with(store, data, LocalPool(2), force=True)
         assert redo.papers == len(ids)
         assert store.count(T.extractions) == len(ids)  # replaced, not added
         assert fact_set(store) == before
@@ -79,7 +85,7 @@ def test_paper_filter_and_changed_pdf(filled):
     db, data, _ = filled
     with open_store(db) as store:
         one = "1409.3215"
-        summary = run_extraction(store, data, paper_ids=[one], executor=LocalPool(1))
+        summary = extract_with(store, data, LocalPool(1), paper_ids=[one])
         assert summary.papers == 1 and list(statuses(store)) == [one]
         # A new PDF (another hash) for the same paper is extracted again.
         store.db[T.pdfs].update((one, 1), {"sha256": "0" * 64})
@@ -90,7 +96,7 @@ def test_timeout_kills_the_worker_and_the_run_goes_on(filled):
     db, data, ids = filled
     with open_store(db) as store:
         t0 = time.monotonic()
-        run_extraction(store, data, executor=LocalPool(2, timeout=3), fn=hang_on_one)
+        extract_with(store, data, LocalPool(2, timeout=3), fn=hang_on_one)
         assert time.monotonic() - t0 < 60
         st = statuses(store)
         assert st[HANG_ID] == "timeout"
@@ -104,7 +110,7 @@ def test_timeout_kills_the_worker_and_the_run_goes_on(filled):
 def test_memory_limit(filled):
     db, data, _ = filled
     with open_store(db) as store:
-        run_extraction(store, data, executor=LocalPool(1, timeout=60, max_memory_mb=400),
+        extract_with(store, data, LocalPool(1, timeout=60, max_memory_mb=400),
                        fn=swell_on_one)
         st = statuses(store)
         assert st[HANG_ID] == "memory"
@@ -114,7 +120,7 @@ def test_memory_limit(filled):
 def test_worker_death_is_recorded(filled):
     db, data, _ = filled
     with open_store(db) as store:
-        run_extraction(store, data, executor=LocalPool(1, timeout=60), fn=die_on_one)
+        extract_with(store, data, LocalPool(1, timeout=60), fn=die_on_one)
         row = next(iter(store.db.query(
             f"select * from {T.extractions} where arxiv_id = ?", [HANG_ID])))
         assert row["status"] == "failed" and "died" in row["error"]
@@ -125,7 +131,7 @@ def test_pdf_file_missing_is_recorded(filled):
     db, data, _ = filled
     (data / "pdfs" / "1409.3215.pdf").unlink()
     with open_store(db) as store:
-        run_extraction(store, data, paper_ids=["1409.3215"], executor=LocalPool(1))
+        extract_with(store, data, LocalPool(1), paper_ids=["1409.3215"])
         row = next(iter(store.db.query(f"select * from {T.extractions}")))
         assert row["status"] == "failed" and "missing" in row["error"]
 
@@ -137,7 +143,7 @@ def test_kill_9_mid_run_then_resume_equals_uninterrupted(tmp_path, corpus):
     ref_db, ref_data = tmp_path / "ref.db", tmp_path / "ref"
     fill_store(ref_db, ref_data, corpus, papers)
     with open_store(ref_db) as store:
-        run_extraction(store, ref_data, executor=LocalPool(1))
+        extract_with(store, ref_data, LocalPool(1))
         expected = fact_set(store)
         expected_status = statuses(store)
     # The same, killed mid-run, then run again.
