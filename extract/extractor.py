@@ -5,16 +5,30 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import time
 
 from extract.model import Fact, PaperExtraction
-from extract.text import PageText, PdfTextError, read_pages, text_quality
+from extract.results import candidate_pages, extract_results
+from extract.rules_engine import extract_compute_facts
+from extract.text import PageText, PdfTextError, read_layout_lines, read_pages, text_quality
 
 log = logging.getLogger(__name__)
 
 #: share of common English words below which the text layer is judged garbled.
 MIN_TEXT_QUALITY = 0.05
 MIN_CHARS_PER_PAGE = 200
+
+
+def arxiv_date(arxiv_id: str) -> tuple[int | None, int | None]:
+    """'1907.11692' -> (2019, 7); 'cs/0112017' -> (2001, 12); other names -> (None, None)."""
+    m = re.fullmatch(r"(?:[a-z\-]+(?:\.[A-Z]{2})?/)?(\d{2})(\d{2})[.\d]*(?:v\d+)?", arxiv_id or "")
+    if not m:
+        return None, None
+    yy, mm = int(m.group(1)), int(m.group(2))
+    if not 1 <= mm <= 12:
+        return None, None
+    return (2000 + yy if yy < 91 else 1900 + yy), mm
 
 
 def _sha256(path_or_bytes: str | os.PathLike | bytes) -> str | None:
@@ -32,21 +46,14 @@ def _sha256(path_or_bytes: str | os.PathLike | bytes) -> str | None:
 
 
 def find_facts(pages: list[PageText], *, year: int | None = None,
-               month: int | None = None) -> list[Fact]:
+               month: int | None = None, pdf: str | os.PathLike | bytes | None = None) -> list[Fact]:
     """All facts from normalised pages: compute rules, then results (colleague's module)."""
     facts: list[Fact] = []
-    try:
-        from extract.rules_engine import extract_compute_facts
-    except ImportError:
-        extract_compute_facts = None
-    if extract_compute_facts is not None:
-        facts.extend(extract_compute_facts(pages, year=year, month=month))
-    try:
-        from extract.results import extract_results
-    except ImportError:
-        extract_results = None
-    if extract_results is not None:
-        facts.extend(extract_results(pages))
+    facts.extend(extract_compute_facts(pages, year=year, month=month))
+    # table layout from pypdfium2 character boxes, only on pages that look like results
+    # tables (pdfplumber would cost ~30x the plain text time)
+    tables = read_layout_lines(pdf, candidate_pages(pages)) if pdf is not None else None
+    facts.extend(extract_results(pages, tables=tables, pdf=pdf))
     return facts
 
 
@@ -76,7 +83,7 @@ def extract_pdf(path: str | os.PathLike | bytes, *, year: int | None = None,
             "no_text", "no usable text layer (scanned or garbled); OCR is needed",
             total, chars, time.perf_counter() - t0, [], sha)
     try:
-        facts = find_facts(pages, year=year, month=month)
+        facts = find_facts(pages, year=year, month=month, pdf=path)
     except Exception as e:  # a rule bug must not kill a batch; record it
         log.exception("extraction rules failed")
         return PaperExtraction("failed", f"rules failed: {type(e).__name__}: {e}", total, chars,

@@ -27,6 +27,8 @@ class Mention:
     kind: str           # gpu | tpu | cpu | generic
     chips_per_unit: float
     cores_per_chip: float
+    implies_count: bool = False
+    devices_per_board: float = 1.0
 
 
 # Fallback aliases (canonical, kind, regex, chips per unit, cores per chip).
@@ -94,8 +96,15 @@ def find_hardware(text: str, *, year: int | None = None, month: int | None = Non
         res = _catalog.resolve(name, year=year, month=month)
         if res is None:
             continue
-        out.append(Mention(s, e, name, res.chip.chip, res.chip.kind, res.chips_per_unit,
-                           res.chip.cores_per_chip or 1))
+        chip = _catalog.canonical_name(res.chip.chip)
+        kind = res.chip.kind
+        if kind == "generic" and chip not in ("GPU", "CPU", "TPU"):
+            kind = "gpu"  # a generation ("Pascal GPUs") names the hardware well enough
+        if chip == "CPU":
+            kind = "cpu"
+        out.append(Mention(s, e, name, chip, kind, res.chips_per_unit,
+                           res.chip.cores_per_chip or 1, res.implies_count,
+                           res.chip.devices_per_board or 1))
     # generic "GPUs"/"CPUs" if the catalog does not report them
     for m in _fallback_mentions(text):
         if m.kind in ("generic", "cpu") and not any(x.start <= m.start < x.end or m.start <= x.start < m.end for x in out):
@@ -111,6 +120,16 @@ _CORES_BEFORE = re.compile(r"(?P<num>" + NUM + r")\s*(?:TPU\s*)?(?:v[234]\s*)?co
 _CORE_WORD = re.compile(r"^[\s\-]*(?:core|cores)\b", re.I)
 
 
+def devices_named(sentence: str, m: Mention) -> float | None:
+    """GPUs as the paper counts them ("96 K80 GPUs" -> 96) where the catalog counts boards."""
+    if m.devices_per_board <= 1:
+        return None
+    cb = _COUNT_BEFORE.search(sentence[max(0, m.start - 40):m.start])
+    if not cb:
+        return None
+    return 1.0 if cb.group("single") else parse_number(cb.group("num"))
+
+
 def chip_count(sentence: str, m: Mention) -> float | None:
     """Chips named by a mention: '8 NVIDIA V100 GPUs' -> 8; '2048 TPUv3 cores' -> 1024."""
     before = sentence[max(0, m.start - 40):m.start]
@@ -122,6 +141,8 @@ def chip_count(sentence: str, m: Mention) -> float | None:
         if n is not None and n > 100000:
             n = None
     if m.kind == "tpu":
+        if re.search(r"cores?$", m.name, re.I) and n is not None:
+            return n * m.chips_per_unit  # the catalog already counts cores as half chips
         if _CORE_WORD.match(after) and n is not None:
             return n / m.cores_per_chip
         ca = _CORES_AFTER.match(after)
@@ -129,6 +150,8 @@ def chip_count(sentence: str, m: Mention) -> float | None:
             c = parse_number(ca.group("num"))
             return c / m.cores_per_chip if c else None
     if n is None:
+        if m.implies_count:
+            return m.chips_per_unit
         # "8-GPU machine" is handled by the NUM-GPU form in find_hardware's text
         return None if m.chips_per_unit == 1 else m.chips_per_unit
     return n * m.chips_per_unit

@@ -92,7 +92,7 @@ def to_gold_shape(arxiv_id: str, facts: list[dict], *, min_confidence: float = G
         item = _item(f)
         if name == "hardware":
             item.update(name=f.get("hardware_name"), canonical=f.get("hardware"),
-                        count=_count(f.get("chip_count")))
+                        count=_count((f.get("extra") or {}).get("devices", f.get("chip_count"))))
         elif name == "results":
             item.update(benchmark=f.get("benchmark"), metric=f.get("metric"),
                         value=f.get("normalized_value", f.get("value")), split=f.get("split"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 
-from extract.hardware import chip_count, find_hardware
+from extract.hardware import chip_count, devices_named, find_hardware
 from extract.model import EXTRACTOR_VERSION, Fact
 from extract.nlp import CITATION, NUM, SCALES, cues, parse_number, regex_rules, sentence_at
 from extract.text import PageText
@@ -243,16 +243,20 @@ def _hardware_facts(page: PageText, year: int | None, month: int | None) -> list
                 if any(o.kind not in ("generic", "cpu") and abs(o.start - mn.start) < 40 for o in mentions):
                     continue  # "8 V100 GPUs": the named chip carries it
             c = CITED_CONFIDENCE if _clause_cited(flat, mn.start) else conf
-            out.append(_mk("hardware", "hardware-mention-v1", page, ss, se, sent, c,
-                           count, mn.name, count, "chips" if count is not None else None,
-                           hardware_name=mn.name, hardware=mn.chip, chip_count=count))
+            fact = _mk("hardware", "hardware-mention-v1", page, ss, se, sent, c,
+                       count, mn.name, count, "chips" if count is not None else None,
+                       hardware_name=mn.name, hardware=mn.chip, chip_count=count)
+            devices = devices_named(flat, mn)
+            if devices is not None:
+                fact.extra["devices"] = devices
+            out.append(fact)
     return out
 
 
 def extract_compute_facts(pages: list[PageText], *, year: int | None = None,
                           month: int | None = None) -> list[Fact]:
     """Sentence and table rules over all pages (references already cut)."""
-    from extract.table_rules import own_names, table_facts
+    from extract.table_rules import own_names, row_facts, table_facts
 
     own = own_names(pages)
     facts: list[Fact] = []
@@ -262,4 +266,15 @@ def extract_compute_facts(pages: list[PageText], *, year: int | None = None,
         facts.extend(_text_rule_facts(page))
         facts.extend(_hardware_facts(page, year, month))
         facts.extend(table_facts(page, own))
-    return facts
+        facts.extend(row_facts(page))
+    return _prune_hardware(facts)
+
+
+def _prune_hardware(facts: list[Fact]) -> list[Fact]:
+    """Generic 'N GPUs' facts add nothing once the paper names its training chips."""
+    named = any(f.field == "hardware" and f.hardware not in ("GPU", "CPU", "TPU")
+                and f.confidence >= 0.5 for f in facts)
+    if not named:
+        return facts
+    return [f for f in facts if not (f.field == "hardware" and f.hardware in ("GPU", "TPU"))]
+

@@ -44,7 +44,19 @@ def header_columns(header: str) -> list[tuple[str, str, int, int]]:
             if any(m.start() < e and s < m.end() for _, _, s, e in spans):
                 continue
             spans.append((kind, rid, m.start(), m.end()))
-    return sorted(spans, key=lambda x: x[2])
+    spans.sort(key=lambda x: x[2])
+    # a dataset name followed by a metric column is a group label, not a column of its own
+    out = []
+    for n, sp in enumerate(spans):
+        word = header[sp[2]:sp[3]]
+        if _DATASET.fullmatch(word) and any(_METRIC.fullmatch(header[x[2]:x[3]]) for x in spans[n + 1:]):
+            continue
+        out.append(sp)
+    return out
+
+
+_DATASET = re.compile(r"ImageNet|CIFAR-?10\+?|CIFAR-?100\+?|SVHN|C10|C100", re.I)
+_METRIC = re.compile(r"Top-?\s?[15]|Acc(?:uracy)?\.?|Err(?:or)?", re.I)
 
 
 def _scale(header: str, kind: str, s: int, e: int, nxt: int) -> float | None:
@@ -87,6 +99,15 @@ def _row_tokens(line: str) -> list[re.Match]:
     return list(_TOKEN.finditer(line))
 
 
+def _prose(line: str) -> bool:
+    """Caption or body text rather than a header: mostly long lower-case words."""
+    words = line.split()
+    if len(words) > 16:
+        return True
+    low = sum(1 for w in words if re.fullmatch(r"[a-z]{4,}[,.;:]?", w))
+    return len(words) >= 4 and low / len(words) > 0.5
+
+
 def _is_row(line: str, toks: list[re.Match]) -> bool:
     nums = [t for t in toks if t.group("num") or t.group("dash")]
     return len(nums) >= 2 and len(line) < 200
@@ -103,19 +124,85 @@ _NOT_NAMES = frozenset({
 })
 
 
+_HYPHEN_NAME = re.compile(r"\b[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+")
+
+
+def _stem(name: str) -> str | None:
+    """'DY-CNNs' -> 'DY-'; 'RepLKNet-31B' -> 'RepLKNet'; 'MobileNets' -> 'MobileNet'."""
+    if "-" in name:
+        first = name.split("-")[0]
+        if len(first) <= 3:
+            return first + "-" if first.isupper() else None
+        return first if _NAME.fullmatch(first) else None
+    return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
+
+
 def own_names(pages: list[PageText]) -> list[str]:
-    """Names the paper gives its own models: frequent coined names in title/abstract."""
+    """Name stems the paper gives its own models: coined names of the title and abstract,
+    ranked by how often the paper uses them (names in the title first)."""
     if not pages:
         return []
     first = pages[0].text
     cut = re.search(r"\n\s*(?:1\.?\s*)?Introduction\b", first, re.I)
     head = first[: cut.start() if cut else 3000]
-    cands = {m.group(0).rstrip("s") for m in _NAME.finditer(head)}
-    cands = {c for c in cands if c not in _NOT_NAMES and c + "s" not in _NOT_NAMES and len(c) > 2}
+    title_lines = [ln for ln in first.split("\n")[:6] if ln.strip() and not re.match(
+        r"(?:Published|Under review|Accepted|Proceedings|arXiv|Workshop|Preprint|\d)", ln.strip(), re.I)]
+    title = " ".join(title_lines[:2])[:200]
+    letters = [c for c in title if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) > 0.7 * len(letters):
+        # an all-capitals title: only a name before its colon counts ("ALBERT: A LITE BERT")
+        title = title.split(":")[0] if ":" in title[:60] else ""
+    cands = {m.group(0) for m in _NAME.finditer(head)} | {m.group(0) for m in _HYPHEN_NAME.finditer(head)}
+    stems = {_stem(c) for c in cands if c not in _NOT_NAMES and c.rstrip("s") not in _NOT_NAMES}
+    stems = {st for st in stems if st and len(st.rstrip("-")) >= 2 and st.rstrip("-") not in _NOT_NAMES}
     body = "\n".join(p.text for p in pages)
-    counts = {c: len(re.findall(re.escape(c), body)) for c in cands}
-    ranked = sorted((n, c) for c, n in counts.items() if n >= 5)
-    return [c for _, c in ranked[-2:]]
+    counts = {st: len(re.findall(r"(?<![A-Za-z])" + re.escape(st), body)) for st in stems}
+    in_title = sorted((n, st) for st, n in counts.items() if n >= 3 and re.search(
+        r"(?<![A-Za-z])" + re.escape(st), title, re.I))
+    if in_title:
+        return [st for _, st in in_title[-2:]]
+    # otherwise the coined (CamelCase or letter+digit) name the paper uses most
+    coined = sorted((n, st) for st, n in counts.items() if n >= 5 and (
+        re.search(r"[a-z][A-Z]|[A-Z][a-z]+[A-Z]|[A-Za-z]\d", st) or n >= 15))
+    return [st for _, st in coined[-1:]]
+
+
+_EPOCH_ROW = re.compile(r"^\s*(?:#\s*|Max(?:imum)?\s+|Training\s+|Train\s+|Total\s+)?Epochs?\b[^\d\n]{0,12}(?=\d)", re.I)
+_DEVICE_TIME_ROW = re.compile(
+    r"^\s*(?P<dev>TPU\s?v\d|TPUv\d|TPU|GPU|V100|P100|A100)[-\s]?(?:core[-\s])?(?P<unit>days|hours)\b", re.I)
+_CELL = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(k)?(?![\w.])")
+
+
+def row_facts(page: PageText) -> list[Fact]:
+    """Transposed table rows: '# Epochs 300 400 500', 'TPUv3-core-days 2.5k 0.68k'."""
+    out: list[Fact] = []
+    pos = 0
+    for line in page.text.split("\n"):
+        off = pos
+        pos += len(line) + 1
+        m = _EPOCH_ROW.match(line)
+        d = _DEVICE_TIME_ROW.match(line) if not m else None
+        if not (m or d):
+            continue
+        rest_at = m.end() if m else d.end()
+        cells = list(_CELL.finditer(line, rest_at))
+        if len(cells) < 2 or CITATION.search(line):
+            continue
+        for c in cells:
+            v = float(c.group(1)) * (1e3 if c.group(2) else 1)
+            if m:
+                if not (1 <= v <= 5000) or v != int(v):
+                    continue
+                out.append(Fact("epochs", v, "epochs", v, "epochs", page.number, off + c.start(),
+                                off + c.end(), line.strip(), "epochs-table-row-v1", 0.6,
+                                source="table", extractor_version=EXTRACTOR_VERSION))
+            else:
+                hours = v * (24 if d.group("unit").lower() == "days" else 1)
+                out.append(Fact("training_time", v, d.group(0).strip(), hours, "device_hours",
+                                page.number, off + c.start(), off + c.end(), line.strip(),
+                                "time-device-table-row-v1", 0.6, source="table",
+                                time_kind="device_hours", extractor_version=EXTRACTOR_VERSION))
+    return out
 
 
 def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
@@ -133,15 +220,19 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
     while i < len(lines):
         line = lines[i]
         if not _HEADER_ANY.search(line) or len(line) > 140 or line.rstrip().endswith(".") \
-                or _CAPTION.match(line) or _is_row(line, _row_tokens(line)):
+                or _CAPTION.match(line) or _prose(line) or _is_row(line, _row_tokens(line)):
             i += 1
             continue
         # header: this line plus following non-row short lines (2-line headers), and a short
         # previous non-row line (group labels such as "ImageNet ADE20K")
         header = line
+        prev = lines[i - 1] if i > 0 else ""
+        if prev and len(prev) < 80 and not _is_row(prev, _row_tokens(prev)) and not _CAPTION.match(prev) \
+                and not prev.rstrip().endswith(".") and not _prose(prev):
+            header = prev + " " + header  # first header line: group labels, "Million Million"
         j = i + 1
         while j < len(lines) and j <= i + 2 and len(lines[j]) < 100 and not _is_row(lines[j], _row_tokens(lines[j])) \
-                and not _CAPTION.match(lines[j]):
+                and not _CAPTION.match(lines[j]) and not _prose(lines[j]):
             header += " " + lines[j]
             j += 1
         cols = header_columns(header)
@@ -177,8 +268,7 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
 
 
 def _mentions(row: str, own: list[str]) -> bool:
-    low = row.lower()
-    return any(o.lower() in low for o in own) or "ours" in low
+    return any(re.search(r"(?<![A-Za-z])" + re.escape(o), row) for o in own) or "ours" in row.lower()
 
 
 def _has_name(row: str, toks: list) -> bool:
@@ -192,13 +282,18 @@ def _row_facts(page, row, row_off, toks, cols, scales, pf, foreign=False) -> lis
     cited = bool(CITATION.search(row)) or "et al" in row or foreign
     conf = CITED_CONF if cited else OWN_CONF
     nums = [t for t in toks if t.group("num") or t.group("dash")]
+    # "3.3 · 10^18" (training FLOPs in scientific notation) is not a per-pass cell
+    sci = re.compile(r"^\s*[·x×*]\s*10")
+    skip = {n for n, t in enumerate(nums) if sci.match(row[t.end():])}
+    skip |= {n + 1 for n in skip}
+    nums = [t for n, t in enumerate(nums) if n not in skip]
     first = nums[0].start() if nums else len(row)
     model = row[:first].strip(" |") or None
     assigned: list[tuple[int, re.Match]] = []  # (column index, token)
     suffixed = [t for t in nums if t.group("suf") in ("K", "M", "G", "B", "T")]
     if suffixed and len(suffixed) == len(pf):
         assigned = [(n, t) for (n, _), t in zip(pf, suffixed, strict=True)]
-    elif len(nums) >= len(cols):
+    elif len(cols) <= len(nums) <= len(cols) + 2:
         tail = nums[len(nums) - len(cols):]
         assigned = [(n, t) for n, t in enumerate(tail) if cols[n][0] != "other"]
     out = []

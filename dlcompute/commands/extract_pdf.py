@@ -27,9 +27,12 @@ def arxiv_id_from_name(path: str) -> str:
 def extraction_record(path: str) -> dict:
     """One PDF -> the gold-shaped object plus status/error/pages (the library call)."""
     from extract import EXTRACTOR_VERSION, extract_pdf, to_gold_shape
+    from extract.extractor import arxiv_date
 
-    result = extract_pdf(path)
-    record = to_gold_shape(arxiv_id_from_name(path), [asdict(f) for f in result.facts])
+    arxiv_id = arxiv_id_from_name(path)
+    year, month = arxiv_date(arxiv_id)  # the paper's date settles Titan X / DGX-1
+    result = extract_pdf(path, year=year, month=month)
+    record = to_gold_shape(arxiv_id, [asdict(f) for f in result.facts])
     record.update(file=Path(path).name, status=result.status, error=result.error,
                   pages=result.pages, chars=result.chars, seconds=round(result.seconds, 3),
                   sha256=result.sha256, extractor_version=EXTRACTOR_VERSION)
