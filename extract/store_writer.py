@@ -125,6 +125,13 @@ def gold_records(store: Store, *, extractor_version: str | None = None):
         facts = list(store.db.query(
             f"select * from {T.facts} where arxiv_id = ? and extractor_version = ? "
             f"order by id", [arxiv_id, version]))
+        for f in facts:
+            # Store rows keep `extra` as JSON text; the model's records hold a dict.
+            if isinstance(f.get("extra"), str):
+                try:
+                    f["extra"] = json.loads(f["extra"])
+                except ValueError:
+                    f["extra"] = {}
         record = to_gold_shape(arxiv_id, facts)
         # Gold labels name both Titan X cards "Titan X": drop the catalog's variant.
         for item in record.get("hardware", []):
