@@ -107,3 +107,34 @@ def write_extraction(store: Store, *, arxiv_id: str, pdf_sha256: str | None,
             db[T.facts].insert_all(
                 [_fact_row(f, arxiv_id, extraction_id, extractor_version) for f in facts])
     return extraction_id
+
+
+def gold_records(store: Store, *, extractor_version: str | None = None):
+    """One object per extracted paper in the shape of the gold labels (``export facts``).
+
+    Uses each paper's facts of ``extractor_version`` (default: the current one).
+    """
+    from extract import EXTRACTOR_VERSION, to_gold_shape
+    from extract.catalog import canonical_name
+
+    version = extractor_version or EXTRACTOR_VERSION
+    papers = [r["arxiv_id"] for r in store.db.query(
+        f"select distinct arxiv_id from {T.extractions} where extractor_version = ? "
+        f"order by arxiv_id", [version])]
+    for arxiv_id in papers:
+        facts = list(store.db.query(
+            f"select * from {T.facts} where arxiv_id = ? and extractor_version = ? "
+            f"order by id", [arxiv_id, version]))
+        for f in facts:
+            # Store rows keep `extra` as JSON text; the model's records hold a dict.
+            if isinstance(f.get("extra"), str):
+                try:
+                    f["extra"] = json.loads(f["extra"])
+                except ValueError:
+                    f["extra"] = {}
+        record = to_gold_shape(arxiv_id, facts)
+        # Gold labels name both Titan X cards "Titan X": drop the catalog's variant.
+        for item in record.get("hardware", []):
+            if item.get("canonical"):
+                item["canonical"] = canonical_name(item["canonical"])
+        yield record

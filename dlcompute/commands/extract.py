@@ -8,10 +8,21 @@ from typing import Any
 
 import click
 
-from dlcompute.options import open_settings_store, store_options
+from dlcompute.executors import EXECUTORS, SEND_MODES, make_executor
+from dlcompute.options import open_settings_store, progress, store_options
 from dlcompute.settings import Settings
 from extract.catalog import Chip, catalog_version, load_catalog, resolve
-from extract.store_writer import load_hardware
+from extract.runner import (
+    DEFAULT_MAX_MEMORY_MB,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WORKERS,
+    pending_jobs,
+    run_extraction,
+    unknown_papers,
+)
+from extract.store_writer import gold_records, load_hardware
+
+ENV_SCHEDULER = "DLCOMPUTE_SCHEDULER"
 
 
 def _chip_dict(chip: Chip) -> dict[str, Any]:
@@ -98,4 +109,97 @@ def hardware(settings: Settings, query: str | None, year: int | None, month: int
         click.echo(_table(chips))
 
 
-COMMANDS = [hardware]
+def _positive(name: str, value: float | None) -> None:
+    if value is not None and value <= 0:
+        raise click.BadParameter(f"must be positive, not {value:g}", param_hint=name)
+
+
+@click.command()
+@store_options
+@click.option("--paper", "papers", multiple=True, metavar="ID",
+              help="Only this arXiv id (repeatable).")
+@click.option("--force", is_flag=True, help="Extract again what this version already did.")
+@click.option("--workers", type=int, default=None,
+              help=f"Worker processes [default: {DEFAULT_WORKERS}; [extract] workers].")
+@click.option("--timeout", type=float, default=None, metavar="S",
+              help=f"Seconds per PDF before its worker is killed [default: "
+                   f"{DEFAULT_TIMEOUT:g}].")
+@click.option("--max-memory", type=float, default=None, metavar="MB",
+              help=f"Memory per worker before it is killed [default: "
+                   f"{DEFAULT_MAX_MEMORY_MB:g}].")
+@click.option("--executor", type=click.Choice(EXECUTORS), default=None,
+              help="Run here (local) or on a Dask cluster (dask) [default: local].")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help=f"Dask scheduler, e.g. tcp://10.0.0.5:8786 [env {ENV_SCHEDULER}].")
+@click.option("--send", type=click.Choice(SEND_MODES), default=None,
+              help="Dask workers get PDF paths (shared filesystem) or bytes [default: paths].")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+def extract(settings: Settings, papers: tuple[str, ...], force: bool, workers: int | None,
+            timeout: float | None, max_memory: float | None, executor: str | None,
+            scheduler: str | None, send: str | None, as_json: bool) -> None:
+    """Extract facts from every downloaded PDF not yet extracted.
+
+    Runs the rules on each PDF in worker processes (or on a Dask cluster), each
+    PDF under a time and memory limit; a PDF that fails, hangs or swells is
+    recorded with its status and the run goes on. Results are written as they
+    arrive, one paper at a time, so an interrupted run resumes where it stopped.
+    Also loads the hardware catalog into the store.
+
+    \b
+    Example:
+        dlcompute extract --workers 2
+        dlcompute extract --paper 1512.03385 --force
+        dlcompute extract --executor dask --scheduler tcp://10.0.0.5:8786
+    """
+    kind = settings.pick("extract", "executor", executor, "local")
+    if kind not in EXECUTORS:
+        raise click.BadParameter(f"{kind!r} is not one of {', '.join(EXECUTORS)}",
+                                 param_hint="[extract] executor")
+    n_workers = settings.pick("extract", "workers", workers, DEFAULT_WORKERS, cast=int)
+    limit = settings.pick("extract", "timeout", timeout, DEFAULT_TIMEOUT, cast=float)
+    memory = settings.pick("extract", "max_memory", max_memory, DEFAULT_MAX_MEMORY_MB,
+                           cast=float)
+    address = settings.pick("extract", "scheduler", scheduler, None, env=ENV_SCHEDULER)
+    mode = settings.pick("extract", "send", send, "paths")
+    if n_workers < 1:
+        raise click.BadParameter(f"must be at least 1, not {n_workers}", param_hint="--workers")
+    _positive("--timeout", limit)
+    _positive("--max-memory", memory)
+    if mode not in SEND_MODES:
+        raise click.BadParameter(f"{mode!r} is not one of {', '.join(SEND_MODES)}",
+                                 param_hint="--send")
+    if kind == "dask" and not address:
+        raise click.UsageError("--executor dask needs --scheduler ADDRESS "
+                               "(for example tcp://10.0.0.5:8786)")
+    with open_settings_store(settings) as store:
+        for missing in unknown_papers(store, papers):
+            click.echo(f"Warning: no downloaded PDF for {missing}; run dlcompute crawl "
+                       f"first", err=True)
+        total = len(pending_jobs(store, settings.data_dir, paper_ids=papers, force=force))
+        pool = make_executor(kind, workers=n_workers, timeout=limit, max_memory_mb=memory,
+                             scheduler=address, send=mode)
+        try:
+            with progress(range(total), label="extract", settings=settings,
+                          length=total) as bar:
+                update = getattr(bar, "update", None)
+                summary = run_extraction(
+                    store, settings.data_dir, executor=pool, paper_ids=papers, force=force,
+                    on_result=(lambda _r: update(1)) if update else None)
+        finally:
+            pool.close()
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+        return
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_status.items()))
+    click.echo(f"{summary.papers} papers extracted ({statuses or 'nothing to do'}), "
+               f"{summary.facts} facts, {summary.skipped} already done; "
+               f"{summary.seconds:.1f} s on {summary.executor}")
+
+
+def export_facts_gold(store) -> Any:
+    """`dlcompute export facts --format jsonl`: one gold-shaped object per paper."""
+    return gold_records(store)
+
+
+COMMANDS = [extract, hardware]
+EXPORT_HOOKS = {("facts", "jsonl"): export_facts_gold}
