@@ -47,12 +47,7 @@ class PipelineOptions:
     max_results: int | None = None
     pdfs: bool = True
     out_dir: Path = Path("report")
-    executor: str = "local"
-    workers: int = 2
-    timeout: float | None = None
-    max_memory_mb: float | None = None
-    scheduler: str | None = None
-    send: str = "paths"
+    executor_kwargs: dict[str, Any] = field(default_factory=dict)  # for make_executor
     curate_kwargs: dict[str, Any] = field(default_factory=dict)
     analysis_settings: dict[str, Any] = field(default_factory=dict)
     skip: tuple[str, ...] = ()
@@ -143,9 +138,7 @@ def _crawl(store: Store, data_dir: Path, options: PipelineOptions, summary: Pipe
 def _extract(store: Store, data_dir: Path, options: PipelineOptions, summary: PipelineSummary,
              on_extracted: Callable[[Any], None] | None, echo: Echo) -> None:
     t0 = time.monotonic()
-    pool = make_executor(options.executor, workers=options.workers, timeout=options.timeout,
-                         max_memory_mb=options.max_memory_mb, scheduler=options.scheduler,
-                         send=options.send)
+    pool = make_executor(**options.executor_kwargs)
     try:
         result = run_extraction(store, data_dir, executor=pool, on_result=on_extracted)
     finally:

@@ -21,6 +21,25 @@ def _fraction(value: Any) -> float:
     return f
 
 
+def curate_kwargs(settings: Settings, pwc: tuple[str, ...] = (), peak: str | None = None,
+                  pwc_tolerance: float | None = None,
+                  double_review_fraction: float | None = None) -> dict[str, Any]:
+    """curate()'s keyword arguments: command line > [curate] in dlcompute.toml > default."""
+    pick = settings.pick
+    configured = pick("curate", "pwc", None, [])
+    pwc_paths = list(pwc) or ([configured] if isinstance(configured, str) else list(configured))
+    return {
+        "pwc_paths": pwc_paths,
+        "peak": pick("curate", "peak", peak, "fp32_base", cast=str),
+        "conflict_confidence": pick("curate", "conflict_confidence", None, 0.1, cast=float),
+        "value_tolerance": pick("curate", "value_tolerance", None, 0.02, cast=float),
+        "pwc_tolerance": pick("curate", "pwc_tolerance", pwc_tolerance, 0.5, cast=float),
+        "double_review_fraction": pick("curate", "double_review_fraction",
+                                       double_review_fraction, None, cast=_fraction),
+        "fit_min_pairs": pick("curate", "fit_min_pairs", None, 8, cast=int),
+    }
+
+
 @click.command(name="curate")
 @store_options
 @click.option("--pwc", "pwc", multiple=True, type=click.Path(dir_okay=False),
@@ -52,19 +71,10 @@ def curate_cmd(settings: Settings, pwc: tuple[str, ...], peak: str | None,
     if double_review_fraction is not None and not 0 <= double_review_fraction <= 1:
         raise click.BadParameter(f"{double_review_fraction} is not between 0 and 1",
                                  param_hint="--double-review-fraction")
-    pick = settings.pick
-    configured = pick("curate", "pwc", None, [])
-    pwc_paths = list(pwc) or ([configured] if isinstance(configured, str) else list(configured))
     with open_settings_store(settings) as store:
-        summary = curate(
-            store, pwc_paths=pwc_paths,
-            peak=pick("curate", "peak", peak, "fp32_base", cast=str),
-            conflict_confidence=pick("curate", "conflict_confidence", None, 0.1, cast=float),
-            value_tolerance=pick("curate", "value_tolerance", None, 0.02, cast=float),
-            pwc_tolerance=pick("curate", "pwc_tolerance", pwc_tolerance, 0.5, cast=float),
-            double_review_fraction=pick("curate", "double_review_fraction",
-                                        double_review_fraction, None, cast=_fraction),
-            fit_min_pairs=pick("curate", "fit_min_pairs", None, 8, cast=int))
+        kwargs = curate_kwargs(settings, pwc, peak, pwc_tolerance, double_review_fraction)
+        summary = curate(store, **kwargs)
+    pwc_paths = kwargs["pwc_paths"]
     if as_json:
         click.echo(json.dumps(asdict(summary), indent=2))
         return

@@ -109,6 +109,35 @@ def hardware(settings: Settings, query: str | None, year: int | None, month: int
         click.echo(_table(chips))
 
 
+def executor_kwargs(settings: Settings, workers: int | None = None,
+                    timeout: float | None = None, max_memory: float | None = None,
+                    executor: str | None = None, scheduler: str | None = None,
+                    send: str | None = None) -> dict[str, Any]:
+    """make_executor()'s arguments: command line > environment > [extract] > default."""
+    kind = settings.pick("extract", "executor", executor, "local")
+    if kind not in EXECUTORS:
+        raise click.BadParameter(f"{kind!r} is not one of {', '.join(EXECUTORS)}",
+                                 param_hint="[extract] executor")
+    n_workers = settings.pick("extract", "workers", workers, DEFAULT_WORKERS, cast=int)
+    limit = settings.pick("extract", "timeout", timeout, DEFAULT_TIMEOUT, cast=float)
+    memory = settings.pick("extract", "max_memory", max_memory, DEFAULT_MAX_MEMORY_MB,
+                           cast=float)
+    address = settings.pick("extract", "scheduler", scheduler, None, env=ENV_SCHEDULER)
+    mode = settings.pick("extract", "send", send, "paths")
+    if n_workers < 1:
+        raise click.BadParameter(f"must be at least 1, not {n_workers}", param_hint="--workers")
+    _positive("--timeout", limit)
+    _positive("--max-memory", memory)
+    if mode not in SEND_MODES:
+        raise click.BadParameter(f"{mode!r} is not one of {', '.join(SEND_MODES)}",
+                                 param_hint="--send")
+    if kind == "dask" and not address:
+        raise click.UsageError("--executor dask needs --scheduler ADDRESS "
+                               "(for example tcp://10.0.0.5:8786)")
+    return {"kind": kind, "workers": n_workers, "timeout": limit, "max_memory_mb": memory,
+            "scheduler": address, "send": mode}
+
+
 def _positive(name: str, value: float | None) -> None:
     if value is not None and value <= 0:
         raise click.BadParameter(f"must be positive, not {value:g}", param_hint=name)
@@ -151,33 +180,13 @@ def extract(settings: Settings, papers: tuple[str, ...], force: bool, workers: i
         dlcompute extract --paper 1512.03385 --force
         dlcompute extract --executor dask --scheduler tcp://10.0.0.5:8786
     """
-    kind = settings.pick("extract", "executor", executor, "local")
-    if kind not in EXECUTORS:
-        raise click.BadParameter(f"{kind!r} is not one of {', '.join(EXECUTORS)}",
-                                 param_hint="[extract] executor")
-    n_workers = settings.pick("extract", "workers", workers, DEFAULT_WORKERS, cast=int)
-    limit = settings.pick("extract", "timeout", timeout, DEFAULT_TIMEOUT, cast=float)
-    memory = settings.pick("extract", "max_memory", max_memory, DEFAULT_MAX_MEMORY_MB,
-                           cast=float)
-    address = settings.pick("extract", "scheduler", scheduler, None, env=ENV_SCHEDULER)
-    mode = settings.pick("extract", "send", send, "paths")
-    if n_workers < 1:
-        raise click.BadParameter(f"must be at least 1, not {n_workers}", param_hint="--workers")
-    _positive("--timeout", limit)
-    _positive("--max-memory", memory)
-    if mode not in SEND_MODES:
-        raise click.BadParameter(f"{mode!r} is not one of {', '.join(SEND_MODES)}",
-                                 param_hint="--send")
-    if kind == "dask" and not address:
-        raise click.UsageError("--executor dask needs --scheduler ADDRESS "
-                               "(for example tcp://10.0.0.5:8786)")
+    opts = executor_kwargs(settings, workers, timeout, max_memory, executor, scheduler, send)
     with open_settings_store(settings) as store:
         for missing in unknown_papers(store, papers):
             click.echo(f"Warning: no downloaded PDF for {missing}; run dlcompute crawl "
                        f"first", err=True)
         total = len(pending_jobs(store, settings.data_dir, paper_ids=papers, force=force))
-        pool = make_executor(kind, workers=n_workers, timeout=limit, max_memory_mb=memory,
-                             scheduler=address, send=mode)
+        pool = make_executor(**opts)
         try:
             with progress(range(total), label="extract", settings=settings,
                           length=total) as bar:
