@@ -51,22 +51,33 @@ def _delay(settings: Settings, cli_value: float | None, url: str) -> float:
     return delay
 
 
+def benchmark_since_options(f):
+    """--benchmark and --since, shared by crawl and run."""
+    f = click.option("--since", callback=_day, metavar="YYYY-MM-DD",
+                     help="Submitted on or after this day [default: where the last crawl "
+                          "ended].")(f)
+    return click.option("--benchmark", "-b", "names", multiple=True, metavar="NAME",
+                        help="Only this benchmark (repeatable) [default: all].")(f)
+
+
+def arxiv_options(f):
+    """--arxiv-url and --delay, shared by crawl and run."""
+    f = click.option("--delay", type=float, default=None, metavar="S",
+                     help="Seconds between requests [default: 3; at least 3 for arxiv.org].")(f)
+    return click.option("--arxiv-url", metavar="URL", default=None,
+                        help=f"arXiv or a mirror; the API is URL/api/query "
+                             f"[default: {crawler.DEFAULT_ARXIV_URL}; env {ENV_ARXIV_URL}].")(f)
+
+
 @click.command(name="crawl")
 @store_options
-@click.option("--benchmark", "-b", "names", multiple=True, metavar="NAME",
-              help="Crawl only this benchmark (repeatable) [default: all].")
-@click.option("--since", callback=_day, metavar="YYYY-MM-DD",
-              help="Submitted on or after this day [default: where the last crawl ended].")
+@benchmark_since_options
 @click.option("--until", callback=_day, metavar="YYYY-MM-DD",
               help="Submitted on or before this day [default: now].")
 @click.option("--max-results", type=click.IntRange(min=1), default=None, metavar="N",
               help="At most N papers per benchmark (oldest first).")
 @click.option("--no-pdfs", is_flag=True, help="Metadata only; do not download PDFs.")
-@click.option("--arxiv-url", metavar="URL", default=None,
-              help=f"arXiv or a mirror; the API is URL/api/query "
-                   f"[default: {crawler.DEFAULT_ARXIV_URL}; env {ENV_ARXIV_URL}].")
-@click.option("--delay", type=float, default=None, metavar="S",
-              help="Seconds between requests [default: 3; at least 3 for arxiv.org].")
+@arxiv_options
 def crawl_command(settings: Settings, names: tuple[str, ...], since: str | None,
                   until: str | None, max_results: int | None, no_pdfs: bool,
                   arxiv_url: str | None, delay: float | None) -> None:

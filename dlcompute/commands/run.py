@@ -9,7 +9,15 @@ import click
 
 import crawler
 from dlcompute.commands.analysis import analysis_settings
-from dlcompute.commands.crawl import ENV_ARXIV_URL, USER_AGENT, _bar, _benchmarks, _day, _delay
+from dlcompute.commands.crawl import (
+    ENV_ARXIV_URL,
+    USER_AGENT,
+    _bar,
+    _benchmarks,
+    _delay,
+    arxiv_options,
+    benchmark_since_options,
+)
 from dlcompute.commands.curate import curate_kwargs
 from dlcompute.commands.extract import executor_kwargs
 from dlcompute.executors import EXECUTORS
@@ -20,16 +28,10 @@ from dlcompute.settings import Settings
 
 @click.command(name="run")
 @store_options
-@click.option("--benchmark", "-b", "names", multiple=True, metavar="NAME",
-              help="Only this benchmark (repeatable) [default: all].")
-@click.option("--since", callback=_day, metavar="YYYY-MM-DD",
-              help="Papers submitted on or after this day [default: since the last crawl].")
+@benchmark_since_options
 @click.option("--max-results", type=click.IntRange(min=1), default=None, metavar="N",
               help="At most N papers per benchmark and crawl.")
-@click.option("--arxiv-url", metavar="URL", default=None,
-              help=f"arXiv or a mirror (API at URL/api/query) [env {ENV_ARXIV_URL}].")
-@click.option("--delay", type=float, default=None, metavar="S",
-              help="Seconds between arXiv requests [default: 3; at least 3 for arxiv.org].")
+@arxiv_options
 @click.option("--out", "out_dir", default=None, metavar="DIR",
               help="Where the report goes [default: report/].")
 @click.option("--workers", type=int, default=None, help="Extraction worker processes.")
