@@ -19,35 +19,47 @@ except ImportError:  # pragma: no cover - other Python versions
     _c = _p = None
 
 
-def _first_chars(items) -> set[str] | None:
-    """Characters a match of the parsed items can start with; None when unknown."""
+_CATEGORIES = {"CATEGORY_DIGIT": r"\d"}
+
+
+def _first_chars(items, ci: bool = False) -> tuple[set[str], set[str]] | None:
+    """Class items a match of the parsed items can start with, as (case-sensitive,
+    case-insensitive) sets of escaped characters or `\\d`; None when unknown.
+    `ci`: inside a `(?i:...)` group of a pattern compiled without IGNORECASE."""
     for op, av in items:
-        if op is _c.AT:  # \b, ^, $: zero-width, look at what follows
-            continue
+        if op is _c.AT or op in (_c.ASSERT, _c.ASSERT_NOT):
+            continue  # \b, ^, lookarounds: zero-width, the first character comes after
         if op is _c.LITERAL:
-            return {chr(av)}
+            return (set(), {re.escape(chr(av))}) if ci else ({re.escape(chr(av))}, set())
         if op is _c.IN:
-            out: set[str] = set()
+            found: set[str] = set()
             for o, a in av:
                 if o is _c.LITERAL:
-                    out.add(chr(a))
-                elif o is _c.RANGE and a[1] - a[0] < 256:
-                    out.update(chr(c) for c in range(a[0], a[1] + 1))
+                    found.add(re.escape(chr(a)))
+                elif o is _c.RANGE and a[1] - a[0] < 64:
+                    found.update(re.escape(chr(c)) for c in range(a[0], a[1] + 1))
+                elif o is _c.CATEGORY and str(a) in _CATEGORIES:
+                    found.add(_CATEGORIES[str(a)])
                 else:
                     return None
-            return out
+            return (set(), found) if ci else (found, set())
         if op is _c.BRANCH:
-            out = set()
+            cs: set[str] = set()
+            ins: set[str] = set()
             for branch in av[1]:
-                f = _first_chars(branch.data)
+                f = _first_chars(branch.data, ci)
                 if f is None:
                     return None
-                out |= f
-            return out
+                cs |= f[0]
+                ins |= f[1]
+            return cs, ins
         if op is _c.SUBPATTERN:
-            return _first_chars(av[-1].data)
+            add_flags, del_flags = av[1], av[2]
+            if del_flags & re.IGNORECASE:
+                return None  # rare; a case-sensitive part inside an IGNORECASE pattern
+            return _first_chars(av[-1].data, ci or bool(add_flags & re.IGNORECASE))
         if op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[0] >= 1:
-            return _first_chars(av[2].data)
+            return _first_chars(av[2].data, ci)
         return None
     return None
 
@@ -56,8 +68,9 @@ def with_first_chars(rx: re.Pattern) -> re.Pattern:
     """`rx` prefixed by a lookahead on its possible first characters (same matches).
 
     Returned unchanged when the first characters cannot be worked out (a pattern
-    starting with `.`, `\\w`, an optional part, a lookbehind ...) or when it is a
-    bytes pattern. Flags are kept, so IGNORECASE also applies to the lookahead.
+    starting with `.`, `\\w`, an optional part ...) or when it is a bytes pattern.
+    Flags are kept, so IGNORECASE also applies to the lookahead; characters from a
+    `(?i:...)` group are tested case-insensitively.
     """
     if _p is None or not isinstance(rx.pattern, str):
         return rx
@@ -65,7 +78,11 @@ def with_first_chars(rx: re.Pattern) -> re.Pattern:
         first = _first_chars(_p.parse(rx.pattern, rx.flags).data)
     except (re.error, TypeError, ValueError, AttributeError):
         return rx
-    if not first or len(first) > 60:
+    if first is None or not (first[0] or first[1]) or len(first[0]) + len(first[1]) > 60:
         return rx
-    cls = re.escape("".join(sorted(first)))
-    return re.compile(f"(?=[{cls}])(?:{rx.pattern})", rx.flags)
+    alts = []
+    if first[0]:
+        alts.append("[" + "".join(sorted(first[0])) + "]")
+    if first[1]:
+        alts.append("(?i:[" + "".join(sorted(first[1])) + "])")
+    return re.compile(f"(?={'|'.join(alts)})(?:{rx.pattern})", rx.flags)
