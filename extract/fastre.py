@@ -19,7 +19,7 @@ except ImportError:  # pragma: no cover - other Python versions
     _c = _p = None
 
 
-_CATEGORIES = {"CATEGORY_DIGIT": r"\d"}
+_CATEGORIES = {"CATEGORY_DIGIT": r"\d", "CATEGORY_SPACE": r"\s"}
 
 
 def _first_chars(items, ci: bool = False) -> tuple[set[str], set[str]] | None:

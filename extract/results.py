@@ -236,9 +236,11 @@ _TEXT_PATTERNS: list[tuple[str, str, re.Pattern]] = [
     ("results.text.acc_of", "acc",
      re.compile(r"\b(?:test\s+|classification\s+)?accuracy\s+(?:of|is)\s+(?P<v>\d{2}(?:\.\d{1,2})?)\s*%", re.I)),
 ]
-_SENT_END = re.compile(
+# with_first_chars: only whitespace can start a break, so the ten lookbehinds are
+# not tried at every character (4x faster, same matches)
+_SENT_END = with_first_chars(re.compile(
     r"(?<!\bal\.)(?<!e\.g\.)(?<!i\.e\.)(?<!\bFig\.)(?<!\bEq\.)(?<!\bvs\.)(?<!\bSec\.)"
-    r"(?<!\bTab\.)(?<!resp\.)(?<!\betc\.)(?<=[.!?])\s+(?=[A-Z(\[])|\n\s*\n")
+    r"(?<!\bTab\.)(?<!resp\.)(?<!\betc\.)(?<=[.!?])\s+(?=[A-Z(\[])|\n\s*\n"))
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
