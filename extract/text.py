@@ -59,10 +59,12 @@ def normalise(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # U+0002 is how pdfium reports a hyphen it found at a line break.
     text = re.sub("\u0002\n?", "-\n", text)
-    text = _SOFT.sub("", text)
-    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():  # NFKC, soft hyphens and dashes only concern non-ASCII text
+        text = _SOFT.sub("", text)
+        text = unicodedata.normalize("NFKC", text)
     text = _CTRL.sub(" ", text)
-    text = text.translate(_DASHES)
+    if not text.isascii():
+        text = text.translate(_DASHES)
     text = _SPACES.sub(" ", text)
     text = re.sub(r" *\n *", "\n", text)
     text = _HYPHEN_BREAK.sub(r"\1\2", text)
@@ -229,9 +231,11 @@ def text_quality(pages: list[PageText]) -> float:
 _PROSE_WORD = re.compile(r"[A-Za-z][a-z]{2,}[,.;:]?")
 
 
-def _layout_indices(chars: str):
-    """Character indices worth laying out: all but long prose lines (tables, headers,
-    captions and short lines stay), which is most of a page's characters."""
+def _layout_lines(chars: str):
+    """(start, end, prose) for each line of a text page's characters (end past the break).
+
+    Long prose lines need no layout (tables, headers, captions and short lines do),
+    and they are most of a page's characters."""
     start = 0
     n = len(chars)
     while start < n:
@@ -241,10 +245,7 @@ def _layout_indices(chars: str):
         words = line.split()
         prose = len(words) >= 7 and sum(1 for w in words if _PROSE_WORD.fullmatch(w)) > 0.7 * len(words) \
             and not line.lstrip().startswith(("Table", "TABLE"))
-        if not prose:
-            yield from range(start, end)
-        else:
-            yield end - 1  # keep the line break so words don't run across lines
+        yield start, end, prose
         start = end
 
 
@@ -265,33 +266,34 @@ def _page_words(raw, height: float, chars: str, x_tolerance: float, word_cls, pd
     cur: list[str] = []
     x0w = x1w = tw = bw = 0.0  # the current word's box: x0, x1, top, bottom
     bold = False
-    for i in _layout_indices(chars):
-        ch = chars[i]
-        if ch.isspace() or ch in "\x00\x02\ufffe":  # generated chars are spaces and breaks
-            if cur:
+    for start, end, prose in _layout_lines(chars):
+        for i in range(end - 1 if prose else start, end):  # a prose line: only its break
+            ch = chars[i]
+            if ch.isspace() or ch in "\x00\x02\ufffe":  # generated chars are spaces and breaks
+                if cur:
+                    append(word_cls("".join(cur), x0w, x1w, tw, bw, bold))
+                    cur = []
+                continue
+            # the loose box spans the glyph's advance and the font's ascent/descent,
+            # as pdfplumber's boxes do: tight boxes split "112" into "1" "12"
+            loose_box(raw, i, rect_ref)
+            x0, x1 = rect.left, rect.right
+            t, b = height - rect.top, height - rect.bottom
+            if cur and (x0 - x1w > x_tolerance or x0 < x0w - 1
+                        or (abs(t - tw) > 3 and abs(b - bw) > 3)):
                 append(word_cls("".join(cur), x0w, x1w, tw, bw, bold))
                 cur = []
-            continue
-        # the loose box spans the glyph's advance and the font's ascent/descent,
-        # as pdfplumber's boxes do: tight boxes split "112" into "1" "12"
-        loose_box(raw, i, rect_ref)
-        x0, x1 = rect.left, rect.right
-        t, b = height - rect.top, height - rect.bottom
-        if cur and (x0 - x1w > x_tolerance or x0 < x0w - 1
-                    or (abs(t - tw) > 3 and abs(b - bw) > 3)):
-            append(word_cls("".join(cur), x0w, x1w, tw, bw, bold))
-            cur = []
-        if not cur:
-            x0w, x1w, tw, bw = x0, x1, t, b
-            bold = font_weight(raw, i) >= 600
-        else:
-            if x1 > x1w:
-                x1w = x1
-            if t < tw:
-                tw = t
-            if b > bw:
-                bw = b
-        cur.append(ch)
+            if not cur:
+                x0w, x1w, tw, bw = x0, x1, t, b
+                bold = font_weight(raw, i) >= 600
+            else:
+                if x1 > x1w:
+                    x1w = x1
+                if t < tw:
+                    tw = t
+                if b > bw:
+                    bw = b
+            cur.append(ch)
     if cur:
         append(word_cls("".join(cur), x0w, x1w, tw, bw, bold))
     return words
