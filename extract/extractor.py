@@ -11,7 +11,14 @@ import time
 from extract.model import Fact, PaperExtraction
 from extract.results import candidate_pages, extract_results
 from extract.rules_engine import extract_compute_facts
-from extract.text import PageText, PdfTextError, read_layout_lines, read_pages, text_quality
+from extract.text import (
+    OpenPages,
+    PageText,
+    PdfTextError,
+    read_layout_lines,
+    read_pages,
+    text_quality,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +53,20 @@ def _sha256(path_or_bytes: str | os.PathLike | bytes) -> str | None:
 
 
 def find_facts(pages: list[PageText], *, year: int | None = None,
-               month: int | None = None, pdf: str | os.PathLike | bytes | None = None) -> list[Fact]:
-    """All facts from normalised pages: compute rules, then results (colleague's module)."""
+               month: int | None = None, pdf: str | os.PathLike | bytes | None = None,
+               opened: OpenPages | None = None) -> list[Fact]:
+    """All facts from normalised pages: compute rules, then results (colleague's module).
+
+    `opened` (the PDF still open from reading its text) saves loading the table
+    candidate pages a second time.
+    """
     facts: list[Fact] = []
     facts.extend(extract_compute_facts(pages, year=year, month=month))
     # table layout from pypdfium2 character boxes, only on pages that look like results
     # tables (pdfplumber would cost ~30x the plain text time)
-    tables = read_layout_lines(pdf, candidate_pages(pages)) if pdf is not None else None
+    tables = None
+    if pdf is not None or opened is not None:
+        tables = read_layout_lines(pdf, candidate_pages(pages), opened=opened)
     facts.extend(extract_results(pages, tables=tables, pdf=pdf))
     return facts
 
@@ -66,8 +80,14 @@ def extract_pdf(path: str | os.PathLike | bytes, *, year: int | None = None,
     """
     t0 = time.perf_counter()
     sha = _sha256(path)
+    with OpenPages() as opened:
+        return _extract_open(path, year, month, opened, t0, sha)
+
+
+def _extract_open(path: str | os.PathLike | bytes, year: int | None, month: int | None,
+                  opened: OpenPages, t0: float, sha: str | None) -> PaperExtraction:
     try:
-        pages, total = read_pages(path)
+        pages, total = read_pages(path, keep=opened)
     except PdfTextError as e:
         return PaperExtraction(e.status, e.message, 0, 0, time.perf_counter() - t0, [], sha)
     except Exception as e:  # pdfium can fail in many ways on damaged files
@@ -83,7 +103,7 @@ def extract_pdf(path: str | os.PathLike | bytes, *, year: int | None = None,
             "no_text", "no usable text layer (scanned or garbled); OCR is needed",
             total, chars, time.perf_counter() - t0, [], sha)
     try:
-        facts = find_facts(pages, year=year, month=month, pdf=path)
+        facts = find_facts(pages, year=year, month=month, pdf=path, opened=opened)
     except Exception as e:  # a rule bug must not kill a batch; record it
         log.exception("extraction rules failed")
         return PaperExtraction("failed", f"rules failed: {type(e).__name__}: {e}", total, chars,

@@ -59,10 +59,12 @@ def normalise(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # U+0002 is how pdfium reports a hyphen it found at a line break.
     text = re.sub("\u0002\n?", "-\n", text)
-    text = _SOFT.sub("", text)
-    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():  # NFKC, soft hyphens and dashes only concern non-ASCII text
+        text = _SOFT.sub("", text)
+        text = unicodedata.normalize("NFKC", text)
     text = _CTRL.sub(" ", text)
-    text = text.translate(_DASHES)
+    if not text.isascii():
+        text = text.translate(_DASHES)
     text = _SPACES.sub(" ", text)
     text = re.sub(r" *\n *", "\n", text)
     text = _HYPHEN_BREAK.sub(r"\1\2", text)
@@ -140,33 +142,73 @@ def _open(path_or_bytes: str | os.PathLike | bytes):
         raise PdfTextError("failed", f"pdfium cannot open the PDF (truncated or damaged?): {msg}") from e
 
 
-def read_raw_pages(path_or_bytes: str | os.PathLike | bytes, max_pages: int = MAX_PAGES) -> tuple[list[str], int]:
-    """Bare pypdfium2 text of each page (no normalisation), and the total page count."""
+class OpenPages:
+    """A PDF kept open after its text was read, with its loaded pages and text pages.
+
+    Loading a page is most of pypdfium2's cost; the table layout pass
+    (`read_layout_lines`) reuses these instead of loading its pages again.
+    Close it (or use it as a context manager) when done.
+    """
+
+    def __init__(self) -> None:
+        self.pdf = None
+        self.pages: dict[int, tuple] = {}  # 1-based number -> (PdfPage, PdfTextPage)
+
+    def close(self) -> None:
+        for page, tp in self.pages.values():
+            tp.close()
+            page.close()
+        self.pages.clear()
+        if self.pdf is not None:
+            self.pdf.close()
+            self.pdf = None
+
+    def __enter__(self) -> OpenPages:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_raw_pages(path_or_bytes: str | os.PathLike | bytes, max_pages: int = MAX_PAGES,
+                   keep: OpenPages | None = None) -> tuple[list[str], int]:
+    """Bare pypdfium2 text of each page (no normalisation), and the total page count.
+
+    With `keep`, the document, pages and text pages stay open in it (the caller closes).
+    """
     pdf = _open(path_or_bytes)
+    if keep is not None:
+        keep.pdf = pdf
     try:
         total = len(pdf)
         out = []
         for i in range(min(total, max_pages)):
             page = pdf[i]
+            tp = None
             try:
                 tp = page.get_textpage()
-                try:
-                    out.append(tp.get_text_bounded())
-                finally:
-                    tp.close()
+                out.append(tp.get_text_bounded())
             finally:
-                page.close()
+                if keep is not None and tp is not None:
+                    keep.pages[i + 1] = (page, tp)
+                else:
+                    if tp is not None:
+                        tp.close()
+                    page.close()
         return out, total
     finally:
-        pdf.close()
+        if keep is None:
+            pdf.close()
 
 
-def read_pages(path_or_bytes: str | os.PathLike | bytes, max_pages: int = MAX_PAGES) -> tuple[list[PageText], int]:
+def read_pages(path_or_bytes: str | os.PathLike | bytes, max_pages: int = MAX_PAGES,
+               keep: OpenPages | None = None) -> tuple[list[PageText], int]:
     """Normalised pages (references cut) and the PDF's total page count.
 
-    Raises PdfTextError (with a status) for files that cannot be read.
+    Raises PdfTextError (with a status) for files that cannot be read. With `keep`,
+    the PDF stays open in it for `read_layout_lines` (see OpenPages).
     """
-    raw, total = read_raw_pages(path_or_bytes, max_pages)
+    raw, total = read_raw_pages(path_or_bytes, max_pages, keep)
     source = None if isinstance(path_or_bytes, bytes | bytearray) else os.fspath(path_or_bytes)
     pages = [PageText(i + 1, normalise(t), source) for i, t in enumerate(raw)]
     return cut_references(pages), total
@@ -189,9 +231,11 @@ def text_quality(pages: list[PageText]) -> float:
 _PROSE_WORD = re.compile(r"[A-Za-z][a-z]{2,}[,.;:]?")
 
 
-def _layout_indices(chars: str):
-    """Character indices worth laying out: all but long prose lines (tables, headers,
-    captions and short lines stay), which is most of a page's characters."""
+def _layout_lines(chars: str):
+    """(start, end, prose) for each line of a text page's characters (end past the break).
+
+    Long prose lines need no layout (tables, headers, captions and short lines do),
+    and they are most of a page's characters."""
     start = 0
     n = len(chars)
     while start < n:
@@ -201,26 +245,68 @@ def _layout_indices(chars: str):
         words = line.split()
         prose = len(words) >= 7 and sum(1 for w in words if _PROSE_WORD.fullmatch(w)) > 0.7 * len(words) \
             and not line.lstrip().startswith(("Table", "TABLE"))
-        if not prose:
-            yield from range(start, end)
-        else:
-            yield end - 1  # keep the line break so words don't run across lines
+        yield start, end, prose
         start = end
 
 
-def _flush(word_cls, words: list, cur: list[str], box: list[float], bold: bool) -> None:
+def _page_words(raw, height: float, chars: str, x_tolerance: float, word_cls, pdfium_c) -> list:
+    """Words (text, x0, x1, top, bottom, bold) from one text page's character boxes.
+
+    The hot loop of the layout pass: ctypes calls and attribute look-ups are bound
+    to locals, and the words are flushed inline rather than through a function.
+    """
+    import ctypes
+
+    rect = pdfium_c.FS_RECTF()
+    rect_ref = ctypes.byref(rect)
+    loose_box = pdfium_c.FPDFText_GetLooseCharBox
+    font_weight = pdfium_c.FPDFText_GetFontWeight
+    words: list = []
+    append = words.append
+    cur: list[str] = []
+    x0w = x1w = tw = bw = 0.0  # the current word's box: x0, x1, top, bottom
+    bold = False
+    for start, end, prose in _layout_lines(chars):
+        for i in range(end - 1 if prose else start, end):  # a prose line: only its break
+            ch = chars[i]
+            if ch.isspace() or ch in "\x00\x02\ufffe":  # generated chars are spaces and breaks
+                if cur:
+                    append(word_cls("".join(cur), x0w, x1w, tw, bw, bold))
+                    cur = []
+                continue
+            # the loose box spans the glyph's advance and the font's ascent/descent,
+            # as pdfplumber's boxes do: tight boxes split "112" into "1" "12"
+            loose_box(raw, i, rect_ref)
+            x0, x1 = rect.left, rect.right
+            t, b = height - rect.top, height - rect.bottom
+            if cur and (x0 - x1w > x_tolerance or x0 < x0w - 1
+                        or (abs(t - tw) > 3 and abs(b - bw) > 3)):
+                append(word_cls("".join(cur), x0w, x1w, tw, bw, bold))
+                cur = []
+            if not cur:
+                x0w, x1w, tw, bw = x0, x1, t, b
+                bold = font_weight(raw, i) >= 600
+            else:
+                if x1 > x1w:
+                    x1w = x1
+                if t < tw:
+                    tw = t
+                if b > bw:
+                    bw = b
+            cur.append(ch)
     if cur:
-        words.append(word_cls("".join(cur), box[0], box[1], box[2], box[3], bold))
-        cur.clear()
+        append(word_cls("".join(cur), x0w, x1w, tw, bw, bold))
+    return words
 
 
-def read_layout_lines(path_or_bytes: str | os.PathLike | bytes, page_numbers: list[int],
-                      x_tolerance: float = 1.2) -> dict:
+def read_layout_lines(path_or_bytes: str | os.PathLike | bytes | None, page_numbers: list[int],
+                      x_tolerance: float = 1.2, opened: OpenPages | None = None) -> dict:
     """Words with positions grouped into lines (extract.tables.Line) for the given pages.
 
     The same layout pdfplumber gives with a small x tolerance (so LaTeX-set words
     are not glued together), read from pypdfium2's character boxes: an order of
-    magnitude faster, so table layout can run on every candidate page.
+    magnitude faster, so table layout can run on every candidate page. Pages
+    already loaded in `opened` (see OpenPages) are reused instead of loaded again.
     """
     import ctypes
 
@@ -232,57 +318,43 @@ def read_layout_lines(path_or_bytes: str | os.PathLike | bytes, page_numbers: li
     out: dict = {}
     if not page_numbers:
         return out
-    try:
-        pdf = _open(path_or_bytes)
-    except PdfTextError:
-        return out
-    rect = pdfium_c.FS_RECTF()
+    pdf = opened.pdf if opened is not None else None
+    own = pdf is None
+    if own:
+        if path_or_bytes is None:
+            return out
+        try:
+            pdf = _open(path_or_bytes)
+        except PdfTextError:
+            return out
     try:
         for n in page_numbers:
             if not 1 <= n <= len(pdf):
                 continue
-            page = pdf[n - 1]
+            reused = opened.pages.get(n) if opened is not None else None
+            page = tp = None
             try:
-                height = page.get_height()
-                tp = page.get_textpage()
+                if reused is not None:
+                    page, tp = reused
+                else:
+                    page = pdf[n - 1]
+                    tp = page.get_textpage()
                 raw = tp.raw
-                words: list = []
-                cur: list[str] = []
-                box = [0.0, 0.0, 0.0, 0.0]  # x0, x1, top, bottom
-                bold = False
-
                 count = pdfium_c.FPDFText_CountChars(raw)
                 buf = ctypes.create_string_buffer((count + 1) * 2)
                 pdfium_c.FPDFText_GetText(raw, 0, count, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)))
                 chars = buf.raw[: count * 2].decode("utf-16-le", errors="replace")
-                for i in _layout_indices(chars):
-                    ch = chars[i]
-                    if ch.isspace() or ch in "\x00\x02\ufffe":  # generated chars are spaces and breaks
-                        _flush(Word, words, cur, box, bold)
-                        continue
-                    # the loose box spans the glyph's advance and the font's ascent/descent,
-                    # as pdfplumber's boxes do: tight boxes split "112" into "1" "12"
-                    pdfium_c.FPDFText_GetLooseCharBox(raw, i, ctypes.byref(rect))
-                    x0, x1 = rect.left, rect.right
-                    t, b = height - rect.top, height - rect.bottom
-                    if cur and (x0 - box[1] > x_tolerance or x0 < box[0] - 1
-                                or (abs(t - box[2]) > 3 and abs(b - box[3]) > 3)):
-                        _flush(Word, words, cur, box, bold)
-                    if not cur:
-                        box[:] = [x0, x1, t, b]
-                        bold = pdfium_c.FPDFText_GetFontWeight(raw, i) >= 600
-                    else:
-                        box[1] = max(box[1], x1)
-                        box[2] = min(box[2], t)
-                        box[3] = max(box[3], b)
-                    cur.append(ch)
-                _flush(Word, words, cur, box, bold)
-                tp.close()
+                words = _page_words(raw, page.get_height(), chars, x_tolerance, Word, pdfium_c)
                 out[n] = group_lines(words)
             except pdfium.PdfiumError as e:  # one bad page must not lose the others
                 log.warning("layout failed on page %d: %s", n, e)
             finally:
-                page.close()
+                if reused is None:
+                    if tp is not None:
+                        tp.close()
+                    if page is not None:
+                        page.close()
     finally:
-        pdf.close()
+        if own:
+            pdf.close()
     return out
