@@ -18,7 +18,10 @@ from extract.model import EXTRACTOR_VERSION, Fact
 from extract.nlp import CITATION, RULES_DIR
 from extract.text import PageText
 
-_HEADER_ANY = re.compile(r"Param|FLOP|Flops|MACs?\b|Mult-?\s?Adds|Multi-?\s?Adds|MAdds|Multiply-Adds")
+_HEADER_ANY = re.compile(r"Param|FLOP|Flops|(?i:gigaflops|megaflops)|MACs?\b|Mult-?\s?Adds|Multi-?\s?Adds|MAdds"
+                         r"|Multiply-Adds")
+# a header may end in an abbreviated column name ("Top-1 Acc.") without being a sentence
+_ABBREV_END = re.compile(r"\b[A-Z][a-z]{0,4}\.$")
 _TOKEN = re.compile(r"(?<![\w.(+\-/×])(?:(?P<dash>[-–—])|(?P<num>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\.\d+)"
                     r"(?P<suf>[KMGBT](?![A-Za-z])|%)?)(?![\w.×/]|\))")
 _CAPTION = re.compile(r"^(?:Table|Figure|Fig\.)\s*\d+", re.I)
@@ -63,8 +66,10 @@ def _scale(header: str, kind: str, s: int, e: int, nxt: int) -> float | None:
     """The multiplier a header gives its column: Params (M) -> 1e6, GFLOPs -> 1e9."""
     word = header[s:e]
     if kind in ("flops", "macs"):
-        if re.match(r"G", word):
+        if re.match(r"G|B|(?i:giga)", word):
             return 1e9
+        if re.match(r"(?i:mega)", word):
+            return 1e6
         if re.match(r"M(?!AC|ult|AD)", word):
             return 1e6
         if re.match(r"T", word):
@@ -219,7 +224,7 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
     i = 0
     while i < len(lines):
         line = lines[i]
-        if not _HEADER_ANY.search(line) or len(line) > 140 or line.rstrip().endswith(".") \
+        if not _HEADER_ANY.search(line) or len(line) > 140 or _sentence_end(line) \
                 or _CAPTION.match(line) or _prose(line) or _is_row(line, _row_tokens(line)):
             i += 1
             continue
@@ -231,7 +236,8 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
                 and not prev.rstrip().endswith(".") and not _prose(prev):
             header = prev + " " + header  # first header line: group labels, "Million Million"
         j = i + 1
-        while j < len(lines) and j <= i + 2 and len(lines[j]) < 100 and not _is_row(lines[j], _row_tokens(lines[j])) \
+        # pypdfium2 gives a header whose cells wrap ("FLOPs" / "(G)") as one short line each
+        while j < len(lines) and (j <= i + 2 or (j <= i + 8 and len(lines[j]) <= 20)) and len(lines[j]) < 100 and not _is_row(lines[j], _row_tokens(lines[j])) \
                 and not _CAPTION.match(lines[j]) and not _prose(lines[j]):
             header += " " + lines[j]
             j += 1
@@ -265,6 +271,11 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
             out.extend(_row_facts(page, row, offsets[k2], toks, cols, scales, pf, foreign))
         i = max(k, i + 1)
     return out
+
+
+def _sentence_end(line: str) -> bool:
+    line = line.rstrip()
+    return line.endswith(".") and not _ABBREV_END.search(line)
 
 
 def _mentions(row: str, own: list[str]) -> bool:

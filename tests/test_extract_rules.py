@@ -141,3 +141,22 @@ def test_rule_files_have_label_and_id() -> None:
         for line in (RULES_DIR / name).read_text().splitlines():
             d = json.loads(line)
             assert d["id"] and ("label" in d or "field" in d or "kind" in d)
+
+
+def test_table_header_abbreviated_and_wrapped() -> None:
+    # "Top-1 Acc." ends in a full stop but is a header; "FLOPs" / "(G)" wrap one cell per line
+    text = ("Table 3. Scaling up.\nModel FLOPS Top-1 Acc.\nOurNet wide (w=2) 2.2B 74.2%\n"
+            "Backbone\nParam\n(M)\nFLOPs\n(G)\nOurNet-L 112 1170\n")
+    got = {(f.field, f.normalized_value) for f in table_facts(PageText(1, text))}
+    assert ("compute_per_pass", 2.2e9) in got and ("compute_per_pass", 1170e9) in got
+    assert ("parameters", 112e6) in got
+    # a sentence ending in a full stop is not a header
+    prose = "The FLOPs of the model are low.\nOurNet 112 1170\n"
+    assert not table_facts(PageText(1, prose))
+
+
+def test_table_header_spelled_units() -> None:
+    text = ("teraflop/s-days Experiment Epochs gigaflops/img\nOurNet-50 118.6 8 3.86\n"
+            "Model BFLOPs FPS\nOurNet-53 52 66\n")
+    got = {(f.field, f.normalized_value) for f in table_facts(PageText(1, text))}
+    assert got == {("compute_per_pass", 3.86e9), ("compute_per_pass", 52e9)}
