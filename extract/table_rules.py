@@ -265,11 +265,32 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
                 rows += 1
                 table_rows.append((k, row, toks))
             k += 1
-        has_own = bool(own) and any(_mentions(r, own) for _, r, _ in table_rows)
+        own_here = list(own or []) + _caption_names(lines, i, k)
+        has_own = any(_mentions(r, own_here) for _, r, _ in table_rows)
         for k2, row, toks in table_rows:
-            foreign = has_own and not _mentions(row, own) and _has_name(row, toks)
+            foreign = has_own and not _mentions(row, own_here) and _has_name(row, toks)
             out.extend(_row_facts(page, row, offsets[k2], toks, cols, scales, pf, foreign))
         i = max(k, i + 1)
+    return out
+
+
+_CAPTION_OWN = re.compile(r"(?:results of|the proposed|our proposed|of our|our)\s+(?P<name>[A-Za-z][\w-]*[A-Z][\w-]*)")
+
+
+def _caption_names(lines: list[str], header_at: int, end: int) -> list[str]:
+    """Stems of the models a table's caption presents as the paper's own
+    ("Table 8. Results of DY-CNNs", "Comparing the proposed sMLPNet with ...")."""
+    out = []
+    for ln in lines[max(0, header_at - 3):header_at] + lines[end:end + 2]:
+        if not _CAPTION.match(ln.strip()):
+            continue
+        for m in _CAPTION_OWN.finditer(ln):
+            name = m.group("name")
+            if name in _NOT_NAMES or name.rstrip("s") in _NOT_NAMES:
+                continue
+            st = _stem(name)
+            if st and len(st.rstrip("-")) >= 2:
+                out.append(st)
     return out
 
 

@@ -160,3 +160,19 @@ def test_table_header_spelled_units() -> None:
             "Model BFLOPs FPS\nOurNet-53 52 66\n")
     got = {(f.field, f.normalized_value) for f in table_facts(PageText(1, text))}
     assert got == {("compute_per_pass", 3.86e9), ("compute_per_pass", 52e9)}
+
+
+def test_table_own_rows_by_ours_marker_and_caption() -> None:
+    # no own names known: "(ours)" rows are own, other named rows are baselines
+    text = ("Model Params(M) FLOPs(B) Top-1(%)\nSwin-T 29 4.5 81.3\nsNet-T (ours) 24.1 5.0 81.9\n")
+    got = [f for f in table_facts(PageText(1, text), []) if f.confidence >= 0.5]
+    assert sorted(f.normalized_value for f in got) == [24.1e6, 5.0e9]
+    # the caption names the paper's own model family
+    text = ("Network #Param MAdds Top-1\nResNet-18 11.1M 1.81G 70.4\nXY-ResNet-18 42.7M 1.85G 72.7\n"
+            "Table 8. ImageNet classification results of XY-CNNs. The\n")
+    got = [f for f in table_facts(PageText(1, text), ["Other"]) if f.confidence >= 0.5]
+    assert sorted(f.normalized_value for f in got) == [42.7e6, 1.85e9]
+    # a caption comparing "with" a baseline does not make it own
+    text = text.replace("results of XY-CNNs", "comparison with XY-CNNs")
+    got = [f for f in table_facts(PageText(1, text), ["Other"]) if f.confidence >= 0.5]
+    assert len(got) == 4
