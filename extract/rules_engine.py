@@ -120,6 +120,9 @@ def _compute(rule, m, value, page, sent, found, conf):
         return []  # throughput or total compute, not per pass
     if re.search(r"\b(peak|sustain\w*|throughput|TFLOPS|teraflop\w*|petaflop\w*)\b", sent, re.I) and not scale:
         return []
+    before = page.text[max(0, m.start() - 20):m.start()]
+    if _COMPUTE_BOUND.search(before):
+        return []  # a bound or a cost difference ("less than 150 MFLOPs", "at the cost of 500 MFLOPs")
     mult = SCALES.get(scale, 1.0) if scale else 1.0
     # "GFLOPs" attached: the letter before FLOPs is the scale
     n = value * mult
@@ -131,6 +134,9 @@ def _compute(rule, m, value, page, sent, found, conf):
                 f"{scale}{unit}", n, norm_unit)]
 
 
+_COMPUTE_BOUND = re.compile(
+    r"(?:(?:less|fewer|more|greater|lower|higher|smaller|larger)\s+than|[<>≤≥]|\bat\s+the\s+cost\s+of|"
+    r"\bup\s+to|\bunder|\bbelow|\bwithin|\bextra|\badditional)\s*(?:about\s+|only\s+)?$", re.I)
 _EPOCH_BAD_BEFORE = re.compile(
     r"(?:every|each|per|first|last|warm-?up|warming|linear(?:ly)?|initial|at|after every|within|"
     r"than|epoch)\s*(?:the\s+)?(?:first\s+)?$", re.I)

@@ -101,7 +101,19 @@ def _normalise(kind: str, value: float, suf: str | None, scale: float | None) ->
 
 
 def _row_tokens(line: str) -> list[re.Match]:
-    return list(_TOKEN.finditer(line))
+    # "w=2", "α = 0.75", "K=8": a setting in the row's label, not a cell
+    return [t for t in _TOKEN.finditer(line) if not re.search(r"=\s*$", line[max(0, t.start() - 3):t.start()])]
+
+
+# a group label between a header and its rows ("5-10M #Params", "<5M"), not a header line
+_GROUP_RANGE = re.compile(r"\s*(?:[<>≤≥]\s*\d|\d+(?:\.\d+)?[KMGB]?\s*[-–~]\s*\d)")
+
+
+def _caption_goes_on(prev: str, line: str) -> bool:
+    """`line` continues a caption that has not ended ("Table 4: ... to state-of-the-art" /
+    "models. MACs (multiply-accumulate operations) and Throughput are measured")."""
+    prev = prev.strip()
+    return bool(_CAPTION.match(prev)) and not prev.endswith(".") and len(re.findall(r"(?<![\w/-])[a-z]{4,}(?![\w/-])", line)) >= 2
 
 
 def _prose(line: str) -> bool:
@@ -225,7 +237,8 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
     while i < len(lines):
         line = lines[i]
         if not _HEADER_ANY.search(line) or len(line) > 140 or _sentence_end(line) \
-                or _CAPTION.match(line) or _prose(line) or _is_row(line, _row_tokens(line)):
+                or _CAPTION.match(line) or _prose(line) or _is_row(line, _row_tokens(line)) \
+                or (i > 0 and _caption_goes_on(lines[i - 1], line)):
             i += 1
             continue
         # header: this line plus following non-row short lines (2-line headers), and a short
@@ -238,7 +251,7 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
         j = i + 1
         # pypdfium2 gives a header whose cells wrap ("FLOPs" / "(G)") as one short line each
         while j < len(lines) and (j <= i + 2 or (j <= i + 8 and len(lines[j]) <= 20)) and len(lines[j]) < 100 and not _is_row(lines[j], _row_tokens(lines[j])) \
-                and not _CAPTION.match(lines[j]) and not _prose(lines[j]):
+                and not _CAPTION.match(lines[j]) and not _prose(lines[j]) and not _GROUP_RANGE.match(lines[j]):
             header += " " + lines[j]
             j += 1
         cols = header_columns(header)
@@ -259,7 +272,7 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
             toks = _row_tokens(row)
             if _CAPTION.match(row) or (not _is_row(row, toks) and len(row) > 60):
                 break
-            if _HEADER_ANY.search(row) and not _is_row(row, toks):
+            if _HEADER_ANY.search(row) and not _is_row(row, toks) and not _GROUP_RANGE.match(row):
                 break
             if _is_row(row, toks):
                 rows += 1

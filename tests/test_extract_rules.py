@@ -37,6 +37,12 @@ CASES = [
     ("compute-text-flops-v1", "compute_per_pass",
      "The network keeps a budget of 1.5 billion multiply-adds at inference.", 1.5e9,
      "Doubling the width increases FLOPs by four times."),
+    ("compute-text-flops-v1", "compute_per_pass",
+     "The compact variant runs at 524 MFLOPs per image.", 524e6,
+     "Prior work does not report tiny models (e.g. complexity less than 150 MFLOPs)."),
+    ("compute-text-flops-v1", "compute_per_pass",
+     "Our model needs 1.3 GMACs for one forward pass.", 1.3e9,
+     "It is 3% more accurate at the cost of 500 MFLOPs."),
     ("epochs-text-v1", "epochs",
      "We trained our models for a total of 7.5 epochs.", 7.5,
      "The learning rate is divided by 10 every 30 epochs."),
@@ -176,3 +182,19 @@ def test_table_own_rows_by_ours_marker_and_caption() -> None:
     text = text.replace("results of XY-CNNs", "comparison with XY-CNNs")
     got = [f for f in table_facts(PageText(1, text), ["Other"]) if f.confidence >= 0.5]
     assert len(got) == 4
+
+
+def test_table_caption_continuation_and_row_settings() -> None:
+    # the caption goes on over a line naming MACs: that line is not the header
+    text = ("Table 4: Our performance compared to state-of-the-art\n"
+            "models. MACs (multiply-accumulate operations) and Throughput are measured\n"
+            "with a V100 GPU and batch size 64.\n"
+            "Model Top-1 #Params MACs Throughput Input (%) (M) (G) (images/s)\n"
+            "5-10M #Params\n"
+            "OurNet-5M 79.1 5.4 1.3 3,060 224\n")
+    got = {(f.field, f.normalized_value) for f in table_facts(PageText(1, text))}
+    assert got == {("parameters", 5.4e6), ("compute_per_pass", 1.3e9)}
+    # "w=3.8" settings in a row label are not cells
+    text = "Model FLOPS Top-1 Acc.\nScale by width (w=3.8) 2.2B 74.2%\nw=3.8 w=5.0\n"
+    got = [f.normalized_value for f in table_facts(PageText(1, text))]
+    assert got == [2.2e9]
