@@ -198,3 +198,13 @@ def test_table_caption_continuation_and_row_settings() -> None:
     text = "Model FLOPS Top-1 Acc.\nScale by width (w=3.8) 2.2B 74.2%\nw=3.8 w=5.0\n"
     got = [f.normalized_value for f in table_facts(PageText(1, text))]
     assert got == [2.2e9]
+
+
+def test_table_abbreviated_params_column() -> None:
+    text = "N Top-1 (%) Top-5 (%) Para. (M) FLOPs (B)\n1 56.7 82.0 6.5 1.3\n3 79.6 94.1 18 3.6\n"
+    got = sorted((f.field, f.normalized_value) for f in table_facts(PageText(1, text)))
+    assert got == [("compute_per_pass", 1.3e9), ("compute_per_pass", 3.6e9),
+                   ("parameters", 6.5e6), ("parameters", 18e6)]
+    # "Para." in a sentence is not a column
+    assert not [f for f in table_facts(PageText(1, "See Para. 3 for FLOPs.\n1 56.7 82.0\n"))
+                if f.field == "parameters"]
