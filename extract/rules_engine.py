@@ -140,13 +140,15 @@ _COMPUTE_BOUND = re.compile(
 _EPOCH_BAD_BEFORE = re.compile(
     r"(?:every|each|per|first|last|warm-?up|warming|linear(?:ly)?|initial|at|after every|within|"
     r"than|epoch)\s*(?:the\s+)?(?:first\s+)?$", re.I)
-_EPOCH_BAD_AFTER = re.compile(r"^\s*(?:of\s+(?:linear\s+)?warm-?up|warm-?up)", re.I)
+_EPOCH_BAD_AFTER = re.compile(r"^\s*(?:of\s+(?:linear\s+)?warm-?up|warm[- ]?up)", re.I)
+# a milestone of the schedule, not the length of training: "After 5 epochs, we began halving"
+_EPOCH_MILESTONE = re.compile(r"(?:^|[.;:]\s+|\n)After\s+$|\b(?:exactly|burn-?in\s+period\s+is\s+set\s+to)\s+$")
 
 
 def _epochs(rule, m, value, page, sent, found, conf):
     text = page.text
     before = text[max(0, m.start() - 25):m.start()]
-    if _EPOCH_BAD_BEFORE.search(before) or _EPOCH_BAD_AFTER.match(text[m.end():m.end() + 25]):
+    if _EPOCH_BAD_BEFORE.search(before) or _EPOCH_MILESTONE.search(before) or _EPOCH_BAD_AFTER.match(text[m.end():m.end() + 25]):
         return []
     if not found.get("TRAIN_CUE") and not re.search(r"\b(for|ended|total)\b", sent, re.I):
         conf -= 0.2

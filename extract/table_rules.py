@@ -184,7 +184,7 @@ def own_names(pages: list[PageText]) -> list[str]:
     return [st for _, st in coined[-1:]]
 
 
-_EPOCH_ROW = re.compile(r"^\s*(?:#\s*|Max(?:imum)?\s+|Training\s+|Train\s+|Total\s+)?Epochs?\b[^\d\n]{0,12}(?=\d)", re.I)
+_EPOCH_ROW = re.compile(r"^\s*(?:#\s*|Max(?:imum)?\s+|Training\s+|Train\s+|Total\s+)?Epochs?\b(?!-)[^\d\n]{0,12}(?=\d)", re.I)
 _DEVICE_TIME_ROW = re.compile(
     r"^\s*(?P<dev>TPU\s?v\d|TPUv\d|TPU|GPU|V100|P100|A100)[-\s]?(?:core[-\s])?(?P<unit>days|hours)\b", re.I)
 _CELL = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(k)?(?![\w.])")

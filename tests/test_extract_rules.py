@@ -46,6 +46,15 @@ CASES = [
     ("epochs-text-v1", "epochs",
      "We trained our models for a total of 7.5 epochs.", 7.5,
      "The learning rate is divided by 10 every 30 epochs."),
+    ("epochs-text-v1", "epochs",
+     "After tuning, we trained the final model for 90 epochs.", 90,
+     "After 5 epochs, we began halving the learning rate every half epoch."),
+    ("epochs-text-v1", "epochs",
+     "We finetune the model for 30 epochs.", 30,
+     "We use a cosine learning rate scheduler with 5-epoch warm up."),
+    ("time-text-v1", "training_time",
+     "Our single best model took three weeks to train on 32 GPUs.", 504,
+     "Their single best model took three weeks to train on 32 GPUs."),
     ("epochs-text-cycles-v1", "epochs",
      "We trained the network for roughly 90 cycles through the training set.", 90,
      "Each layer cycles through the feature maps twice."),
@@ -208,3 +217,9 @@ def test_table_abbreviated_params_column() -> None:
     # "Para." in a sentence is not a column
     assert not [f for f in table_facts(PageText(1, "See Para. 3 for FLOPs.\n1 56.7 82.0\n"))
                 if f.field == "parameters"]
+
+
+def test_epoch_axis_labels_are_not_a_row() -> None:
+    from extract.table_rules import row_facts
+    assert not row_facts(PageText(1, "Epoch-8 Epoch-9 Epoch-10 Epoch-11\n"))
+    assert [f.normalized_value for f in row_facts(PageText(1, "# Epochs 300 400\n"))] == [300, 400]
