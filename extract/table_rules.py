@@ -109,6 +109,23 @@ def _row_tokens(line: str) -> list[re.Match]:
 _GROUP_RANGE = re.compile(r"\s*(?:[<>≤≥]\s*\d|\d+(?:\.\d+)?[KMGB]?\s*[-–~]\s*\d)")
 
 
+def _prefix_stems(table_rows: list[tuple[int, str, list]]) -> list[str]:
+    """A prefix the table adds to other rows' models ("ResNet-18" / "DY-ResNet-18",
+    "MobileNetV2" / "SE-MobileNetV2"): the paper's method applied to those baselines."""
+    labels = set()
+    for _, row, toks in table_rows:
+        nums = [t for t in toks if t.group("num") or t.group("dash")]
+        label = row[: nums[0].start()].strip() if nums else ""
+        if label:
+            labels.add(label)
+    counts: dict[str, int] = {}
+    for lab in labels:
+        m = re.match(r"([A-Za-z]{1,6}-)(.+)", lab)
+        if m and m.group(2) in labels:
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    return [p for p, n in counts.items() if n >= 2]
+
+
 def _caption_goes_on(prev: str, line: str) -> bool:
     """`line` continues a caption that has not ended ("Table 4: ... to state-of-the-art" /
     "models. MACs (multiply-accumulate operations) and Throughput are measured")."""
@@ -278,7 +295,7 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
                 rows += 1
                 table_rows.append((k, row, toks))
             k += 1
-        own_here = list(own or []) + _caption_names(lines, i, k)
+        own_here = list(own or []) + _caption_names(lines, i, k) + _prefix_stems(table_rows)
         has_own = any(_mentions(r, own_here) for _, r, _ in table_rows)
         for k2, row, toks in table_rows:
             foreign = has_own and not _mentions(row, own_here) and _has_name(row, toks)

@@ -223,3 +223,15 @@ def test_epoch_axis_labels_are_not_a_row() -> None:
     from extract.table_rules import row_facts
     assert not row_facts(PageText(1, "Epoch-8 Epoch-9 Epoch-10 Epoch-11\n"))
     assert [f.normalized_value for f in row_facts(PageText(1, "# Epochs 300 400\n"))] == [300, 400]
+
+
+def test_table_prefixed_rows_are_the_papers_method() -> None:
+    text = ("Networks #Param MAdds AP\nResNet-18 10.6M 1.77G 67.0\nXY-ResNet-18 42.2M 1.81G 68.6\n"
+            "MobileNetV2 2.2M 292.6M 64.7\nXY-MobileNetV2 9.8M 305.3M 67.6\n"
+            "OtherNet-S 1.1M 62.7M 57.1\n")
+    got = [f for f in table_facts(PageText(1, text), ["OtherNet"]) if f.confidence >= 0.5]
+    assert sorted(f.normalized_value for f in got if f.field == "parameters") == [1.1e6, 9.8e6, 42.2e6]
+    # a single prefixed pair is not enough to call the prefix the paper's own
+    one = "\n".join(ln for ln in text.split("\n") if "MobileNetV2" not in ln)
+    got = [f for f in table_facts(PageText(1, one), ["OtherNet"]) if f.confidence >= 0.5]
+    assert sorted(f.normalized_value for f in got if f.field == "parameters") == [1.1e6]
