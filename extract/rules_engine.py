@@ -105,8 +105,8 @@ def _params(rule, m, value, page, sent, found, conf):
     scale = (m.groupdict().get("scale") or "").rstrip(".")
     mult = SCALES.get(scale, SCALES.get(scale.lower(), 1.0)) if scale else 1.0
     n = value * mult
-    if n < 1e4:
-        return []
+    if n < 1e4 or _COMPUTE_BOUND.search(page.text[max(0, m.start() - 20):m.start()]):
+        return []  # too small, or a bound ("more than 40M parameters")
     s, e = m.span("num")
     return [_mk("parameters", rule.id, page, s, e, sent, conf, value, scale or None, n, "count")]
 
@@ -136,7 +136,7 @@ def _compute(rule, m, value, page, sent, found, conf):
 
 _COMPUTE_BOUND = re.compile(
     r"(?:(?:less|fewer|more|greater|lower|higher|smaller|larger)\s+than|[<>≤≥]|\bat\s+the\s+cost\s+of|"
-    r"\bup\s+to|\bunder|\bbelow|\bwithin|\bextra|\badditional)\s*(?:about\s+|only\s+)?$", re.I)
+    r"\bup\s+to|\bunder|\bbelow|\bwithin|\bextra|\badditional|\bexceeding|\bover)\s*(?:about\s+|only\s+)?$", re.I)
 _EPOCH_BAD_BEFORE = re.compile(
     r"(?:every|each|per|first|last|warm-?up|warming|linear(?:ly)?|initial|at|after every|within|"
     r"than|epoch)\s*(?:the\s+)?(?:first\s+)?$", re.I)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from itertools import pairwise
 
 from extract.model import EXTRACTOR_VERSION, Fact
 from extract.nlp import CITATION, RULES_DIR
@@ -144,7 +145,17 @@ def _prose(line: str) -> bool:
 
 def _is_row(line: str, toks: list[re.Match]) -> bool:
     nums = [t for t in toks if t.group("num") or t.group("dash")]
-    return len(nums) >= 2 and len(line) < 200
+    return len(nums) >= 2 and len(line) < 200 and not _axis_ticks(line, nums)
+
+
+def _axis_ticks(line: str, nums: list[re.Match]) -> bool:
+    """A figure axis ("101 102 103", "20M 40M 80M"): no label, evenly or geometrically spaced."""
+    if len(nums) < 3 or re.search(r"[A-Za-z]{2}", line) or any(t.group("dash") for t in nums):
+        return False
+    vals = [float(t.group("num").replace(",", "")) for t in nums]
+    steps = {round(b - a, 6) for a, b in pairwise(vals)}
+    ratios = {round(b / a, 6) for a, b in pairwise(vals) if a}
+    return (len(steps) == 1 and 0 not in steps) or (len(ratios) == 1 and 1 not in ratios)
 
 
 _NAME = re.compile(r"\b[A-Z][A-Za-z0-9]*(?:[A-Z][A-Za-z0-9]*|\d)[A-Za-z0-9]*\b")

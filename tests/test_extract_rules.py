@@ -25,6 +25,9 @@ CASES = [
     ("params-text-scaled-v1", "parameters",
      "The resulting LSTM has 384M parameters in total.", 384e6,
      "A larger model of 340M parameters was reported by Smith et al. [12]."),
+    ("params-text-scaled-v1", "parameters",
+     "A DenseNet-201 with 20M parameters yields a similar error.", 20e6,
+     "It matches a 101-layer ResNet with more than 40M parameters."),
     ("params-text-large-v1", "parameters",
      "The model has 1,200,000 trainable parameters.", 1.2e6,
      "We use 1,200,000 training images."),
@@ -235,3 +238,10 @@ def test_table_prefixed_rows_are_the_papers_method() -> None:
     one = "\n".join(ln for ln in text.split("\n") if "MobileNetV2" not in ln)
     got = [f for f in table_facts(PageText(1, one), ["OtherNet"]) if f.confidence >= 0.5]
     assert sorted(f.normalized_value for f in got if f.field == "parameters") == [1.1e6]
+
+
+def test_figure_axis_ticks_are_not_table_rows() -> None:
+    head = "Model Params FLOPs\n"
+    assert not table_facts(PageText(1, head + "101 102 103\n20M 40M 80M\n"))
+    got = table_facts(PageText(1, head + "OurNet 21.7 4.1\n"))
+    assert sorted(round(f.normalized_value) for f in got) == [21.7e6, 4.1e9]
