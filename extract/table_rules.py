@@ -218,13 +218,49 @@ _DEVICE_TIME_ROW = re.compile(
 _CELL = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(k)?(?![\w.])")
 
 
+# a transposed table's row of model sizes or costs: "Complexity 143M 140M 137M", "FLOPs (G) 4.1 5.3"
+_SIZE_ROW = re.compile(
+    r"^\s*(?:(?P<flops>Complexity|[GMB]?FLOPs|[GM]?Flops)|(?P<macs>[GM]?MACs|Mult-?Adds|Multi-?Adds|MAdds|"
+    r"Multiply-Adds)|(?P<params>#\s?Params|Params|Parameters|#\s?Parameters))"
+    r"\s*(?:\((?P<scale>[KMGB])\))?(?P<cells>(?:\s+\d+(?:\.\d+)?[KMGB]?){2,})\s*$")
+_SIZE_CELL = re.compile(r"(\d+(?:\.\d+)?)([KMGB])?")
+
+
+def _size_row_facts(page: PageText, line: str, off: int) -> list[Fact]:
+    m = _SIZE_ROW.match(line)
+    if not m:
+        return []
+    kind = "flops" if m.group("flops") else "macs" if m.group("macs") else "params"
+    word = m.group(kind)
+    label_scale = m.group("scale") or (word[0] if kind != "params" and word[0] in "GMB" and word[1:2].isupper()
+                                       else None)
+    out = []
+    for c in _SIZE_CELL.finditer(line, m.start("cells")):
+        suf = c.group(2) or label_scale
+        if not suf:
+            return []  # unscaled cells of a transposed row are too ambiguous
+        value = float(c.group(1))
+        norm = value * {"K": 1e3, "M": 1e6, "G": 1e9, "B": 1e9}[suf]
+        field = "parameters" if kind == "params" else "compute_per_pass"
+        if not ((1e4 <= norm <= 2e12) if field == "parameters" else (1e5 <= norm <= 1e16)):
+            continue
+        out.append(Fact(field, value, c.group(2), norm,
+                        "count" if field == "parameters" else ("multiply-adds" if kind == "macs" else "flops"),
+                        page.number, off + c.start(1), off + c.end(), line.strip(), "size-table-row-v1",
+                        OWN_CONF - 0.1, source="table", extractor_version=EXTRACTOR_VERSION))
+    return out
+
+
 def row_facts(page: PageText) -> list[Fact]:
-    """Transposed table rows: '# Epochs 300 400 500', 'TPUv3-core-days 2.5k 0.68k'."""
+    """Transposed table rows: '# Epochs 300 400 500', 'TPUv3-core-days 2.5k 0.68k',
+    'Complexity 143M 140M 137M'."""
     out: list[Fact] = []
     pos = 0
     for line in page.text.split("\n"):
         off = pos
         pos += len(line) + 1
+        if line[:1] in "CFGMBP#" and not CITATION.search(line):
+            out.extend(_size_row_facts(page, line, off))
         m = _EPOCH_ROW.match(line)
         d = _DEVICE_TIME_ROW.match(line) if not m else None
         if not (m or d):

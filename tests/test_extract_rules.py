@@ -245,3 +245,13 @@ def test_figure_axis_ticks_are_not_table_rows() -> None:
     assert not table_facts(PageText(1, head + "101 102 103\n20M 40M 80M\n"))
     got = table_facts(PageText(1, head + "OurNet 21.7 4.1\n"))
     assert sorted(round(f.normalized_value) for f in got) == [21.7e6, 4.1e9]
+
+
+def test_transposed_size_rows() -> None:
+    from extract.table_rules import row_facts
+    got = row_facts(PageText(1, "FC 1000 1000 1000\nComplexity 143M 140M 137M\n#Params (M) 3.4 5.4\n"))
+    assert sorted((f.field, f.normalized_value) for f in got) == [
+        ("compute_per_pass", 137e6), ("compute_per_pass", 140e6), ("compute_per_pass", 143e6),
+        ("parameters", 3.4e6), ("parameters", 5.4e6)]
+    # unscaled cells, cited rows and prose are left alone
+    assert not row_facts(PageText(1, "FLOPs 4 5 6\nParams [12] 3.4M 5.4M\nFLOPs of 3.4M and 5.4M\n"))
