@@ -105,8 +105,8 @@ def _params(rule, m, value, page, sent, found, conf):
     scale = (m.groupdict().get("scale") or "").rstrip(".")
     mult = SCALES.get(scale, SCALES.get(scale.lower(), 1.0)) if scale else 1.0
     n = value * mult
-    if n < 1e4:
-        return []
+    if n < 1e4 or _COMPUTE_BOUND.search(page.text[max(0, m.start() - 20):m.start()]):
+        return []  # too small, or a bound ("more than 40M parameters")
     s, e = m.span("num")
     return [_mk("parameters", rule.id, page, s, e, sent, conf, value, scale or None, n, "count")]
 
@@ -120,6 +120,9 @@ def _compute(rule, m, value, page, sent, found, conf):
         return []  # throughput or total compute, not per pass
     if re.search(r"\b(peak|sustain\w*|throughput|TFLOPS|teraflop\w*|petaflop\w*)\b", sent, re.I) and not scale:
         return []
+    before = page.text[max(0, m.start() - 20):m.start()]
+    if _COMPUTE_BOUND.search(before):
+        return []  # a bound or a cost difference ("less than 150 MFLOPs", "at the cost of 500 MFLOPs")
     mult = SCALES.get(scale, 1.0) if scale else 1.0
     # "GFLOPs" attached: the letter before FLOPs is the scale
     n = value * mult
@@ -131,16 +134,21 @@ def _compute(rule, m, value, page, sent, found, conf):
                 f"{scale}{unit}", n, norm_unit)]
 
 
+_COMPUTE_BOUND = re.compile(
+    r"(?:(?:less|fewer|more|greater|lower|higher|smaller|larger)\s+than|[<>≤≥]|\bat\s+the\s+cost\s+of|"
+    r"\bup\s+to|\bunder|\bbelow|\bwithin|\bextra|\badditional|\bexceeding|\bover)\s*(?:about\s+|only\s+)?$", re.I)
 _EPOCH_BAD_BEFORE = re.compile(
     r"(?:every|each|per|first|last|warm-?up|warming|linear(?:ly)?|initial|at|after every|within|"
     r"than|epoch)\s*(?:the\s+)?(?:first\s+)?$", re.I)
-_EPOCH_BAD_AFTER = re.compile(r"^\s*(?:of\s+(?:linear\s+)?warm-?up|warm-?up)", re.I)
+_EPOCH_BAD_AFTER = re.compile(r"^\s*(?:of\s+(?:linear\s+)?warm-?up|warm[- ]?up)", re.I)
+# a milestone of the schedule, not the length of training: "After 5 epochs, we began halving"
+_EPOCH_MILESTONE = re.compile(r"(?:^|[.;:]\s+|\n)After\s+$|\b(?:exactly|burn-?in\s+period\s+is\s+set\s+to)\s+$")
 
 
 def _epochs(rule, m, value, page, sent, found, conf):
     text = page.text
     before = text[max(0, m.start() - 25):m.start()]
-    if _EPOCH_BAD_BEFORE.search(before) or _EPOCH_BAD_AFTER.match(text[m.end():m.end() + 25]):
+    if _EPOCH_BAD_BEFORE.search(before) or _EPOCH_MILESTONE.search(before) or _EPOCH_BAD_AFTER.match(text[m.end():m.end() + 25]):
         return []
     if not found.get("TRAIN_CUE") and not re.search(r"\b(for|ended|total)\b", sent, re.I):
         conf -= 0.2

@@ -13,12 +13,16 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from itertools import pairwise
 
 from extract.model import EXTRACTOR_VERSION, Fact
 from extract.nlp import CITATION, RULES_DIR
 from extract.text import PageText
 
-_HEADER_ANY = re.compile(r"Param|FLOP|Flops|MACs?\b|Mult-?\s?Adds|Multi-?\s?Adds|MAdds|Multiply-Adds")
+_HEADER_ANY = re.compile(r"Param|FLOP|Flops|(?i:gigaflops|megaflops)|MACs?\b|Mult-?\s?Adds|Multi-?\s?Adds|MAdds"
+                         r"|Multiply-Adds")
+# a header may end in an abbreviated column name ("Top-1 Acc.") without being a sentence
+_ABBREV_END = re.compile(r"\b[A-Z][a-z]{0,4}\.$")
 _TOKEN = re.compile(r"(?<![\w.(+\-/×])(?:(?P<dash>[-–—])|(?P<num>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\.\d+)"
                     r"(?P<suf>[KMGBT](?![A-Za-z])|%)?)(?![\w.×/]|\))")
 _CAPTION = re.compile(r"^(?:Table|Figure|Fig\.)\s*\d+", re.I)
@@ -63,8 +67,10 @@ def _scale(header: str, kind: str, s: int, e: int, nxt: int) -> float | None:
     """The multiplier a header gives its column: Params (M) -> 1e6, GFLOPs -> 1e9."""
     word = header[s:e]
     if kind in ("flops", "macs"):
-        if re.match(r"G", word):
+        if re.match(r"G|B|(?i:giga)", word):
             return 1e9
+        if re.match(r"(?i:mega)", word):
+            return 1e6
         if re.match(r"M(?!AC|ult|AD)", word):
             return 1e6
         if re.match(r"T", word):
@@ -96,7 +102,36 @@ def _normalise(kind: str, value: float, suf: str | None, scale: float | None) ->
 
 
 def _row_tokens(line: str) -> list[re.Match]:
-    return list(_TOKEN.finditer(line))
+    # "w=2", "α = 0.75", "K=8": a setting in the row's label, not a cell
+    return [t for t in _TOKEN.finditer(line) if not re.search(r"=\s*$", line[max(0, t.start() - 3):t.start()])]
+
+
+# a group label between a header and its rows ("5-10M #Params", "<5M"), not a header line
+_GROUP_RANGE = re.compile(r"\s*(?:[<>≤≥]\s*\d|\d+(?:\.\d+)?[KMGB]?\s*[-–~]\s*\d)")
+
+
+def _prefix_stems(table_rows: list[tuple[int, str, list]]) -> list[str]:
+    """A prefix the table adds to other rows' models ("ResNet-18" / "DY-ResNet-18",
+    "MobileNetV2" / "SE-MobileNetV2"): the paper's method applied to those baselines."""
+    labels = set()
+    for _, row, toks in table_rows:
+        nums = [t for t in toks if t.group("num") or t.group("dash")]
+        label = row[: nums[0].start()].strip() if nums else ""
+        if label:
+            labels.add(label)
+    counts: dict[str, int] = {}
+    for lab in labels:
+        m = re.match(r"([A-Za-z]{1,6}-)(.+)", lab)
+        if m and m.group(2) in labels:
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    return [p for p, n in counts.items() if n >= 2]
+
+
+def _caption_goes_on(prev: str, line: str) -> bool:
+    """`line` continues a caption that has not ended ("Table 4: ... to state-of-the-art" /
+    "models. MACs (multiply-accumulate operations) and Throughput are measured")."""
+    prev = prev.strip()
+    return bool(_CAPTION.match(prev)) and not prev.endswith(".") and len(re.findall(r"(?<![\w/-])[a-z]{4,}(?![\w/-])", line)) >= 2
 
 
 def _prose(line: str) -> bool:
@@ -110,7 +145,17 @@ def _prose(line: str) -> bool:
 
 def _is_row(line: str, toks: list[re.Match]) -> bool:
     nums = [t for t in toks if t.group("num") or t.group("dash")]
-    return len(nums) >= 2 and len(line) < 200
+    return len(nums) >= 2 and len(line) < 200 and not _axis_ticks(line, nums)
+
+
+def _axis_ticks(line: str, nums: list[re.Match]) -> bool:
+    """A figure axis ("101 102 103", "20M 40M 80M"): no label, evenly or geometrically spaced."""
+    if len(nums) < 3 or re.search(r"[A-Za-z]{2}", line) or any(t.group("dash") for t in nums):
+        return False
+    vals = [float(t.group("num").replace(",", "")) for t in nums]
+    steps = {round(b - a, 6) for a, b in pairwise(vals)}
+    ratios = {round(b / a, 6) for a, b in pairwise(vals) if a}
+    return (len(steps) == 1 and 0 not in steps) or (len(ratios) == 1 and 1 not in ratios)
 
 
 _NAME = re.compile(r"\b[A-Z][A-Za-z0-9]*(?:[A-Z][A-Za-z0-9]*|\d)[A-Za-z0-9]*\b")
@@ -167,19 +212,55 @@ def own_names(pages: list[PageText]) -> list[str]:
     return [st for _, st in coined[-1:]]
 
 
-_EPOCH_ROW = re.compile(r"^\s*(?:#\s*|Max(?:imum)?\s+|Training\s+|Train\s+|Total\s+)?Epochs?\b[^\d\n]{0,12}(?=\d)", re.I)
+_EPOCH_ROW = re.compile(r"^\s*(?:#\s*|Max(?:imum)?\s+|Training\s+|Train\s+|Total\s+)?Epochs?\b(?!-)[^\d\n]{0,12}(?=\d)", re.I)
 _DEVICE_TIME_ROW = re.compile(
     r"^\s*(?P<dev>TPU\s?v\d|TPUv\d|TPU|GPU|V100|P100|A100)[-\s]?(?:core[-\s])?(?P<unit>days|hours)\b", re.I)
 _CELL = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(k)?(?![\w.])")
 
 
+# a transposed table's row of model sizes or costs: "Complexity 143M 140M 137M", "FLOPs (G) 4.1 5.3"
+_SIZE_ROW = re.compile(
+    r"^\s*(?:(?P<flops>Complexity|[GMB]?FLOPs|[GM]?Flops)|(?P<macs>[GM]?MACs|Mult-?Adds|Multi-?Adds|MAdds|"
+    r"Multiply-Adds)|(?P<params>#\s?Params|Params|Parameters|#\s?Parameters))"
+    r"\s*(?:\((?P<scale>[KMGB])\))?(?P<cells>(?:\s+\d+(?:\.\d+)?[KMGB]?){2,})\s*$")
+_SIZE_CELL = re.compile(r"(\d+(?:\.\d+)?)([KMGB])?")
+
+
+def _size_row_facts(page: PageText, line: str, off: int) -> list[Fact]:
+    m = _SIZE_ROW.match(line)
+    if not m:
+        return []
+    kind = "flops" if m.group("flops") else "macs" if m.group("macs") else "params"
+    word = m.group(kind)
+    label_scale = m.group("scale") or (word[0] if kind != "params" and word[0] in "GMB" and word[1:2].isupper()
+                                       else None)
+    out = []
+    for c in _SIZE_CELL.finditer(line, m.start("cells")):
+        suf = c.group(2) or label_scale
+        if not suf:
+            return []  # unscaled cells of a transposed row are too ambiguous
+        value = float(c.group(1))
+        norm = value * {"K": 1e3, "M": 1e6, "G": 1e9, "B": 1e9}[suf]
+        field = "parameters" if kind == "params" else "compute_per_pass"
+        if not ((1e4 <= norm <= 2e12) if field == "parameters" else (1e5 <= norm <= 1e16)):
+            continue
+        out.append(Fact(field, value, c.group(2), norm,
+                        "count" if field == "parameters" else ("multiply-adds" if kind == "macs" else "flops"),
+                        page.number, off + c.start(1), off + c.end(), line.strip(), "size-table-row-v1",
+                        OWN_CONF - 0.1, source="table", extractor_version=EXTRACTOR_VERSION))
+    return out
+
+
 def row_facts(page: PageText) -> list[Fact]:
-    """Transposed table rows: '# Epochs 300 400 500', 'TPUv3-core-days 2.5k 0.68k'."""
+    """Transposed table rows: '# Epochs 300 400 500', 'TPUv3-core-days 2.5k 0.68k',
+    'Complexity 143M 140M 137M'."""
     out: list[Fact] = []
     pos = 0
     for line in page.text.split("\n"):
         off = pos
         pos += len(line) + 1
+        if line[:1] in "CFGMBP#" and not CITATION.search(line):
+            out.extend(_size_row_facts(page, line, off))
         m = _EPOCH_ROW.match(line)
         d = _DEVICE_TIME_ROW.match(line) if not m else None
         if not (m or d):
@@ -219,8 +300,9 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
     i = 0
     while i < len(lines):
         line = lines[i]
-        if not _HEADER_ANY.search(line) or len(line) > 140 or line.rstrip().endswith(".") \
-                or _CAPTION.match(line) or _prose(line) or _is_row(line, _row_tokens(line)):
+        if not _HEADER_ANY.search(line) or len(line) > 140 or _sentence_end(line) \
+                or _CAPTION.match(line) or _prose(line) or _is_row(line, _row_tokens(line)) \
+                or (i > 0 and _caption_goes_on(lines[i - 1], line)):
             i += 1
             continue
         # header: this line plus following non-row short lines (2-line headers), and a short
@@ -231,8 +313,9 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
                 and not prev.rstrip().endswith(".") and not _prose(prev):
             header = prev + " " + header  # first header line: group labels, "Million Million"
         j = i + 1
-        while j < len(lines) and j <= i + 2 and len(lines[j]) < 100 and not _is_row(lines[j], _row_tokens(lines[j])) \
-                and not _CAPTION.match(lines[j]) and not _prose(lines[j]):
+        # pypdfium2 gives a header whose cells wrap ("FLOPs" / "(G)") as one short line each
+        while j < len(lines) and (j <= i + 2 or (j <= i + 8 and len(lines[j]) <= 20)) and len(lines[j]) < 100 and not _is_row(lines[j], _row_tokens(lines[j])) \
+                and not _CAPTION.match(lines[j]) and not _prose(lines[j]) and not _GROUP_RANGE.match(lines[j]):
             header += " " + lines[j]
             j += 1
         cols = header_columns(header)
@@ -253,18 +336,44 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
             toks = _row_tokens(row)
             if _CAPTION.match(row) or (not _is_row(row, toks) and len(row) > 60):
                 break
-            if _HEADER_ANY.search(row) and not _is_row(row, toks):
+            if _HEADER_ANY.search(row) and not _is_row(row, toks) and not _GROUP_RANGE.match(row):
                 break
             if _is_row(row, toks):
                 rows += 1
                 table_rows.append((k, row, toks))
             k += 1
-        has_own = bool(own) and any(_mentions(r, own) for _, r, _ in table_rows)
+        own_here = list(own or []) + _caption_names(lines, i, k) + _prefix_stems(table_rows)
+        has_own = any(_mentions(r, own_here) for _, r, _ in table_rows)
         for k2, row, toks in table_rows:
-            foreign = has_own and not _mentions(row, own) and _has_name(row, toks)
+            foreign = has_own and not _mentions(row, own_here) and _has_name(row, toks)
             out.extend(_row_facts(page, row, offsets[k2], toks, cols, scales, pf, foreign))
         i = max(k, i + 1)
     return out
+
+
+_CAPTION_OWN = re.compile(r"(?:results of|the proposed|our proposed|of our|our)\s+(?P<name>[A-Za-z][\w-]*[A-Z][\w-]*)")
+
+
+def _caption_names(lines: list[str], header_at: int, end: int) -> list[str]:
+    """Stems of the models a table's caption presents as the paper's own
+    ("Table 8. Results of DY-CNNs", "Comparing the proposed sMLPNet with ...")."""
+    out = []
+    for ln in lines[max(0, header_at - 3):header_at] + lines[end:end + 2]:
+        if not _CAPTION.match(ln.strip()):
+            continue
+        for m in _CAPTION_OWN.finditer(ln):
+            name = m.group("name")
+            if name in _NOT_NAMES or name.rstrip("s") in _NOT_NAMES:
+                continue
+            st = _stem(name)
+            if st and len(st.rstrip("-")) >= 2:
+                out.append(st)
+    return out
+
+
+def _sentence_end(line: str) -> bool:
+    line = line.rstrip()
+    return line.endswith(".") and not _ABBREV_END.search(line)
 
 
 def _mentions(row: str, own: list[str]) -> bool:

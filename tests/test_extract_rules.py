@@ -25,6 +25,9 @@ CASES = [
     ("params-text-scaled-v1", "parameters",
      "The resulting LSTM has 384M parameters in total.", 384e6,
      "A larger model of 340M parameters was reported by Smith et al. [12]."),
+    ("params-text-scaled-v1", "parameters",
+     "A DenseNet-201 with 20M parameters yields a similar error.", 20e6,
+     "It matches a 101-layer ResNet with more than 40M parameters."),
     ("params-text-large-v1", "parameters",
      "The model has 1,200,000 trainable parameters.", 1.2e6,
      "We use 1,200,000 training images."),
@@ -37,9 +40,24 @@ CASES = [
     ("compute-text-flops-v1", "compute_per_pass",
      "The network keeps a budget of 1.5 billion multiply-adds at inference.", 1.5e9,
      "Doubling the width increases FLOPs by four times."),
+    ("compute-text-flops-v1", "compute_per_pass",
+     "The compact variant runs at 524 MFLOPs per image.", 524e6,
+     "Prior work does not report tiny models (e.g. complexity less than 150 MFLOPs)."),
+    ("compute-text-flops-v1", "compute_per_pass",
+     "Our model needs 1.3 GMACs for one forward pass.", 1.3e9,
+     "It is 3% more accurate at the cost of 500 MFLOPs."),
     ("epochs-text-v1", "epochs",
      "We trained our models for a total of 7.5 epochs.", 7.5,
      "The learning rate is divided by 10 every 30 epochs."),
+    ("epochs-text-v1", "epochs",
+     "After tuning, we trained the final model for 90 epochs.", 90,
+     "After 5 epochs, we began halving the learning rate every half epoch."),
+    ("epochs-text-v1", "epochs",
+     "We finetune the model for 30 epochs.", 30,
+     "We use a cosine learning rate scheduler with 5-epoch warm up."),
+    ("time-text-v1", "training_time",
+     "Our single best model took three weeks to train on 32 GPUs.", 504,
+     "Their single best model took three weeks to train on 32 GPUs."),
     ("epochs-text-cycles-v1", "epochs",
      "We trained the network for roughly 90 cycles through the training set.", 90,
      "Each layer cycles through the feature maps twice."),
@@ -141,3 +159,99 @@ def test_rule_files_have_label_and_id() -> None:
         for line in (RULES_DIR / name).read_text().splitlines():
             d = json.loads(line)
             assert d["id"] and ("label" in d or "field" in d or "kind" in d)
+
+
+def test_table_header_abbreviated_and_wrapped() -> None:
+    # "Top-1 Acc." ends in a full stop but is a header; "FLOPs" / "(G)" wrap one cell per line
+    text = ("Table 3. Scaling up.\nModel FLOPS Top-1 Acc.\nOurNet wide (w=2) 2.2B 74.2%\n"
+            "Backbone\nParam\n(M)\nFLOPs\n(G)\nOurNet-L 112 1170\n")
+    got = {(f.field, f.normalized_value) for f in table_facts(PageText(1, text))}
+    assert ("compute_per_pass", 2.2e9) in got and ("compute_per_pass", 1170e9) in got
+    assert ("parameters", 112e6) in got
+    # a sentence ending in a full stop is not a header
+    prose = "The FLOPs of the model are low.\nOurNet 112 1170\n"
+    assert not table_facts(PageText(1, prose))
+
+
+def test_table_header_spelled_units() -> None:
+    text = ("teraflop/s-days Experiment Epochs gigaflops/img\nOurNet-50 118.6 8 3.86\n"
+            "Model BFLOPs FPS\nOurNet-53 52 66\n")
+    got = {(f.field, f.normalized_value) for f in table_facts(PageText(1, text))}
+    assert got == {("compute_per_pass", 3.86e9), ("compute_per_pass", 52e9)}
+
+
+def test_table_own_rows_by_ours_marker_and_caption() -> None:
+    # no own names known: "(ours)" rows are own, other named rows are baselines
+    text = ("Model Params(M) FLOPs(B) Top-1(%)\nSwin-T 29 4.5 81.3\nsNet-T (ours) 24.1 5.0 81.9\n")
+    got = [f for f in table_facts(PageText(1, text), []) if f.confidence >= 0.5]
+    assert sorted(f.normalized_value for f in got) == [24.1e6, 5.0e9]
+    # the caption names the paper's own model family
+    text = ("Network #Param MAdds Top-1\nResNet-18 11.1M 1.81G 70.4\nXY-ResNet-18 42.7M 1.85G 72.7\n"
+            "Table 8. ImageNet classification results of XY-CNNs. The\n")
+    got = [f for f in table_facts(PageText(1, text), ["Other"]) if f.confidence >= 0.5]
+    assert sorted(f.normalized_value for f in got) == [42.7e6, 1.85e9]
+    # a caption comparing "with" a baseline does not make it own
+    text = text.replace("results of XY-CNNs", "comparison with XY-CNNs")
+    got = [f for f in table_facts(PageText(1, text), ["Other"]) if f.confidence >= 0.5]
+    assert len(got) == 4
+
+
+def test_table_caption_continuation_and_row_settings() -> None:
+    # the caption goes on over a line naming MACs: that line is not the header
+    text = ("Table 4: Our performance compared to state-of-the-art\n"
+            "models. MACs (multiply-accumulate operations) and Throughput are measured\n"
+            "with a V100 GPU and batch size 64.\n"
+            "Model Top-1 #Params MACs Throughput Input (%) (M) (G) (images/s)\n"
+            "5-10M #Params\n"
+            "OurNet-5M 79.1 5.4 1.3 3,060 224\n")
+    got = {(f.field, f.normalized_value) for f in table_facts(PageText(1, text))}
+    assert got == {("parameters", 5.4e6), ("compute_per_pass", 1.3e9)}
+    # "w=3.8" settings in a row label are not cells
+    text = "Model FLOPS Top-1 Acc.\nScale by width (w=3.8) 2.2B 74.2%\nw=3.8 w=5.0\n"
+    got = [f.normalized_value for f in table_facts(PageText(1, text))]
+    assert got == [2.2e9]
+
+
+def test_table_abbreviated_params_column() -> None:
+    text = "N Top-1 (%) Top-5 (%) Para. (M) FLOPs (B)\n1 56.7 82.0 6.5 1.3\n3 79.6 94.1 18 3.6\n"
+    got = sorted((f.field, f.normalized_value) for f in table_facts(PageText(1, text)))
+    assert got == [("compute_per_pass", 1.3e9), ("compute_per_pass", 3.6e9),
+                   ("parameters", 6.5e6), ("parameters", 18e6)]
+    # "Para." in a sentence is not a column
+    assert not [f for f in table_facts(PageText(1, "See Para. 3 for FLOPs.\n1 56.7 82.0\n"))
+                if f.field == "parameters"]
+
+
+def test_epoch_axis_labels_are_not_a_row() -> None:
+    from extract.table_rules import row_facts
+    assert not row_facts(PageText(1, "Epoch-8 Epoch-9 Epoch-10 Epoch-11\n"))
+    assert [f.normalized_value for f in row_facts(PageText(1, "# Epochs 300 400\n"))] == [300, 400]
+
+
+def test_table_prefixed_rows_are_the_papers_method() -> None:
+    text = ("Networks #Param MAdds AP\nResNet-18 10.6M 1.77G 67.0\nXY-ResNet-18 42.2M 1.81G 68.6\n"
+            "MobileNetV2 2.2M 292.6M 64.7\nXY-MobileNetV2 9.8M 305.3M 67.6\n"
+            "OtherNet-S 1.1M 62.7M 57.1\n")
+    got = [f for f in table_facts(PageText(1, text), ["OtherNet"]) if f.confidence >= 0.5]
+    assert sorted(f.normalized_value for f in got if f.field == "parameters") == [1.1e6, 9.8e6, 42.2e6]
+    # a single prefixed pair is not enough to call the prefix the paper's own
+    one = "\n".join(ln for ln in text.split("\n") if "MobileNetV2" not in ln)
+    got = [f for f in table_facts(PageText(1, one), ["OtherNet"]) if f.confidence >= 0.5]
+    assert sorted(f.normalized_value for f in got if f.field == "parameters") == [1.1e6]
+
+
+def test_figure_axis_ticks_are_not_table_rows() -> None:
+    head = "Model Params FLOPs\n"
+    assert not table_facts(PageText(1, head + "101 102 103\n20M 40M 80M\n"))
+    got = table_facts(PageText(1, head + "OurNet 21.7 4.1\n"))
+    assert sorted(round(f.normalized_value) for f in got) == [21.7e6, 4.1e9]
+
+
+def test_transposed_size_rows() -> None:
+    from extract.table_rules import row_facts
+    got = row_facts(PageText(1, "FC 1000 1000 1000\nComplexity 143M 140M 137M\n#Params (M) 3.4 5.4\n"))
+    assert sorted((f.field, f.normalized_value) for f in got) == [
+        ("compute_per_pass", 137e6), ("compute_per_pass", 140e6), ("compute_per_pass", 143e6),
+        ("parameters", 3.4e6), ("parameters", 5.4e6)]
+    # unscaled cells, cited rows and prose are left alone
+    assert not row_facts(PageText(1, "FLOPs 4 5 6\nParams [12] 3.4M 5.4M\nFLOPs of 3.4M and 5.4M\n"))
