@@ -83,18 +83,23 @@ def ols(y: np.ndarray, x: np.ndarray, terms: list[str], *, name: str, formula: s
     names = ["const", *terms]
     return Fit(
         name=name, formula=formula, terms=names,
-        coef=dict(zip(names, map(float, res.params), strict=True)),
-        se=dict(zip(names, map(float, res.bse), strict=True)),
-        t=dict(zip(names, map(float, res.tvalues), strict=True)),
-        p=dict(zip(names, map(float, res.pvalues), strict=True)),
-        ci_low=dict(zip(names, map(float, ci[:, 0]), strict=True)),
-        ci_high=dict(zip(names, map(float, ci[:, 1]), strict=True)),
-        n=int(res.nobs), df_model=float(res.df_model), df_resid=float(res.df_resid),
+        **_coefficients(res, ci, names),
         r2=float(res.rsquared), adj_r2=float(res.rsquared_adj),
         f_stat=float(res.fvalue), f_p=float(res.f_pvalue),
         resid_se=float(np.sqrt(res.scale)),
         extra={"cov": np.asarray(res.cov_params()).tolist()},
     )
+
+
+def _coefficients(res, ci: np.ndarray, names: list[str]) -> dict:
+    """The per-term statistics and degrees of freedom of a statsmodels result."""
+    def named(values) -> dict[str, float]:
+        return dict(zip(names, map(float, values), strict=True))
+
+    return {"coef": named(res.params), "se": named(res.bse), "t": named(res.tvalues),
+            "p": named(res.pvalues), "ci_low": named(ci[:, 0]), "ci_high": named(ci[:, 1]),
+            "n": int(res.nobs), "df_model": float(res.df_model),
+            "df_resid": float(res.df_resid)}
 
 
 def quantile(y: np.ndarray, x: np.ndarray, terms: list[str], *, q: float, name: str,
@@ -114,13 +119,7 @@ def quantile(y: np.ndarray, x: np.ndarray, terms: list[str], *, q: float, name: 
     names = ["const", *terms]
     return Fit(
         name=name, formula=formula, terms=names,
-        coef=dict(zip(names, map(float, res.params), strict=True)),
-        se=dict(zip(names, map(float, res.bse), strict=True)),
-        t=dict(zip(names, map(float, res.tvalues), strict=True)),
-        p=dict(zip(names, map(float, res.pvalues), strict=True)),
-        ci_low=dict(zip(names, map(float, ci[:, 0]), strict=True)),
-        ci_high=dict(zip(names, map(float, ci[:, 1]), strict=True)),
-        n=int(res.nobs), df_model=float(res.df_model), df_resid=float(res.df_resid),
+        **_coefficients(res, ci, names),
         r2=float(res.prsquared), method=f"QuantReg q={q}",
         extra={"cov": np.asarray(res.cov_params()).tolist(), "q": q},
     )
