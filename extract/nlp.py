@@ -55,6 +55,12 @@ class RegexRule:
     field: str
     confidence: float
     regex: re.Pattern
+    #: substrings one of which every match contains ("anchors" in regex.jsonl): a page
+    #: holding none of them cannot match, so the whole-page scan is skipped
+    anchors: tuple[str, ...] = ()
+
+    def may_match(self, text: str) -> bool:
+        return not self.anchors or any(a in text for a in self.anchors)
 
 
 @lru_cache(maxsize=1)
@@ -66,7 +72,8 @@ def regex_rules() -> tuple[RegexRule, ...]:
             continue
         d = json.loads(line)
         out.append(RegexRule(d["id"], d["field"], float(d["confidence"]),
-                             re.compile(d["regex"].replace("NUM", NUM))))
+                             re.compile(d["regex"].replace("NUM", NUM)),
+                             tuple(d.get("anchors", ()))))
     return tuple(out)
 
 

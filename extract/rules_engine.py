@@ -77,6 +77,8 @@ def _text_rule_facts(page: PageText) -> list[Fact]:
     out: list[Fact] = []
     sent_cache: dict[tuple[int, int], tuple[int, int, str, dict]] = {}
     for rule in regex_rules():
+        if not rule.may_match(text):
+            continue
         for m in rule.regex.finditer(text):
             num_s, num_e = m.span("num")
             value = parse_number(m.group("num"))
