@@ -55,6 +55,12 @@ class RegexRule:
     field: str
     confidence: float
     regex: re.Pattern
+    #: substrings one of which every match contains ("anchors" in regex.jsonl): a page
+    #: holding none of them cannot match, so the whole-page scan is skipped
+    anchors: tuple[str, ...] = ()
+
+    def may_match(self, text: str) -> bool:
+        return not self.anchors or any(a in text for a in self.anchors)
 
 
 @lru_cache(maxsize=1)
@@ -66,7 +72,8 @@ def regex_rules() -> tuple[RegexRule, ...]:
             continue
         d = json.loads(line)
         out.append(RegexRule(d["id"], d["field"], float(d["confidence"]),
-                             re.compile(d["regex"].replace("NUM", NUM))))
+                             re.compile(d["regex"].replace("NUM", NUM)),
+                             tuple(d.get("anchors", ()))))
     return tuple(out)
 
 
@@ -108,6 +115,8 @@ def cues(sentence: str) -> dict[str, list[tuple[int, int]]]:
 
 
 _WINDOW = 500
+#: the window tried first: most sentences fit in it, and spaCy's cost grows with the window
+_SHORT = 200
 
 
 def sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
@@ -121,6 +130,10 @@ def sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
     para_hi = text.find("\n\n", end, hi)
     if para_hi != -1:
         hi = para_hi
+    if start - lo > _SHORT or hi - end > _SHORT:
+        found = _sentence_in_short_window(text, lo, hi, start, end)
+        if found is not None:
+            return found
     window = text[lo:hi]
     doc = nlp()(window.replace("\n", " "))
     for sent in doc.sents:
@@ -128,6 +141,48 @@ def sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
             s, e = lo + sent.start_char, lo + sent.end_char
             return s, max(e, end)
     return lo, hi
+
+
+def _sentence_in_short_window(text: str, lo: int, hi: int, start: int,
+                              end: int) -> tuple[int, int] | None:
+    """`sentence_at` from a window of +-_SHORT characters, when that is provably the same.
+
+    spaCy's tokenizer splits at spaces and handles each chunk alone, so the tokens
+    of a sub-window equal the full window's except in its first and last chunk (which
+    the cut may shorten). The sentencizer starts a sentence at a non-punctuation token
+    iff a sentence-final character token lies between it and the previous
+    non-punctuation token. So a sentence found in the short window is the full
+    window's when its start is decided by tokens past the first chunk and its end by
+    tokens before the last one; otherwise None (the caller uses the full window).
+    """
+    lo2, hi2 = max(lo, start - _SHORT), min(hi, end + _SHORT)
+    window = text[lo2:hi2].replace("\n", " ")
+    doc = nlp()(window)
+    rel = start - lo2
+    sent = next((s for s in doc.sents if s.start_char <= rel < s.end_char), None)
+    if sent is None:
+        return None
+    if lo2 > lo:
+        first_space = window.find(" ")
+        punct = _punct_chars()
+        j = sent.start - 1  # the previous word token, which decides this sentence start
+        while j >= 0 and (doc[j].is_punct or doc[j].text in punct):
+            j -= 1
+        if sent.start == 0 or j < 0 or first_space == -1 or doc[j].idx <= first_space:
+            return None
+    if hi2 < hi:
+        last_space = window.rfind(" ")
+        if sent.end >= len(doc):
+            return None
+        nxt = doc[sent.end]  # the next sentence's first token
+        if nxt.idx + len(nxt.text) > last_space:
+            return None
+    return lo2 + sent.start_char, max(lo2 + sent.end_char, end)
+
+
+@lru_cache(maxsize=1)
+def _punct_chars() -> frozenset[str]:
+    return frozenset(nlp().get_pipe("sentencizer").punct_chars)
 
 
 # Citations: "[12]", "[3, 4]", "(Smith et al., 2019)", "(Smith, 2019)"

@@ -874,6 +874,20 @@ def _plausible(bench: str, metric: str, v: float) -> bool:
     return lo <= v <= hi
 
 
+_PAGE_BENCHES: dict[str, tuple[Rules, tuple[str, ...]]] = {}
+
+
+def _benches_on_page(page_text: str, rules: Rules) -> tuple[str, ...]:
+    """The benchmarks named on a page, in rule order: asked for every table cell of
+    the page, so the last page's answer is kept (one entry)."""
+    hit = _PAGE_BENCHES.get(page_text)
+    if hit is None or hit[0] is not rules:
+        _PAGE_BENCHES.clear()
+        hit = _PAGE_BENCHES[page_text] = (rules, tuple(b for b, rx in rules.benchmarks
+                                                       if rx.search(page_text)))
+    return hit[1]
+
+
 def _bench_for_table(mid: str, caption: str, page_text: str, ctx: PaperContext,
                      rules: Rules) -> str | None:
     allowed = _METRIC_BENCHMARKS.get(mid, ())
@@ -887,7 +901,7 @@ def _bench_for_table(mid: str, caption: str, page_text: str, ctx: PaperContext,
         if len(found) > 1:
             return None
     # page, then paper: only when one allowed benchmark is plausible
-    page_found = [b for b, rx in rules.benchmarks if b in allowed and rx.search(page_text)]
+    page_found = [b for b in _benches_on_page(page_text, rules) if b in allowed]
     if len(page_found) == 1:
         return page_found[0]
     paper = [b for b in allowed if ctx.mentions(b)]

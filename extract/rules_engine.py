@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 
+from extract.fastre import with_first_chars
 from extract.hardware import chip_count, devices_named, find_hardware
 from extract.model import EXTRACTOR_VERSION, Fact
 from extract.nlp import CITATION, NUM, SCALES, cues, parse_number, regex_rules, sentence_at
@@ -76,6 +77,8 @@ def _text_rule_facts(page: PageText) -> list[Fact]:
     out: list[Fact] = []
     sent_cache: dict[tuple[int, int], tuple[int, int, str, dict]] = {}
     for rule in regex_rules():
+        if not rule.may_match(text):
+            continue
         for m in rule.regex.finditer(text):
             num_s, num_e = m.span("num")
             value = parse_number(m.group("num"))
@@ -86,40 +89,55 @@ def _text_rule_facts(page: PageText) -> list[Fact]:
             line = text[line_start:line_end if line_end != -1 else len(text)]
             if _TABLE_LINE.match(line) and rule.field in ("parameters", "compute_per_pass"):
                 continue  # table rows are the table rules' business
-            key = (num_s, num_e)
-            if key not in sent_cache:
-                ss, se = sentence_at(text, num_s, num_e)
-                sent = text[ss:se]
-                sent_cache[key] = (ss, se, sent, cues(sent))
-            ss, se, sent, found = sent_cache[key]
-            pos = num_s - ss
-            conf = rule.confidence
-            if _attributed(sent, pos, found, rule.field):
-                conf = CITED_CONFIDENCE
             fn = _FIELD_HANDLERS[rule.field]
-            out.extend(fn(rule, m, value, page, sent, found, conf))
+            out.extend(fn(rule, m, value, page, _Context(text, num_s, num_e, rule, sent_cache)))
     return out
 
 
-def _params(rule, m, value, page, sent, found, conf):
+class _Context:
+    """The sentence around a candidate number, its cues and the rule's confidence.
+
+    Built lazily: the sentence window (a spaCy pass) and the cue Matcher are the
+    costly part of a rule, and most candidates are rejected by checks on the few
+    characters around the number first, so they never need it.
+    """
+
+    __slots__ = ("_cache", "_e", "_rule", "_s", "_text")
+
+    def __init__(self, text: str, s: int, e: int, rule, cache: dict) -> None:
+        self._text, self._s, self._e, self._rule, self._cache = text, s, e, rule, cache
+
+    def __call__(self) -> tuple[str, dict, float]:
+        key = (self._s, self._e)
+        if key not in self._cache:
+            ss, se = sentence_at(self._text, self._s, self._e)
+            sent = self._text[ss:se]
+            self._cache[key] = (ss, se, sent, cues(sent))
+        ss, se, sent, found = self._cache[key]
+        conf = self._rule.confidence
+        if _attributed(sent, self._s - ss, found, self._rule.field):
+            conf = CITED_CONFIDENCE
+        return sent, found, conf
+
+
+def _params(rule, m, value, page, ctx):
     scale = (m.groupdict().get("scale") or "").rstrip(".")
     mult = SCALES.get(scale, SCALES.get(scale.lower(), 1.0)) if scale else 1.0
     n = value * mult
     if n < 1e4 or _COMPUTE_BOUND.search(page.text[max(0, m.start() - 20):m.start()]):
         return []  # too small, or a bound ("more than 40M parameters")
+    sent, _, conf = ctx()
     s, e = m.span("num")
     return [_mk("parameters", rule.id, page, s, e, sent, conf, value, scale or None, n, "count")]
 
 
-def _compute(rule, m, value, page, sent, found, conf):
+def _compute(rule, m, value, page, ctx):
     unit = m.group("unit")
     scale = m.groupdict().get("scale") or ""
     low = unit.lower()
     after = page.text[m.end():m.end() + 12]
-    if re.match(r"\s*(?:/\s*s|per\s+sec|-?\s*days?|/\s*day)", after, re.I):
+    if _COMPUTE_RATE.match(after):
         return []  # throughput or total compute, not per pass
-    if re.search(r"\b(peak|sustain\w*|throughput|TFLOPS|teraflop\w*|petaflop\w*)\b", sent, re.I) and not scale:
-        return []
     before = page.text[max(0, m.start() - 20):m.start()]
     if _COMPUTE_BOUND.search(before):
         return []  # a bound or a cost difference ("less than 150 MFLOPs", "at the cost of 500 MFLOPs")
@@ -128,28 +146,35 @@ def _compute(rule, m, value, page, sent, found, conf):
     n = value * mult
     if n < 1e5:
         return []
+    sent, _, conf = ctx()
+    if not scale and _COMPUTE_PEAK.search(sent):
+        return []
     norm_unit = _COMPUTE_UNITS.get(low, "flops")
     s, e = m.span("num")
     return [_mk("compute_per_pass", rule.id, page, s, e, sent, conf, value,
                 f"{scale}{unit}", n, norm_unit)]
 
 
+_COMPUTE_RATE = re.compile(r"\s*(?:/\s*s|per\s+sec|-?\s*days?|/\s*day)", re.I)
+_COMPUTE_PEAK = with_first_chars(re.compile(
+    r"\b(peak|sustain\w*|throughput|TFLOPS|teraflop\w*|petaflop\w*)\b", re.I))
 _COMPUTE_BOUND = re.compile(
     r"(?:(?:less|fewer|more|greater|lower|higher|smaller|larger)\s+than|[<>≤≥]|\bat\s+the\s+cost\s+of|"
     r"\bup\s+to|\bunder|\bbelow|\bwithin|\bextra|\badditional|\bexceeding|\bover)\s*(?:about\s+|only\s+)?$", re.I)
-_EPOCH_BAD_BEFORE = re.compile(
+_EPOCH_BAD_BEFORE = with_first_chars(re.compile(
     r"(?:every|each|per|first|last|warm-?up|warming|linear(?:ly)?|initial|at|after every|within|"
-    r"than|epoch)\s*(?:the\s+)?(?:first\s+)?$", re.I)
+    r"than|epoch)\s*(?:the\s+)?(?:first\s+)?$", re.I))
 _EPOCH_BAD_AFTER = re.compile(r"^\s*(?:of\s+(?:linear\s+)?warm-?up|warm[- ]?up)", re.I)
 # a milestone of the schedule, not the length of training: "After 5 epochs, we began halving"
 _EPOCH_MILESTONE = re.compile(r"(?:^|[.;:]\s+|\n)After\s+$|\b(?:exactly|burn-?in\s+period\s+is\s+set\s+to)\s+$")
 
 
-def _epochs(rule, m, value, page, sent, found, conf):
+def _epochs(rule, m, value, page, ctx):
     text = page.text
     before = text[max(0, m.start() - 25):m.start()]
     if _EPOCH_BAD_BEFORE.search(before) or _EPOCH_MILESTONE.search(before) or _EPOCH_BAD_AFTER.match(text[m.end():m.end() + 25]):
         return []
+    sent, found, conf = ctx()
     if not found.get("TRAIN_CUE") and not re.search(r"\b(for|ended|total)\b", sent, re.I):
         conf -= 0.2
     vals = [value, *_more_numbers(m.groupdict().get("more"))]
@@ -162,7 +187,7 @@ def _epochs(rule, m, value, page, sent, found, conf):
     return out
 
 
-def _time(rule, m, value, page, sent, found, conf):
+def _time(rule, m, value, page, ctx):
     unit = m.group("unit").lower()
     text = page.text
     after = text[m.end():m.end() + 30]
@@ -176,6 +201,7 @@ def _time(rule, m, value, page, sent, found, conf):
         return []
     if unit == "h" and not re.match(r"^\s*(?:of|on|to|with|\)|,|\.|$)", after):
         return []
+    sent, found, conf = ctx()
     if not found.get("TRAIN_CUE"):
         return []
     if found.get("INFER_CUE") and not re.search(r"\btrain", sent, re.I):
@@ -201,17 +227,17 @@ _FIELD_HANDLERS = {"parameters": _params, "compute_per_pass": _compute, "epochs"
                    "training_time": _time}
 
 # ---------------------------------------------------------------- hardware
-_HW_TRIGGER = re.compile(r"GPU|TPU|CPU|V100|P100|A100|K80|K40|K20|M40|Titan|TITAN|GTX|RTX|DGX|"
-                         r"1080|2080|Kepler|Maxwell|Pascal|Volta", re.I)
+_HW_TRIGGER = with_first_chars(re.compile(r"GPU|TPU|CPU|V100|P100|A100|K80|K40|K20|M40|Titan|TITAN|GTX|RTX|DGX|"
+                         r"1080|2080|Kepler|Maxwell|Pascal|Volta", re.I))
 _COUNT_NEAR = re.compile(r"(?:\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|sixteen|"
                          r"single|dozens?|hundreds?))[^.\n]{0,30}$", re.I)
-_NAMED_NEAR = re.compile(r"V100|P100|A100|H100|K80|K40|K20|M40|P40|T4\b|Titan|TITAN|GTX|RTX|DGX|"
-                         r"1080|2080|3090|Kepler|Maxwell|Pascal|Volta|TPU\s?v\d|Xeon|cores?\b", re.I)
+_NAMED_NEAR = with_first_chars(re.compile(r"V100|P100|A100|H100|K80|K40|K20|M40|P40|T4\b|Titan|TITAN|GTX|RTX|DGX|"
+                         r"1080|2080|3090|Kepler|Maxwell|Pascal|Volta|TPU\s?v\d|Xeon|cores?\b", re.I))
 _N_GPU = re.compile(r"(?P<num>" + NUM + r")\s*-\s*(?P<kind>GPU|TPU)\b")
-_HW_CONTEXT = re.compile(r"\b(batch|workers?|replicas?|servers?|machines?|equipped|nodes?|cluster|"
-                         r"distributed|parallel\w*|use|used|using|across|hardware|chips?)\b", re.I)
-_INFER_ONLY = re.compile(r"\b(frame rate|inference|throughput|latenc\w+|fps|images?/s|decod\w+|speed|"
-                         r"measured|timing|benchmark\w*|deploy\w*)\b", re.I)
+_HW_CONTEXT = with_first_chars(re.compile(r"\b(batch|workers?|replicas?|servers?|machines?|equipped|nodes?|cluster|"
+                         r"distributed|parallel\w*|use|used|using|across|hardware|chips?)\b", re.I))
+_INFER_ONLY = with_first_chars(re.compile(r"\b(frame rate|inference|throughput|latenc\w+|fps|images?/s|decod\w+|speed|"
+                         r"measured|timing|benchmark\w*|deploy\w*)\b", re.I))
 
 
 def _hardware_facts(page: PageText, year: int | None, month: int | None) -> list[Fact]:

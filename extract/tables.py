@@ -84,17 +84,20 @@ _JOINERS = re.compile(r"(?:/|±|\(|=|:|×|x|-|\+)$")
 _HEAD_START = re.compile(r"^(?:m?AP|Top-?[15]|top-?[15]|EM|F1|BLEU|Params|#|FLOPs|MACs|Acc|Err)")
 
 
+_YEAR = re.compile(r"\(?(?:19|20)\d\d[a-z]?\)?[,;.]?")
+_ENDS_WORD = re.compile(r"[A-Za-z%)]$")
+_NOT_HEAD_BEFORE = re.compile(r"box|Box|val|test|dev|.*/")
 _VERSIONED = re.compile(r"(?i)^(?:squad|wmt['’]?|conll|ilsvrc|newstest|v|version|imagenet|coco|voc)$")
 
 
 def _starts_cell(prev: Word, w: Word) -> bool:
     """Tight tables leave column gaps no wider than word spaces: numbers start new cells."""
-    if _VERSIONED.match(prev.text) or re.fullmatch(r"\(?(?:19|20)\d\d[a-z]?\)?[,;.]?", w.text):
+    if _VERSIONED.match(prev.text) or _YEAR.fullmatch(w.text):
         return False  # "SQuAD 1.1", "WMT 2014", "Lin and Wu (2009)"
     if _NUMBER.match(w.text) and not _JOINERS.search(prev.text) and (
             _NUMBER.match(prev.text) or not prev.text.endswith(("=", "(", "/"))):
-        return bool(_NUMBER.match(prev.text) or re.search(r"[A-Za-z%)]$", prev.text))
-    return bool(_HEAD_START.match(w.text) and not re.fullmatch(r"box|Box|val|test|dev|.*/", prev.text))
+        return bool(_NUMBER.match(prev.text) or _ENDS_WORD.search(prev.text))
+    return bool(_HEAD_START.match(w.text) and not _NOT_HEAD_BEFORE.fullmatch(prev.text))
 
 
 def merge_touching(words: list[Word]) -> list[Word]:

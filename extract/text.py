@@ -49,7 +49,8 @@ _SOFT = re.compile("[\u00ad\ufffe\uffff\u200b\u200c\u200d\ufeff]")
 _CTRL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f]")
 # "infor-\nmation" -> "information"; keep hyphen when the next part is capitalised/number
 _HYPHEN_BREAK = re.compile(r"([a-z])-\n([a-z])")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+# a lone " " is left alone (most of a page's spaces: replacing each costs a copy)
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 _DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
                          "\u2014": "-", "\u2212": "-", "\u00d7": "x", "\u2217": "*"})
 
@@ -58,7 +59,8 @@ def normalise(text: str) -> str:
     """Normalise one page's text (see module docstring)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # U+0002 is how pdfium reports a hyphen it found at a line break.
-    text = re.sub("\u0002\n?", "-\n", text)
+    if "\u0002" in text:
+        text = re.sub("\u0002\n?", "-\n", text)
     if not text.isascii():  # NFKC, soft hyphens and dashes only concern non-ASCII text
         text = _SOFT.sub("", text)
         text = unicodedata.normalize("NFKC", text)
@@ -66,7 +68,8 @@ def normalise(text: str) -> str:
     if not text.isascii():
         text = text.translate(_DASHES)
     text = _SPACES.sub(" ", text)
-    text = re.sub(r" *\n *", "\n", text)
+    # runs of spaces are single spaces now, so two replaces drop every space at a break
+    text = text.replace(" \n", "\n").replace("\n ", "\n")
     text = _HYPHEN_BREAK.sub(r"\1\2", text)
     return text.strip()
 

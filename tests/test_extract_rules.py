@@ -255,3 +255,16 @@ def test_transposed_size_rows() -> None:
         ("parameters", 3.4e6), ("parameters", 5.4e6)]
     # unscaled cells, cited rows and prose are left alone
     assert not row_facts(PageText(1, "FLOPs 4 5 6\nParams [12] 3.4M 5.4M\nFLOPs of 3.4M and 5.4M\n"))
+
+
+def test_regex_rule_anchors_are_in_every_match() -> None:
+    # a rule's anchors let a page without them skip its scan: every match must hold one
+    text = ("We train 60 million parameters for 90 epochs (12 hours on 8 GPUs), 4.1 GFLOPs, "
+            "600M Mult-Adds, 2 passes through the training data; 1,234,567 weights; "
+            "params of 3M; twelve epochs; 300 MACs; 5 multiply-accumulates.")
+    for rule in regex_rules():
+        matches = [m.group(0) for m in rule.regex.finditer(text)]
+        assert matches or not rule.anchors, rule.id
+        for m in matches:
+            assert rule.may_match(m), (rule.id, m)
+    assert not next(r for r in regex_rules() if r.id == "epochs-text-v1").may_match("no such word")
