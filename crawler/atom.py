@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -88,16 +89,23 @@ def error_summary(body: bytes) -> str | None:
     return None
 
 
+def parse_xml(body: bytes, root_tag: str, fail: Callable[[str], Exception],
+              what: str) -> etree._Element:
+    """Parse an untrusted XML body (no entities, no network) and check its root element."""
+    try:
+        root = etree.fromstring(body, _PARSER)
+    except etree.XMLSyntaxError as e:
+        raise fail(f"not well-formed XML ({e})") from e
+    if root.tag != root_tag:
+        raise fail(f"not {what} (root element {root.tag})")
+    return root
+
+
 def parse_feed(body: bytes) -> FeedPage:
     """Parse one API response body; raise MalformedFeedError or ArxivQueryRejected."""
     if not body or not body.strip():
         raise MalformedFeedError("empty response body")
-    try:
-        root = etree.fromstring(body, _PARSER)
-    except etree.XMLSyntaxError as e:
-        raise MalformedFeedError(f"not well-formed XML ({e})") from e
-    if root.tag != f"{{{NS['atom']}}}feed":
-        raise MalformedFeedError(f"not an Atom feed (root element {root.tag})")
+    root = parse_xml(body, f"{{{NS['atom']}}}feed", MalformedFeedError, "an Atom feed")
     total = _int(root, "opensearch:totalResults")
     if total is None:
         raise MalformedFeedError("feed has no opensearch:totalResults")

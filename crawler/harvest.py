@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from crawler.atom import parse_xml
 from crawler.benchmarks import Benchmark, save_benchmarks
 from crawler.http import DEFAULT_DELAY, ArxivError, Clock, HttpClient, check_delay
 from crawler.ids import InvalidArxivId, parse_arxiv_id
@@ -32,7 +33,6 @@ DEFAULT_OAI_URL = "https://oaipmh.arxiv.org/oai"
 OAI = "http://www.openarchives.org/OAI/2.0/"
 ARXIV = "http://arxiv.org/OAI/arXiv/"
 NS = {"oai": OAI, "a": ARXIV}
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
 
 class HarvestError(DlcomputeError):
@@ -105,12 +105,8 @@ class OaiPage:
 
 
 def parse_page(body: bytes, what: str) -> OaiPage:
-    try:
-        root = etree.fromstring(body, _PARSER)
-    except etree.XMLSyntaxError as e:
-        raise HarvestError(f"{what}: not well-formed XML ({e})") from e
-    if root.tag != f"{{{OAI}}}OAI-PMH":
-        raise HarvestError(f"{what}: not an OAI-PMH response (root {root.tag})")
+    root = parse_xml(body, f"{{{OAI}}}OAI-PMH", lambda msg: HarvestError(f"{what}: {msg}"),
+                     "an OAI-PMH response")
     rdate = _t(root, "oai:responseDate")
     err = root.find("oai:error", NS)
     if err is not None:

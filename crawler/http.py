@@ -54,13 +54,14 @@ class PolitenessError(DlcomputeError, ValueError):
     """A setting that would break arXiv's terms of use (e.g. a delay under 3 s)."""
 
 
-def default_user_agent() -> str:
-    """``dlcompute/VERSION``, read from the installed distribution's metadata."""
-    try:
-        version = importlib.metadata.version("dlcompute")
-    except importlib.metadata.PackageNotFoundError:
-        version = "unknown"
-    return f"dlcompute/{version} (+https://github.com/dlcompute/dlcompute)"
+def default_user_agent(version: str | None = None) -> str:
+    """``dlcompute/VERSION``; the version from the installed distribution when not given."""
+    if version is None:
+        try:
+            version = importlib.metadata.version("dlcompute")
+        except importlib.metadata.PackageNotFoundError:
+            version = "unknown"
+    return f"dlcompute/{version}"
 
 
 def is_arxiv_host(url: str) -> bool:

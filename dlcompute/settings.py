@@ -102,7 +102,6 @@ def resolve(*, db: str | None, data_dir: str | None, config: str | None,
     explicit = config is not None or bool(os.environ.get(ENV_CONFIG))
     config_path = Path(config or os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG_NAME)
     data = load_config(config_path, explicit=explicit)
-    base = Settings(config_path=config_path if config_path.exists() else None, config=data)
 
     def top(cli_value: str | None, env: str, key: str, default: str) -> Path:
         if cli_value is not None:
@@ -118,7 +117,7 @@ def resolve(*, db: str | None, data_dir: str | None, config: str | None,
     return Settings(
         db=top(db, ENV_DB, "db", DEFAULT_DB),
         data_dir=top(data_dir, ENV_DATA, "data_dir", DEFAULT_DATA_DIR),
-        config_path=base.config_path,
+        config_path=config_path if config_path.exists() else None,
         config=data,
         verbose=verbose,
         silent=silent,

@@ -14,7 +14,7 @@ from dlcompute import __version__
 from dlcompute.options import open_settings_store, progress, store_options
 from dlcompute.settings import Settings
 
-USER_AGENT = f"dlcompute/{__version__} (+https://github.com/dlcompute/dlcompute)"
+USER_AGENT = crawler.default_user_agent(__version__)
 ENV_ARXIV_URL = "DLCOMPUTE_ARXIV_URL"
 ENV_OAI_URL = "DLCOMPUTE_OAI_URL"
 
