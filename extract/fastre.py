@@ -86,3 +86,126 @@ def with_first_chars(rx: re.Pattern) -> re.Pattern:
     if first[1]:
         alts.append("(?i:[" + "".join(sorted(first[1])) + "])")
     return re.compile(f"(?={'|'.join(alts)})(?:{rx.pattern})", rx.flags)
+
+
+def _leading_literal(items, ci: bool) -> str:
+    """The literal characters every match of the parsed items starts with (after \\b, ^)."""
+    out = []
+    for op, av in items:
+        if op is _c.AT and not out:
+            continue
+        if op is _c.LITERAL:
+            out.append(chr(av))
+            continue
+        if op is _c.SUBPATTERN and not out and not (av[1] | av[2]) & re.IGNORECASE:
+            inner = _leading_literal(av[-1].data, ci)
+            out.append(inner)
+        break
+    s = "".join(out)
+    return s.lower() if ci else s
+
+
+class GatedPattern:
+    """A long top-level alternation that only tries the branches a text can match.
+
+    Each branch must start with a literal ("\\bVOC\\b", "ImageNet[- ]?V2"); a text
+    that does not contain a branch's literal cannot match that branch, so the branch
+    is dropped before the scan. The reduced pattern finds exactly the matches of
+    the whole one (for each set of present branches it is compiled once and cached).
+    Short texts (table cells) skip the gate: the plain pattern is faster there.
+    """
+
+    SHORT = 300
+
+    def __init__(self, rx: re.Pattern) -> None:
+        self.full = with_first_chars(rx)
+        self.pattern, self.flags = rx.pattern, rx.flags
+        self._ci = bool(rx.flags & re.IGNORECASE)
+        self._branches: list[tuple[str, str]] = []
+        self._cache: dict[tuple[int, ...], re.Pattern] = {}
+        self._last: tuple = (None, None)  # the last long text and its reduced pattern
+        parts = _top_branches(rx)
+        if parts is None:
+            return
+        for src, items in parts:
+            lit = _leading_literal(items, self._ci)
+            if not lit:
+                self._branches = []
+                return
+            self._branches.append((lit, src))
+
+    def _for(self, text: str) -> re.Pattern | None:
+        if not self._branches or len(text) < self.SHORT:
+            return self.full
+        if text is self._last[0]:
+            return self._last[1]
+        hay = lowered(text) if self._ci else text
+        present = tuple(i for i, (lit, _) in enumerate(self._branches) if lit in hay)
+        if not present:
+            self._last = (text, None)
+            return None
+        rx = self._cache.get(present)
+        if rx is None:
+            src = "|".join(self._branches[i][1] for i in present)
+            rx = self._cache[present] = with_first_chars(re.compile(src, self.flags))
+        self._last = (text, rx)
+        return rx
+
+    def finditer(self, text: str):
+        rx = self._for(text)
+        return iter(()) if rx is None else rx.finditer(text)
+
+    def findall(self, text: str) -> list:
+        rx = self._for(text)
+        return [] if rx is None else rx.findall(text)
+
+    def search(self, text: str, *args):
+        if len(text) < self.SHORT:
+            return self.full.search(text, *args)
+        rx = self._for(text)
+        return None if rx is None else rx.search(text, *args)
+
+
+_last_lowered: list = [None, ""]
+
+
+def lowered(text: str) -> str:
+    """text.lower(), remembered for the last text: gated patterns scan one page in turn."""
+    if _last_lowered[0] is not text:
+        _last_lowered[0], _last_lowered[1] = text, text.lower()
+    return _last_lowered[1]
+
+
+def _top_branches(rx: re.Pattern) -> list[tuple[str, list]] | None:
+    """The source text and parsed items of each top-level branch of `rx`, or None.
+
+    The source is split at top-level '|' (outside groups, classes and escapes) and
+    each piece parsed on its own, so the pieces join back to the same pattern."""
+    if _p is None or not isinstance(rx.pattern, str):
+        return None
+    src, pieces, depth, cls, start, i = rx.pattern, [], 0, False, 0, 0
+    while i < len(src):
+        ch = src[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if cls:
+            cls = ch != "]"
+        elif ch == "[":
+            cls = True
+            if src[i + 1:i + 2] == "]" or src[i + 1:i + 3] == "^]":
+                i += 2 if src[i + 1] == "]" else 3
+                continue
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            pieces.append(src[start:i])
+            start = i + 1
+        i += 1
+    pieces.append(src[start:])
+    try:
+        return [(piece, list(_p.parse(piece, rx.flags).data)) for piece in pieces]
+    except (re.error, TypeError, ValueError, AttributeError):
+        return None

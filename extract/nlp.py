@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 RULES_DIR = Path(__file__).parent / "rules"
 RULES_VERSION = "1"
@@ -58,9 +59,39 @@ class RegexRule:
     #: substrings one of which every match contains ("anchors" in regex.jsonl): a page
     #: holding none of them cannot match, so the whole-page scan is skipped
     anchors: tuple[str, ...] = ()
+    #: a pattern every match contains ("near"), with how far a match reaches before
+    #: and after it: only windows around its occurrences are scanned
+    near: re.Pattern | None = None
+    before: int = 0
+    after: int = 0
 
     def may_match(self, text: str) -> bool:
         return not self.anchors or any(a in text for a in self.anchors)
+
+    def finditer(self, text: str) -> Iterator[re.Match]:
+        """The matches of `regex` in `text`, as `regex.finditer(text)` gives them.
+
+        With `near`, only windows around its occurrences are searched: a rule that
+        starts with a number is otherwise tried at every digit and number word of a
+        page. Matches longer than the window allows are not found, and a match
+        that reaches the window's end is searched again in the whole text.
+        """
+        if self.near is None:
+            yield from self.regex.finditer(text)
+            return
+        search, n, pos = self.regex.search, len(text), 0
+        for a in self.near.finditer(text):
+            if a.end() <= pos:
+                continue  # inside the last match
+            lo, hi = max(pos, a.start() - self.before), min(n, a.end() + self.after)
+            while True:
+                m = search(text, lo, hi)
+                if m is not None and m.end() >= hi - 1 and hi < n:
+                    m = search(text, m.start())  # lookaheads and quantifiers past the window
+                if m is None or m.start() >= hi:
+                    break
+                yield m
+                pos = lo = m.end()
 
 
 @lru_cache(maxsize=1)
@@ -71,9 +102,12 @@ def regex_rules() -> tuple[RegexRule, ...]:
         if not line.strip():
             continue
         d = json.loads(line)
+        near = d.get("near")
         out.append(RegexRule(d["id"], d["field"], float(d["confidence"]),
                              re.compile(d["regex"].replace("NUM", NUM)),
-                             tuple(d.get("anchors", ()))))
+                             tuple(d.get("anchors", ())),
+                             re.compile(near) if near else None,
+                             int(d.get("before", 0)), int(d.get("after", 0))))
     return tuple(out)
 
 

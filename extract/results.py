@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from extract.fastre import with_first_chars
+from extract.fastre import GatedPattern, lowered, with_first_chars
 from extract.model import Fact
 from extract.tables import Line, Word, read_page_lines
 
@@ -59,9 +59,9 @@ CONF_BASELINE = 0.3
 
 @dataclass(frozen=True)
 class Rules:
-    benchmarks: tuple[tuple[str, re.Pattern], ...]
-    wmt14: re.Pattern
-    other: re.Pattern
+    benchmarks: tuple[tuple[str, GatedPattern], ...]
+    wmt14: GatedPattern
+    other: GatedPattern
     metric_headers: tuple[tuple[str, re.Pattern], ...]
     cite: re.Pattern
     own: re.Pattern
@@ -72,6 +72,8 @@ class Rules:
     text_delta_after: re.Pattern
     generic_names: frozenset[str]
     version: str
+    #: header-cell text -> what it names; cells repeat across rows and pages
+    memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
 @lru_cache(maxsize=1)
@@ -83,12 +85,13 @@ def load_rules(path: str | None = None) -> Rules:
     def c(key: str) -> re.Pattern:
         return with_first_chars(re.compile(data[key], ci))
 
-    # with_first_chars: same matches, but these alternations scan whole pages 2-7x faster
+    # GatedPattern and with_first_chars: same matches, but these alternations scan whole
+    # pages many times faster
     return Rules(
-        benchmarks=tuple((k, with_first_chars(re.compile(v, ci if k not in ("conll2003",) else 0)))
+        benchmarks=tuple((k, GatedPattern(re.compile(v, ci if k not in ("conll2003",) else 0)))
                          for k, v in data["benchmarks"].items()),
-        wmt14=c("wmt14"),
-        other=with_first_chars(re.compile(data["other_benchmarks"])),
+        wmt14=GatedPattern(re.compile(data["wmt14"], ci)),
+        other=GatedPattern(re.compile(data["other_benchmarks"])),
         metric_headers=tuple((m["id"], re.compile(m["re"], ci)) for m in data["metric_headers"]),
         cite=re.compile(data["cite"]),
         own=c("own"),
@@ -295,6 +298,20 @@ def _metric_name(kind: str, k: str | None, value: float) -> str | None:
     return None
 
 
+_TOPK_KINDS = ("topk_after", "topk_before")
+_NEEDS_OWN_BENCH = ("f1", "err", "acc")
+
+
+@lru_cache(maxsize=8)
+def _patterns_for(here: bool, inherited: bool, has_top: bool) -> tuple:
+    """The text patterns that can give a fact in a sentence (same facts, fewer scans):
+    with no benchmark of its own, a sentence only takes the metrics that name their
+    benchmark (or inherit the previous sentence's); top-k patterns need "top"."""
+    return tuple((rule_id, kind, rx) for rule_id, kind, rx in _TEXT_PATTERNS
+                 if (has_top or kind not in _TOPK_KINDS)
+                 and (here or kind in _TOPK_KINDS or (inherited and kind not in _NEEDS_OWN_BENCH)))
+
+
 def text_results(pages: list[Any], ctx: PaperContext, rules: Rules | None = None) -> list[Fact]:
     """Results stated in sentences."""
     rules = rules or load_rules()
@@ -303,6 +320,7 @@ def text_results(pages: list[Any], ctx: PaperContext, rules: Rules | None = None
         if getattr(page, "in_references", False) or not page.text:
             continue
         flat = page.text.replace("\n", " ")
+        has_top = "top" in lowered(flat)
         prev: list[tuple[int, str]] = []
         spans = _sentences(flat)
         for (a, b), here in zip(spans, _bench_by_sentence(flat, spans, rules), strict=True):
@@ -310,14 +328,12 @@ def text_results(pages: list[Any], ctx: PaperContext, rules: Rules | None = None
             inherited = [(-1000, bench) for _, bench in prev]
             if here:
                 prev = here
-            if not re.search(r"\d", sent):
+            if not _ANY_DIGIT.search(sent):
                 continue
-            for rule_id, kind, rx in _TEXT_PATTERNS:
+            for rule_id, kind, rx in _patterns_for(bool(here), bool(inherited), has_top):
                 # a sentence without a benchmark continues the previous one's, but only
                 # metrics that name their benchmark (top-k, BLEU, EM, AP) may rely on that
-                benches = here or (inherited if kind not in ("f1", "err", "acc") else [])
-                if not benches and kind not in ("topk_after", "topk_before"):
-                    continue
+                benches = here or (inherited if kind not in _NEEDS_OWN_BENCH else [])
                 for m in rx.finditer(sent):
                     fact = _text_fact(page, sent, a, m, rule_id, kind, benches, ctx, rules)
                     if fact is not None:
@@ -442,7 +458,23 @@ class Column:
 _SPLIT_HEAD = re.compile(r"^(dev|test|val|valid|validation|test-dev|minival|val2017|test-std)\b", re.I)
 
 
+_MEMO_MAX = 200_000  # entries; a worker extracting many papers must not grow forever
+
+
+def _memo(rules: Rules, key: tuple, compute):
+    hit = rules.memo.get(key)
+    if hit is None:
+        if len(rules.memo) > _MEMO_MAX:
+            rules.memo.clear()
+        hit = rules.memo[key] = compute()
+    return hit
+
+
 def _classify_header(text: str, rules: Rules) -> list[str]:
+    return list(_memo(rules, ("metric", text), lambda: tuple(_metrics_named(text, rules))))
+
+
+def _metrics_named(text: str, rules: Rules) -> list[str]:
     t = text.strip()
     if len(t.split()) > 6:
         return []
@@ -456,7 +488,14 @@ def _classify_header(text: str, rules: Rules) -> list[str]:
     return []
 
 
+_NO_BENCH = ""
+
+
 def _bench_of(text: str, rules: Rules) -> str | None:
+    return _memo(rules, ("bench", text), lambda: _bench_named(text, rules) or _NO_BENCH) or None
+
+
+def _bench_named(text: str, rules: Rules) -> str | None:
     if rules.other.search(text):
         return "other"
     for bench, rx in rules.benchmarks:
@@ -563,11 +602,10 @@ def _line_columns(line: Line, subs: Line | None, rules: Rules) -> list[Column]:
             tail = [w.text for w in subs.words if c[0].x0 + 2 <= w.x0 <= c[-1].x1 + 7]
             text = " ".join([text, *tail])
         metrics = _classify_header(text, rules)
-        if re.search(r"[∆Δ]|\bdiff|\bgains?\b|\bimprov|\bdrop\b", text, re.I):
+        if _DIFF_HEAD.search(text):
             metrics = []  # a column of differences, not of results
         bench = _bench_of(text, rules) if len(text) < 40 else None
-        kind = "err" if re.search(r"\berr", text, re.I) else (
-            "acc" if re.search(r"\bacc", text, re.I) else None)
+        kind = "err" if _ERR_WORD.search(text) else ("acc" if _ACC_WORD.search(text) else None)
         sm = _SPLIT_HEAD.match(text)
         row.append(Column(c[0].x0, c[-1].x1, metrics, bench, kind,
                           sm.group(1).lower() if sm else None, text))
@@ -704,8 +742,7 @@ def _clip(line: Line, side: tuple[float, float] | None) -> Line:
 
 
 def _numish(cell: list[Word]) -> bool:
-    return all(_NUMISH.match(w.text) or re.fullmatch(r"\(cid:\d+\)|[✓✗X×-]", w.text)
-               for w in cell)
+    return all(_NUMISH.match(w.text) or _MARK_CELL.fullmatch(w.text) for w in cell)
 
 
 def _label_for(row: Line, idx: int) -> str:
@@ -721,18 +758,17 @@ def _label_for(row: Line, idx: int) -> str:
     while n >= 0 and not _numish(row.cells[n]):
         parts.insert(0, " ".join(w.text for w in row.cells[n]))
         n -= 1
-    label = re.sub(r"\(cid:\d+\)", " ", " ".join(parts))
-    return re.sub(r"\s+", " ", label).strip()
+    return " ".join(_CID.sub(" ", " ".join(parts)).split())
 
 
 def _parse_values(words: list[Word]) -> list[float]:
     """Values of one cell: '84.3%', '22.15 / 20.80', '75.2(3.2)', '88.55 ± 0.04' -> primary ones."""
     text = " ".join(w.text for w in words)
-    text = re.sub(r"(\d) ?\. ?(\d)", r"\1.\2", text)
-    if re.search(r"[~∼≈<>]", text):
+    text = _SPLIT_DECIMAL.sub(r"\1.\2", text)
+    if _APPROX.search(text):
         return []  # approximate or bounded values are not results
-    text = re.sub(r"\(\s*[+\-−]?\d[\d.]*\s*%?\s*\)", " ", text)      # (+2.1), (3.2)
-    text = re.sub(r"±\s*\d[\d.]*", " ", text)
+    text = _PAREN_DELTA.sub(" ", text)      # (+2.1), (3.2)
+    text = _PLUS_MINUS.sub(" ", text)
     vals = []
     for part in text.split("/"):
         m = _VALUE.fullmatch(part)
@@ -741,6 +777,18 @@ def _parse_values(words: list[Word]) -> list[float]:
     return vals
 
 
+_ANY_DIGIT = re.compile(r"\d")
+_DIFF_HEAD = re.compile(r"[∆Δ]|\bdiff|\bgains?\b|\bimprov|\bdrop\b", re.I)
+_ERR_WORD = re.compile(r"\berr", re.I)
+_ACC_WORD = re.compile(r"\bacc", re.I)
+_MARK_CELL = re.compile(r"\(cid:\d+\)|[✓✗X×-]")
+_CID = re.compile(r"\(cid:\d+\)")
+_SPLIT_DECIMAL = re.compile(r"(\d) ?\. ?(\d)")
+_APPROX = re.compile(r"[~∼≈<>]")
+_PAREN_DELTA = re.compile(r"\(\s*[+\-−]?\d[\d.]*\s*%?\s*\)")
+_PLUS_MINUS = re.compile(r"±\s*\d[\d.]*")
+_TWO_LETTERS = re.compile(r"[A-Za-z]{2}")
+_PROSE_OR_CODE = re.compile(r"[a-z][.,;:] [A-Za-z]|\w\.\w+\(|\bself\.")
 _VALUE = re.compile(r"\s*\(?(\d{1,3}(?:\.\d{1,3})?)\s*%?\s*\)?\s*[*†‡∗§¶]*\s*")
 _STOP = frozenset(["the", "is", "of", "and", "that", "we", "in", "to", "a", "as", "while", "at", "these", "this", "are", "was", "which", "it", "on", "for", "by", "from", "be", "can", "our", "an", "than"])
 
@@ -748,9 +796,9 @@ _STOP = frozenset(["the", "is", "of", "and", "that", "we", "in", "to", "a", "as"
 def _plausible_label(label: str) -> bool:
     """A model name, not a piece of running text caught beside a table."""
     words = label.split()
-    if not words or len(words) > 10 or not re.search(r"[A-Za-z]{2}", label):
+    if not words or len(words) > 10 or not _TWO_LETTERS.search(label):
         return False
-    if re.search(r"[a-z][.,;:] [A-Za-z]|\w\.\w+\(|\bself\.", label):
+    if _PROSE_OR_CODE.search(label):
         return False  # sentence punctuation or code
     if words[-1].lower() in _STOP or (len(words) > 5 and words[0][0].islower()):
         return False

@@ -79,7 +79,7 @@ def _text_rule_facts(page: PageText) -> list[Fact]:
     for rule in regex_rules():
         if not rule.may_match(text):
             continue
-        for m in rule.regex.finditer(text):
+        for m in rule.finditer(text):
             num_s, num_e = m.span("num")
             value = parse_number(m.group("num"))
             if value is None:

@@ -101,9 +101,12 @@ def _normalise(kind: str, value: float, suf: str | None, scale: float | None) ->
     return value * (1e9 if value < 100 else 1e6)
 
 
+_SETTING_EQ = re.compile(r"=\s*$")
+
+
 def _row_tokens(line: str) -> list[re.Match]:
     # "w=2", "α = 0.75", "K=8": a setting in the row's label, not a cell
-    return [t for t in _TOKEN.finditer(line) if not re.search(r"=\s*$", line[max(0, t.start() - 3):t.start()])]
+    return [t for t in _TOKEN.finditer(line) if not _SETTING_EQ.search(line[max(0, t.start() - 3):t.start()])]
 
 
 # a group label between a header and its rows ("5-10M #Params", "<5M"), not a header line
@@ -182,6 +185,18 @@ def _stem(name: str) -> str | None:
     return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
 
 
+def _count_word_starts(body: str, stem: str) -> int:
+    """Occurrences of `stem` not preceded by a letter (non-overlapping, as re.findall)."""
+    n, i = 0, body.find(stem)
+    while i != -1:
+        if i == 0 or not ("A" <= body[i - 1] <= "Z" or "a" <= body[i - 1] <= "z"):
+            n += 1
+            i = body.find(stem, i + len(stem))
+        else:
+            i = body.find(stem, i + 1)
+    return n
+
+
 def own_names(pages: list[PageText]) -> list[str]:
     """Name stems the paper gives its own models: coined names of the title and abstract,
     ranked by how often the paper uses them (names in the title first)."""
@@ -201,7 +216,7 @@ def own_names(pages: list[PageText]) -> list[str]:
     stems = {_stem(c) for c in cands if c not in _NOT_NAMES and c.rstrip("s") not in _NOT_NAMES}
     stems = {st for st in stems if st and len(st.rstrip("-")) >= 2 and st.rstrip("-") not in _NOT_NAMES}
     body = "\n".join(p.text for p in pages)
-    counts = {st: len(re.findall(r"(?<![A-Za-z])" + re.escape(st), body)) for st in stems}
+    counts = {st: _count_word_starts(body, st) for st in stems}
     in_title = sorted((n, st) for st, n in counts.items() if n >= 3 and re.search(
         r"(?<![A-Za-z])" + re.escape(st), title, re.I))
     if in_title:

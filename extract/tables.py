@@ -100,14 +100,21 @@ def _starts_cell(prev: Word, w: Word) -> bool:
     return bool(_HEAD_START.match(w.text) and not _NOT_HEAD_BEFORE.fullmatch(prev.text))
 
 
+_ENDS_DIGIT = re.compile(r"\d$")
+_ENDS_DOT = re.compile(r"\d\.$|\.$")
+_ENDS_DIGIT_DOT = re.compile(r"\d\.?$")
+_DOT_OR_PCT = re.compile(r"\.\d|\.$|%")
+_DIGIT = re.compile(r"\d")
+
+
 def merge_touching(words: list[Word]) -> list[Word]:
     """Join touching pieces of one number ("88" "." "55" -> "88.55"): LaTeX spacing splits them."""
     out: list[Word] = []
     for w in words:
         if out and w.x0 - out[-1].x1 < 2.5 and (
-                (re.search(r"\d$", out[-1].text) and re.match(r"\.\d|\.$|%", w.text))
-                or (re.search(r"\d\.$|\.$", out[-1].text) and re.match(r"\d", w.text)
-                    and re.search(r"\d\.?$", out[-1].text))):
+                (_ENDS_DIGIT.search(out[-1].text) and _DOT_OR_PCT.match(w.text))
+                or (_ENDS_DOT.search(out[-1].text) and _DIGIT.match(w.text)
+                    and _ENDS_DIGIT_DOT.search(out[-1].text))):
             p = out[-1]
             out[-1] = Word(p.text + w.text, p.x0, w.x1, min(p.top, w.top),
                            max(p.bottom, w.bottom), p.bold or w.bold)

@@ -232,13 +232,24 @@ def text_quality(pages: list[PageText]) -> float:
 
 
 _PROSE_WORD = re.compile(r"[A-Za-z][a-z]{2,}[,.;:]?")
+_ALPHA_WORD = re.compile(r"[A-Za-z][a-z]*[,.;:]?")
+#: words of running English that table rows and headers almost never hold
+_FUNCTION_WORDS = frozenset(
+    ["the", "of", "and", "to", "in", "is", "we", "a", "an", "for", "with", "that", "on", "as",
+     "are", "by", "this", "be", "our", "it", "from", "which", "at", "can", "not", "or", "was",
+     "were", "has", "have", "its", "their", "these", "than", "when", "while", "into"])
+SKIP, WORDS, CHARS = 0, 1, 2
+_NOT_SPACE = re.compile("[^\\s\x00\x02\ufffe]+")
 
 
 def _layout_lines(chars: str):
-    """(start, end, prose) for each line of a text page's characters (end past the break).
+    """(start, end, mode) for each line of a text page's characters (end past the break).
 
-    Long prose lines need no layout (tables, headers, captions and short lines do),
-    and they are most of a page's characters."""
+    mode SKIP: a long prose line, which needs no layout (tables, headers, captions and
+    short lines do) and is most of a page's characters; mode WORDS: a line of running
+    English (caption continuations, the other column beside a table) whose words are
+    boxed from their first and last characters only; mode CHARS: every character boxed.
+    """
     start = 0
     n = len(chars)
     while start < n:
@@ -246,9 +257,14 @@ def _layout_lines(chars: str):
         end = n if end == -1 else end + 1
         line = chars[start:end]
         words = line.split()
-        prose = len(words) >= 7 and sum(1 for w in words if _PROSE_WORD.fullmatch(w)) > 0.7 * len(words) \
-            and not line.lstrip().startswith(("Table", "TABLE"))
-        yield start, end, prose
+        mode = CHARS
+        if len(words) >= 6 and not line.lstrip().startswith(("Table", "TABLE")):
+            if sum(1 for w in words if _PROSE_WORD.fullmatch(w)) > 0.7 * len(words):
+                mode = SKIP if len(words) >= 7 else WORDS
+            elif sum(1 for w in words if w.lower() in _FUNCTION_WORDS) >= 2 and \
+                    sum(1 for w in words if _ALPHA_WORD.fullmatch(w)) > 0.7 * len(words):
+                mode = WORDS
+        yield start, end, mode
         start = end
 
 
@@ -269,8 +285,20 @@ def _page_words(raw, height: float, chars: str, x_tolerance: float, word_cls, pd
     cur: list[str] = []
     x0w = x1w = tw = bw = 0.0  # the current word's box: x0, x1, top, bottom
     bold = False
-    for start, end, prose in _layout_lines(chars):
-        for i in range(end - 1 if prose else start, end):  # a prose line: only its break
+    for start, end, mode in _layout_lines(chars):
+        if mode == WORDS:
+            if cur:
+                append(word_cls("".join(cur), x0w, x1w, tw, bw, bold))
+                cur = []
+            for m in _NOT_SPACE.finditer(chars, start, end):
+                first, last = m.start(), m.end() - 1
+                loose_box(raw, first, rect_ref)
+                x0, t, b = rect.left, height - rect.top, height - rect.bottom
+                loose_box(raw, last, rect_ref)
+                append(word_cls(m.group(), x0, max(x0, rect.right), min(t, height - rect.top),
+                                max(b, height - rect.bottom), font_weight(raw, first) >= 600))
+            continue
+        for i in range(end - 1 if mode == SKIP else start, end):  # a prose line: only its break
             ch = chars[i]
             if ch.isspace() or ch in "\x00\x02\ufffe":  # generated chars are spaces and breaks
                 if cur:
