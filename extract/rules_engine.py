@@ -243,21 +243,23 @@ _INFER_ONLY = with_first_chars(re.compile(r"\b(frame rate|inference|throughput|l
 def _hardware_facts(page: PageText, year: int | None, month: int | None) -> list[Fact]:
     text = page.text
     out: list[Fact] = []
-    seen: set[tuple[int, int]] = set()
+    seen: set[tuple[int, int]] = set()  # sentence spans read
     for trig in _HW_TRIGGER.finditer(text):
         if trig.group(0).upper() in ("GPU", "CPU", "TPU") and not _COUNT_NEAR.search(
                 text, max(0, trig.start() - 30), trig.start()) and not _NAMED_NEAR.search(
                 text, max(0, trig.start() - 30), trig.end() + 30):
             continue  # a bare "GPU" without a count or a chip name nearby: cheap skip
+        if any(ss <= trig.start() < se for ss, se in seen):
+            continue  # a sentence already read (a chip name and its "GPUs")
+        line = text[text.rfind("\n", 0, trig.start()) + 1:text.find("\n", trig.end())]
+        if _TABLE_LINE.match(line):
+            continue  # table rows are the table rules' business
         ss, se = sentence_at(text, trig.start(), trig.end())
         if (ss, se) in seen:
             continue
         seen.add((ss, se))
         sent = text[ss:se]
         flat = " ".join(sent.split())
-        line = text[text.rfind("\n", 0, trig.start()) + 1:text.find("\n", trig.end())]
-        if _TABLE_LINE.match(line):
-            continue
         found = cues(flat)
         train = bool(found.get("TRAIN_CUE"))
         if not train and not _HW_CONTEXT.search(flat):
