@@ -51,8 +51,9 @@ _CTRL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f]")
 _HYPHEN_BREAK = re.compile(r"([a-z])-\n([a-z])")
 # a lone " " is left alone (most of a page's spaces: replacing each costs a copy)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]")
-_DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
-                         "\u2014": "-", "\u2212": "-", "\u00d7": "x", "\u2217": "*"})
+#: (str.translate with a table is several times slower than a few str.replace calls)
+_DASHES = (("\u2010", "-"), ("\u2011", "-"), ("\u2012", "-"), ("\u2013", "-"),
+           ("\u2014", "-"), ("\u2212", "-"), ("\u00d7", "x"), ("\u2217", "*"))
 
 
 def normalise(text: str) -> str:
@@ -66,7 +67,9 @@ def normalise(text: str) -> str:
         text = unicodedata.normalize("NFKC", text)
     text = _CTRL.sub(" ", text)
     if not text.isascii():
-        text = text.translate(_DASHES)
+        for char, plain in _DASHES:
+            if char in text:
+                text = text.replace(char, plain)
     text = _SPACES.sub(" ", text)
     # runs of spaces are single spaces now, so two replaces drop every space at a break
     text = text.replace(" \n", "\n").replace("\n ", "\n")
@@ -271,8 +274,11 @@ def _layout_lines(chars: str):
 def _page_words(raw, height: float, chars: str, x_tolerance: float, word_cls, pdfium_c) -> list:
     """Words (text, x0, x1, top, bottom, bold) from one text page's character boxes.
 
-    The hot loop of the layout pass: ctypes calls and attribute look-ups are bound
-    to locals, and the words are flushed inline rather than through a function.
+    The hot loop of the layout pass. A word (a run of characters between spaces,
+    which pdfium generates at gaps) is boxed from its first and last characters;
+    only a run whose two ends disagree (rotated or stacked text, pieces set out of
+    order, a gap wider than its characters) is boxed character by character and
+    split where pdfplumber would split it. ctypes calls are bound to locals.
     """
     import ctypes
 
@@ -282,52 +288,55 @@ def _page_words(raw, height: float, chars: str, x_tolerance: float, word_cls, pd
     font_weight = pdfium_c.FPDFText_GetFontWeight
     words: list = []
     append = words.append
+    for start, end, mode in _layout_lines(chars):
+        if mode == SKIP:
+            continue
+        for m in _NOT_SPACE.finditer(chars, start, end):
+            first, last = m.start(), m.end() - 1
+            # the loose box spans the glyph's advance and the font's ascent/descent,
+            # as pdfplumber's boxes do: tight boxes split "112" into "1" "12"
+            loose_box(raw, first, rect_ref)
+            x0, x1, t, b = rect.left, rect.right, height - rect.top, height - rect.bottom
+            if last > first:
+                loose_box(raw, last, rect_ref)
+                lx0, lx1, lt, lb = rect.left, rect.right, height - rect.top, height - rect.bottom
+                if lx0 < x0 - 1 or (abs(lt - t) > 3 and abs(lb - b) > 3) \
+                        or lx1 - x0 > (last - first + 1) * (b - t) * 0.9:
+                    words.extend(_run_words(raw, height, chars, first, last + 1, x_tolerance,
+                                            word_cls, loose_box, font_weight, rect))
+                    continue
+                x1, t, b = max(x1, lx1), min(t, lt), max(b, lb)
+            append(word_cls(m.group(), x0, x1, t, b, font_weight(raw, first) >= 600))
+    return words
+
+
+def _run_words(raw, height: float, chars: str, i0: int, i1: int, x_tolerance: float,
+               word_cls, loose_box, font_weight, rect) -> list:
+    """A run of characters split into words from every character's box."""
+    import ctypes
+
+    rect_ref = ctypes.byref(rect)
+    out: list = []
     cur: list[str] = []
     x0w = x1w = tw = bw = 0.0  # the current word's box: x0, x1, top, bottom
     bold = False
-    for start, end, mode in _layout_lines(chars):
-        if mode == WORDS:
-            if cur:
-                append(word_cls("".join(cur), x0w, x1w, tw, bw, bold))
-                cur = []
-            for m in _NOT_SPACE.finditer(chars, start, end):
-                first, last = m.start(), m.end() - 1
-                loose_box(raw, first, rect_ref)
-                x0, t, b = rect.left, height - rect.top, height - rect.bottom
-                loose_box(raw, last, rect_ref)
-                append(word_cls(m.group(), x0, max(x0, rect.right), min(t, height - rect.top),
-                                max(b, height - rect.bottom), font_weight(raw, first) >= 600))
-            continue
-        for i in range(end - 1 if mode == SKIP else start, end):  # a prose line: only its break
-            ch = chars[i]
-            if ch.isspace() or ch in "\x00\x02\ufffe":  # generated chars are spaces and breaks
-                if cur:
-                    append(word_cls("".join(cur), x0w, x1w, tw, bw, bold))
-                    cur = []
-                continue
-            # the loose box spans the glyph's advance and the font's ascent/descent,
-            # as pdfplumber's boxes do: tight boxes split "112" into "1" "12"
-            loose_box(raw, i, rect_ref)
-            x0, x1 = rect.left, rect.right
-            t, b = height - rect.top, height - rect.bottom
-            if cur and (x0 - x1w > x_tolerance or x0 < x0w - 1
-                        or (abs(t - tw) > 3 and abs(b - bw) > 3)):
-                append(word_cls("".join(cur), x0w, x1w, tw, bw, bold))
-                cur = []
-            if not cur:
-                x0w, x1w, tw, bw = x0, x1, t, b
-                bold = font_weight(raw, i) >= 600
-            else:
-                if x1 > x1w:
-                    x1w = x1
-                if t < tw:
-                    tw = t
-                if b > bw:
-                    bw = b
-            cur.append(ch)
+    for i in range(i0, i1):
+        loose_box(raw, i, rect_ref)
+        x0, x1 = rect.left, rect.right
+        t, b = height - rect.top, height - rect.bottom
+        if cur and (x0 - x1w > x_tolerance or x0 < x0w - 1
+                    or (abs(t - tw) > 3 and abs(b - bw) > 3)):
+            out.append(word_cls("".join(cur), x0w, x1w, tw, bw, bold))
+            cur = []
+        if not cur:
+            x0w, x1w, tw, bw = x0, x1, t, b
+            bold = font_weight(raw, i) >= 600
+        else:
+            x1w, tw, bw = max(x1w, x1), min(tw, t), max(bw, b)
+        cur.append(chars[i])
     if cur:
-        append(word_cls("".join(cur), x0w, x1w, tw, bw, bold))
-    return words
+        out.append(word_cls("".join(cur), x0w, x1w, tw, bw, bold))
+    return out
 
 
 def read_layout_lines(path_or_bytes: str | os.PathLike | bytes | None, page_numbers: list[int],
