@@ -25,7 +25,6 @@ import json
 import logging
 import re
 from bisect import bisect_left
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -72,6 +71,8 @@ class Rules:
     text_delta_after: re.Pattern
     generic_names: frozenset[str]
     version: str
+    #: matches where any of `benchmarks` or `other` matches (a quick "none of them")
+    any_bench: re.Pattern
     #: header-cell text -> what it names; cells repeat across rows and pages
     memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
@@ -87,8 +88,11 @@ def load_rules(path: str | None = None) -> Rules:
 
     # GatedPattern and with_first_chars: same matches, but these alternations scan whole
     # pages many times faster
+    bench_flags = {k: ci if k not in ("conll2003",) else 0 for k in data["benchmarks"]}
+    any_bench = "|".join([f"(?:{data['other_benchmarks']})"] + [
+        f"(?i:{v})" if bench_flags[k] else f"(?:{v})" for k, v in data["benchmarks"].items()])
     return Rules(
-        benchmarks=tuple((k, GatedPattern(re.compile(v, ci if k not in ("conll2003",) else 0)))
+        benchmarks=tuple((k, GatedPattern(re.compile(v, bench_flags[k])))
                          for k, v in data["benchmarks"].items()),
         wmt14=GatedPattern(re.compile(data["wmt14"], ci)),
         other=GatedPattern(re.compile(data["other_benchmarks"])),
@@ -102,6 +106,7 @@ def load_rules(path: str | None = None) -> Rules:
         text_delta_after=c("text_delta_after"),
         generic_names=frozenset(n.lower() for n in data["generic_names"]),
         version=data.get("version", "0"),
+        any_bench=with_first_chars(re.compile(any_bench)),
     )
 
 
@@ -112,11 +117,11 @@ class PaperContext:
     """What the whole paper tells about its own models and benchmarks."""
 
     names: list[str] = field(default_factory=list)   # lower-cased stems of proposed model names
-    bench_counts: Counter = field(default_factory=Counter)
+    benches: set[str] = field(default_factory=set)  # benchmarks the paper names
     wmt14: bool = False
 
     def mentions(self, bench: str) -> bool:
-        return self.bench_counts.get(bench, 0) > 0
+        return bench in self.benches
 
     def is_own_name(self, label: str) -> bool:
         low = label.lower()
@@ -161,7 +166,8 @@ def paper_context(pages: list[Any], rules: Rules | None = None) -> PaperContext:
     texts = [p.text for p in pages if not getattr(p, "in_references", False)]
     full = "\n".join(texts)
     for bench, rx in rules.benchmarks:
-        ctx.bench_counts[bench] = len(rx.findall(full))
+        if rx.search(full):
+            ctx.benches.add(bench)
     ctx.wmt14 = bool(rules.wmt14.search(full))
     head = "\n".join(texts[:2])
     first = texts[0] if texts else ""
@@ -496,6 +502,8 @@ def _bench_of(text: str, rules: Rules) -> str | None:
 
 
 def _bench_named(text: str, rules: Rules) -> str | None:
+    if not rules.any_bench.search(text):
+        return None  # most header cells: one scan instead of one per benchmark
     if rules.other.search(text):
         return "other"
     for bench, rx in rules.benchmarks:
@@ -529,9 +537,20 @@ def _block_end(lines: list[Line], k: int) -> int:
     return end
 
 
-def _caption_near(lines: list[Line], i: int, end: int | None = None) -> str:
-    """Text of the "Table N" caption nearest to the table spanning lines i..end, with its next lines."""
-    caps = [j for j, ln in enumerate(lines) if re.match(r"^\s*Table\s+\d+", ln.text, re.I)]
+def _caption_lines(lines: list[Line]) -> list[int]:
+    """Indexes of the lines that start a "Table N" caption."""
+    return [j for j, ln in enumerate(lines) if _CAPTION_LINE.match(ln.text)]
+
+
+_CAPTION_LINE = re.compile(r"^\s*Table\s+\d+", re.I)
+
+
+def _caption_near(lines: list[Line], i: int, end: int | None = None,
+                  caps: list[int] | None = None) -> str:
+    """Text of the "Table N" caption nearest to the table spanning lines i..end, with its next
+    lines. `caps`: the page's `_caption_lines`, when the caller has them."""
+    if caps is None:
+        caps = _caption_lines(lines)
     if not caps:
         return ""
     top, bottom = lines[i].top, lines[end if end is not None else i].bottom
@@ -656,6 +675,7 @@ def _column_for(x0: float, x1: float, header: list[list[Column]]) -> ColumnInfo:
 def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: PaperContext,
                       rules: Rules) -> list[Fact]:
     facts: list[Fact] = []
+    caps = _caption_lines(lines)
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -670,7 +690,7 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
         if not any(c.metrics or c.bench for row in header for c in row):
             i += 1
             continue
-        caption = _caption_near(lines, i, _block_end(lines, k))
+        caption = _caption_near(lines, i, _block_end(lines, k), caps)
         side = _table_side(lines, header)
         table: list[Fact] = []
         group_own = False

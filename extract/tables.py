@@ -13,6 +13,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ CELL_GAP = 4.5
 LINE_TOLERANCE = 2.6
 
 
-@dataclass
+@dataclass(slots=True)
 class Word:
     text: str
     x0: float
@@ -45,8 +46,9 @@ class Line:
     bottom: float
     cells: list[list[Word]] = field(default_factory=list)
 
-    @property
+    @cached_property
     def text(self) -> str:
+        # cached: read many times per row; words are only changed while lines are grouped
         return " ".join(w.text for w in self.words)
 
     def cell_texts(self) -> list[str]:
@@ -70,7 +72,8 @@ def group_lines(words: list[Word], tolerance: float = LINE_TOLERANCE,
         line.words = merge_touching(sorted(line.words, key=lambda w: w.x0))
         cells: list[list[Word]] = []
         for w in line.words:
-            if cells and w.x0 - cells[-1][-1].x1 <= cell_gap and not _starts_cell(cells[-1][-1], w):
+            if cells and w.x0 - cells[-1][-1].x1 <= cell_gap and not _starts_cell_text(
+                    cells[-1][-1].text, w.text):
                 cells[-1].append(w)
             else:
                 cells.append([w])
@@ -90,14 +93,15 @@ _NOT_HEAD_BEFORE = re.compile(r"box|Box|val|test|dev|.*/")
 _VERSIONED = re.compile(r"(?i)^(?:squad|wmt['’]?|conll|ilsvrc|newstest|v|version|imagenet|coco|voc)$")
 
 
-def _starts_cell(prev: Word, w: Word) -> bool:
+@lru_cache(maxsize=1 << 16)  # word pairs repeat across rows and pages
+def _starts_cell_text(prev: str, word: str) -> bool:
     """Tight tables leave column gaps no wider than word spaces: numbers start new cells."""
-    if _VERSIONED.match(prev.text) or _YEAR.fullmatch(w.text):
+    if _VERSIONED.match(prev) or _YEAR.fullmatch(word):
         return False  # "SQuAD 1.1", "WMT 2014", "Lin and Wu (2009)"
-    if _NUMBER.match(w.text) and not _JOINERS.search(prev.text) and (
-            _NUMBER.match(prev.text) or not prev.text.endswith(("=", "(", "/"))):
-        return bool(_NUMBER.match(prev.text) or _ENDS_WORD.search(prev.text))
-    return bool(_HEAD_START.match(w.text) and not _NOT_HEAD_BEFORE.fullmatch(prev.text))
+    if _NUMBER.match(word) and not _JOINERS.search(prev) and (
+            _NUMBER.match(prev) or not prev.endswith(("=", "(", "/"))):
+        return bool(_NUMBER.match(prev) or _ENDS_WORD.search(prev))
+    return bool(_HEAD_START.match(word) and not _NOT_HEAD_BEFORE.fullmatch(prev))
 
 
 _ENDS_DIGIT = re.compile(r"\d$")

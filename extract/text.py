@@ -226,12 +226,21 @@ _COMMON = frozenset(
 )
 
 
+_COMMON_WORD = re.compile(r"(?<![A-Za-z])(?:" + "|".join(sorted(_COMMON, key=len, reverse=True))
+                          + r")(?![A-Za-z])", re.IGNORECASE | re.ASCII)
+
+
 def text_quality(pages: list[PageText]) -> float:
-    """Share of common English words among word tokens: ~0 for garbled text layers."""
-    words = [w.lower() for p in pages for w in _WORD.findall(p.text[:20000])]
-    if not words:
-        return 0.0
-    return sum(1 for w in words if w in _COMMON) / len(words)
+    """Share of common English words among word tokens: ~0 for garbled text layers.
+
+    Words are maximal runs of ASCII letters; both counts are whole-page regex
+    scans (a Python loop over every word would cost more than the rest of it)."""
+    words = common = 0
+    for p in pages:
+        text = p.text[:20000]
+        words += len(_WORD.findall(text))
+        common += len(_COMMON_WORD.findall(text))
+    return common / words if words else 0.0
 
 
 _PROSE_WORD = re.compile(r"[A-Za-z][a-z]{2,}[,.;:]?")
