@@ -306,15 +306,34 @@ def _metric_name(kind: str, k: str | None, value: float) -> str | None:
 
 _TOPK_KINDS = ("topk_after", "topk_before")
 _NEEDS_OWN_BENCH = ("f1", "err", "acc")
+#: words every match of a text pattern holds, as (case-sensitive, lower-cased) any-of
+#: lists: a page without them cannot match, so the pattern is not tried there
+_PATTERN_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "results.text.pct_topk": ((), ("top",)), "results.text.topk_of": ((), ("top",)),
+    "results.text.bleu_after": (("BLEU", "Bleu"), ()), "results.text.bleu_of": (("BLEU",), ()),
+    "results.text.f1_of": (("F1",), ()), "results.text.f1_after": (("F1",), ()),
+    "results.text.em_of": (("EM", "exact"), ()), "results.text.em_after": (("EM", "exact"), ()),
+    "results.text.ap_after": (("AP",), ()), "results.text.ap_of": (("AP",), ()),
+    "results.text.err_pct": ((), ("error",)), "results.text.err_of": ((), ("error",)),
+    "results.text.acc_pct": ((), ("accuracy",)), "results.text.acc_of": ((), ("accuracy",)),
+}
 
 
-@lru_cache(maxsize=8)
-def _patterns_for(here: bool, inherited: bool, has_top: bool) -> tuple:
+def _possible_patterns(flat: str) -> frozenset[str]:
+    """Ids of the text patterns whose words the page holds."""
+    low = lowered(flat)
+    return frozenset(rule_id for rule_id, (cs, lc) in _PATTERN_WORDS.items()
+                     if any(w in flat for w in cs) or any(w in low for w in lc))
+
+
+@lru_cache(maxsize=1024)
+def _patterns_for(here: bool, inherited: bool, possible: frozenset[str]) -> tuple:
     """The text patterns that can give a fact in a sentence (same facts, fewer scans):
     with no benchmark of its own, a sentence only takes the metrics that name their
-    benchmark (or inherit the previous sentence's); top-k patterns need "top"."""
+    benchmark (or inherit the previous sentence's); and only patterns whose words
+    are on the page."""
     return tuple((rule_id, kind, rx) for rule_id, kind, rx in _TEXT_PATTERNS
-                 if (has_top or kind not in _TOPK_KINDS)
+                 if rule_id in possible
                  and (here or kind in _TOPK_KINDS or (inherited and kind not in _NEEDS_OWN_BENCH)))
 
 
@@ -326,7 +345,9 @@ def text_results(pages: list[Any], ctx: PaperContext, rules: Rules | None = None
         if getattr(page, "in_references", False) or not page.text:
             continue
         flat = page.text.replace("\n", " ")
-        has_top = "top" in lowered(flat)
+        possible = _possible_patterns(flat)
+        if not possible:
+            continue  # no metric word on the page
         prev: list[tuple[int, str]] = []
         spans = _sentences(flat)
         for (a, b), here in zip(spans, _bench_by_sentence(flat, spans, rules), strict=True):
@@ -336,7 +357,7 @@ def text_results(pages: list[Any], ctx: PaperContext, rules: Rules | None = None
                 prev = here
             if not _ANY_DIGIT.search(sent):
                 continue
-            for rule_id, kind, rx in _patterns_for(bool(here), bool(inherited), has_top):
+            for rule_id, kind, rx in _patterns_for(bool(here), bool(inherited), possible):
                 # a sentence without a benchmark continues the previous one's, but only
                 # metrics that name their benchmark (top-k, BLEU, EM, AP) may rely on that
                 benches = here or (inherited if kind not in _NEEDS_OWN_BENCH else [])

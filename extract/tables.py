@@ -30,7 +30,6 @@ class Word:
     x1: float
     top: float
     bottom: float
-    bold: bool = False
 
     @property
     def xc(self) -> float:
@@ -55,7 +54,6 @@ class Line:
         return [" ".join(w.text for w in c) for c in self.cells]
 
 
-_BOLD = re.compile(r"bold|\.B$|-B$|CMBX|BX\d|Black|Heavy|Semibold", re.IGNORECASE)
 
 
 def group_lines(words: list[Word], tolerance: float = LINE_TOLERANCE,
@@ -121,7 +119,7 @@ def merge_touching(words: list[Word]) -> list[Word]:
                     and _ENDS_DIGIT_DOT.search(out[-1].text))):
             p = out[-1]
             out[-1] = Word(p.text + w.text, p.x0, w.x1, min(p.top, w.top),
-                           max(p.bottom, w.bottom), p.bold or w.bold)
+                           max(p.bottom, w.bottom))
         else:
             out.append(w)
     return out
@@ -154,7 +152,7 @@ def read_page_lines(pdf_path: str | os.PathLike | bytes, page_numbers: list[int]
                 log.warning("pdfplumber failed on page %d: %s", n, e)
                 continue
             words = [Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]),
-                          float(w["bottom"]), bool(_BOLD.search(w.get("fontname") or "")))
+                          float(w["bottom"]))
                      for w in raw]
             out[n] = group_lines(words)
     return out

@@ -281,7 +281,7 @@ def _layout_lines(chars: str):
 
 
 def _page_words(raw, height: float, chars: str, x_tolerance: float, word_cls, pdfium_c) -> list:
-    """Words (text, x0, x1, top, bottom, bold) from one text page's character boxes.
+    """Words (text, x0, x1, top, bottom) from one text page's character boxes.
 
     The hot loop of the layout pass. A word (a run of characters between spaces,
     which pdfium generates at gaps) is boxed from its first and last characters;
@@ -294,7 +294,6 @@ def _page_words(raw, height: float, chars: str, x_tolerance: float, word_cls, pd
     rect = pdfium_c.FS_RECTF()
     rect_ref = ctypes.byref(rect)
     loose_box = pdfium_c.FPDFText_GetLooseCharBox
-    font_weight = pdfium_c.FPDFText_GetFontWeight
     words: list = []
     append = words.append
     for start, end, mode in _layout_lines(chars):
@@ -312,15 +311,15 @@ def _page_words(raw, height: float, chars: str, x_tolerance: float, word_cls, pd
                 if lx0 < x0 - 1 or (abs(lt - t) > 3 and abs(lb - b) > 3) \
                         or lx1 - x0 > (last - first + 1) * (b - t) * 0.9:
                     words.extend(_run_words(raw, height, chars, first, last + 1, x_tolerance,
-                                            word_cls, loose_box, font_weight, rect))
+                                            word_cls, loose_box, rect))
                     continue
                 x1, t, b = max(x1, lx1), min(t, lt), max(b, lb)
-            append(word_cls(m.group(), x0, x1, t, b, font_weight(raw, first) >= 600))
+            append(word_cls(m.group(), x0, x1, t, b))
     return words
 
 
 def _run_words(raw, height: float, chars: str, i0: int, i1: int, x_tolerance: float,
-               word_cls, loose_box, font_weight, rect) -> list:
+               word_cls, loose_box, rect) -> list:
     """A run of characters split into words from every character's box."""
     import ctypes
 
@@ -328,23 +327,21 @@ def _run_words(raw, height: float, chars: str, i0: int, i1: int, x_tolerance: fl
     out: list = []
     cur: list[str] = []
     x0w = x1w = tw = bw = 0.0  # the current word's box: x0, x1, top, bottom
-    bold = False
     for i in range(i0, i1):
         loose_box(raw, i, rect_ref)
         x0, x1 = rect.left, rect.right
         t, b = height - rect.top, height - rect.bottom
         if cur and (x0 - x1w > x_tolerance or x0 < x0w - 1
                     or (abs(t - tw) > 3 and abs(b - bw) > 3)):
-            out.append(word_cls("".join(cur), x0w, x1w, tw, bw, bold))
+            out.append(word_cls("".join(cur), x0w, x1w, tw, bw))
             cur = []
         if not cur:
             x0w, x1w, tw, bw = x0, x1, t, b
-            bold = font_weight(raw, i) >= 600
         else:
             x1w, tw, bw = max(x1w, x1), min(tw, t), max(bw, b)
         cur.append(chars[i])
     if cur:
-        out.append(word_cls("".join(cur), x0w, x1w, tw, bw, bold))
+        out.append(word_cls("".join(cur), x0w, x1w, tw, bw))
     return out
 
 
