@@ -177,6 +177,28 @@ def sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
     return lo, hi
 
 
+class Sentences:
+    """The sentences of one text cut so far by `sentence_at`, found again by position.
+
+    A page's rules ask for the sentence around many numbers and chip names, often
+    several in one sentence; each spaCy pass is done once.
+    """
+
+    __slots__ = ("spans", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.spans: list[tuple[int, int]] = []
+
+    def at(self, start: int, end: int) -> tuple[int, int]:
+        for ss, se in self.spans:
+            if ss <= start and end <= se:
+                return ss, se
+        span = sentence_at(self.text, start, end)
+        self.spans.append(span)
+        return span
+
+
 def _sentence_in_short_window(text: str, lo: int, hi: int, start: int,
                               end: int) -> tuple[int, int] | None:
     """`sentence_at` from a window of +-_SHORT characters, when that is provably the same.

@@ -15,7 +15,7 @@ import re
 from extract.fastre import with_first_chars
 from extract.hardware import chip_count, devices_named, find_hardware
 from extract.model import EXTRACTOR_VERSION, Fact
-from extract.nlp import CITATION, NUM, SCALES, cues, parse_number, regex_rules, sentence_at
+from extract.nlp import CITATION, NUM, SCALES, Sentences, cues, parse_number, regex_rules
 from extract.text import PageText
 
 log = logging.getLogger(__name__)
@@ -72,10 +72,11 @@ def _more_numbers(more: str | None) -> list[float]:
     return [v for v in (parse_number(m.group(0)) for m in _NUM_RE.finditer(more)) if v is not None]
 
 
-def _text_rule_facts(page: PageText) -> list[Fact]:
+def _text_rule_facts(page: PageText, sentences: Sentences | None = None) -> list[Fact]:
     text = page.text
     out: list[Fact] = []
-    sent_cache: dict[tuple[int, int], tuple[int, int, str, dict]] = {}
+    sentences = sentences or Sentences(text)
+    sent_cache: dict[tuple[int, int], tuple[str, dict]] = {}
     for rule in regex_rules():
         if not rule.may_match(text):
             continue
@@ -90,7 +91,8 @@ def _text_rule_facts(page: PageText) -> list[Fact]:
             if _TABLE_LINE.match(line) and rule.field in ("parameters", "compute_per_pass"):
                 continue  # table rows are the table rules' business
             fn = _FIELD_HANDLERS[rule.field]
-            out.extend(fn(rule, m, value, page, _Context(text, num_s, num_e, rule, sent_cache)))
+            out.extend(fn(rule, m, value, page,
+                          _Context(sentences, num_s, num_e, rule, sent_cache)))
     return out
 
 
@@ -102,18 +104,17 @@ class _Context:
     characters around the number first, so they never need it.
     """
 
-    __slots__ = ("_cache", "_e", "_rule", "_s", "_text")
+    __slots__ = ("_cache", "_e", "_rule", "_s", "_sentences")
 
-    def __init__(self, text: str, s: int, e: int, rule, cache: dict) -> None:
-        self._text, self._s, self._e, self._rule, self._cache = text, s, e, rule, cache
+    def __init__(self, sentences: Sentences, s: int, e: int, rule, cache: dict) -> None:
+        self._sentences, self._s, self._e, self._rule, self._cache = sentences, s, e, rule, cache
 
     def __call__(self) -> tuple[str, dict, float]:
-        key = (self._s, self._e)
-        if key not in self._cache:
-            ss, se = sentence_at(self._text, self._s, self._e)
-            sent = self._text[ss:se]
-            self._cache[key] = (ss, se, sent, cues(sent))
-        ss, se, sent, found = self._cache[key]
+        ss, se = self._sentences.at(self._s, self._e)
+        if (ss, se) not in self._cache:
+            sent = self._sentences.text[ss:se]
+            self._cache[ss, se] = (sent, cues(sent))
+        sent, found = self._cache[ss, se]
         conf = self._rule.confidence
         if _attributed(sent, self._s - ss, found, self._rule.field):
             conf = CITED_CONFIDENCE
@@ -240,8 +241,10 @@ _INFER_ONLY = with_first_chars(re.compile(r"\b(frame rate|inference|throughput|l
                          r"measured|timing|benchmark\w*|deploy\w*)\b", re.I))
 
 
-def _hardware_facts(page: PageText, year: int | None, month: int | None) -> list[Fact]:
+def _hardware_facts(page: PageText, year: int | None, month: int | None,
+                    sentences: Sentences | None = None) -> list[Fact]:
     text = page.text
+    sentences = sentences or Sentences(text)
     out: list[Fact] = []
     seen: set[tuple[int, int]] = set()  # sentence spans read
     for trig in _HW_TRIGGER.finditer(text):
@@ -254,7 +257,7 @@ def _hardware_facts(page: PageText, year: int | None, month: int | None) -> list
         line = text[text.rfind("\n", 0, trig.start()) + 1:text.find("\n", trig.end())]
         if _TABLE_LINE.match(line):
             continue  # table rows are the table rules' business
-        ss, se = sentence_at(text, trig.start(), trig.end())
+        ss, se = sentences.at(trig.start(), trig.end())
         if (ss, se) in seen:
             continue
         seen.add((ss, se))
@@ -307,8 +310,9 @@ def extract_compute_facts(pages: list[PageText], *, year: int | None = None,
     for page in pages:
         if not page.text or page.in_references:
             continue
-        facts.extend(_text_rule_facts(page))
-        facts.extend(_hardware_facts(page, year, month))
+        sentences = Sentences(page.text)
+        facts.extend(_text_rule_facts(page, sentences))
+        facts.extend(_hardware_facts(page, year, month, sentences))
         facts.extend(table_facts(page, own))
         facts.extend(row_facts(page))
     return _prune_hardware(facts)
