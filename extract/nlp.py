@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 RULES_DIR = Path(__file__).parent / "rules"
 RULES_VERSION = "1"
@@ -155,6 +156,11 @@ _SHORT = 200
 
 def sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
     """Character span of the sentence around text[start:end] (spaCy sentencizer on a window)."""
+    return _sentence_span(text, start, end)[:2]
+
+
+def _sentence_span(text: str, start: int, end: int) -> tuple[int, int, Any]:
+    """`sentence_at`, and the spaCy Span of that sentence (None when it was not found)."""
     lo = max(0, start - _WINDOW)
     hi = min(len(text), end + _WINDOW)
     # don't run across a blank line / heading: paragraphs bound sentences
@@ -173,34 +179,56 @@ def sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
     for sent in doc.sents:
         if sent.start_char <= start - lo < sent.end_char:
             s, e = lo + sent.start_char, lo + sent.end_char
-            return s, max(e, end)
-    return lo, hi
+            return s, max(e, end), sent
+    return lo, hi, None
+
+
+def _span_cues(span) -> dict[str, list[tuple[int, int]]]:
+    """`cues` of a sentence already tokenised (a Span of a window's Doc)."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    strings = span.doc.vocab.strings
+    base = span.start_char
+    for match_id, s, e in matcher()(span):
+        sub = span.doc[s:e]
+        out.setdefault(strings[match_id], []).append((sub.start_char - base, sub.end_char - base))
+    return out
 
 
 class Sentences:
-    """The sentences of one text cut so far by `sentence_at`, found again by position.
+    """The sentences of one text cut so far by `sentence_at`, found again by position,
+    with their cues.
 
     A page's rules ask for the sentence around many numbers and chip names, often
-    several in one sentence; each spaCy pass is done once.
+    several in one sentence; each spaCy pass is done once, and the cue Matcher runs
+    on the tokens of that pass.
     """
 
-    __slots__ = ("spans", "text")
+    __slots__ = ("_cues", "spans", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.spans: list[tuple[int, int]] = []
+        self.spans: list[tuple[int, int, Any]] = []
+        self._cues: dict[tuple[int, int], dict] = {}
 
     def at(self, start: int, end: int) -> tuple[int, int]:
-        for ss, se in self.spans:
+        for ss, se, _ in self.spans:
             if ss <= start and end <= se:
                 return ss, se
-        span = sentence_at(self.text, start, end)
-        self.spans.append(span)
-        return span
+        found = _sentence_span(self.text, start, end)
+        self.spans.append(found)
+        return found[0], found[1]
+
+    def cues(self, ss: int, se: int) -> dict[str, list[tuple[int, int]]]:
+        """Cue label -> spans in the sentence text[ss:se] (a span `at` returned)."""
+        key = (ss, se)
+        if key not in self._cues:
+            span = next((sp for s, e, sp in self.spans if (s, e) == key), None)
+            self._cues[key] = _span_cues(span) if span is not None else cues(self.text[ss:se])
+        return self._cues[key]
 
 
 def _sentence_in_short_window(text: str, lo: int, hi: int, start: int,
-                              end: int) -> tuple[int, int] | None:
+                              end: int) -> tuple[int, int, Any] | None:
     """`sentence_at` from a window of +-_SHORT characters, when that is provably the same.
 
     spaCy's tokenizer splits at spaces and handles each chunk alone, so the tokens
@@ -233,7 +261,7 @@ def _sentence_in_short_window(text: str, lo: int, hi: int, start: int,
         nxt = doc[sent.end]  # the next sentence's first token
         if nxt.idx + len(nxt.text) > last_space:
             return None
-    return lo2 + sent.start_char, max(lo2 + sent.end_char, end)
+    return lo2 + sent.start_char, max(lo2 + sent.end_char, end), sent
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,7 @@ import re
 from extract.fastre import with_first_chars
 from extract.hardware import chip_count, devices_named, find_hardware
 from extract.model import EXTRACTOR_VERSION, Fact
-from extract.nlp import CITATION, NUM, SCALES, Sentences, cues, parse_number, regex_rules
+from extract.nlp import CITATION, NUM, SCALES, Sentences, parse_number, regex_rules
 from extract.text import PageText
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,6 @@ def _text_rule_facts(page: PageText, sentences: Sentences | None = None) -> list
     text = page.text
     out: list[Fact] = []
     sentences = sentences or Sentences(text)
-    sent_cache: dict[tuple[int, int], tuple[str, dict]] = {}
     for rule in regex_rules():
         if not rule.may_match(text):
             continue
@@ -92,7 +91,7 @@ def _text_rule_facts(page: PageText, sentences: Sentences | None = None) -> list
                 continue  # table rows are the table rules' business
             fn = _FIELD_HANDLERS[rule.field]
             out.extend(fn(rule, m, value, page,
-                          _Context(sentences, num_s, num_e, rule, sent_cache)))
+                          _Context(sentences, num_s, num_e, rule)))
     return out
 
 
@@ -104,17 +103,14 @@ class _Context:
     characters around the number first, so they never need it.
     """
 
-    __slots__ = ("_cache", "_e", "_rule", "_s", "_sentences")
+    __slots__ = ("_e", "_rule", "_s", "_sentences")
 
-    def __init__(self, sentences: Sentences, s: int, e: int, rule, cache: dict) -> None:
-        self._sentences, self._s, self._e, self._rule, self._cache = sentences, s, e, rule, cache
+    def __init__(self, sentences: Sentences, s: int, e: int, rule) -> None:
+        self._sentences, self._s, self._e, self._rule = sentences, s, e, rule
 
     def __call__(self) -> tuple[str, dict, float]:
         ss, se = self._sentences.at(self._s, self._e)
-        if (ss, se) not in self._cache:
-            sent = self._sentences.text[ss:se]
-            self._cache[ss, se] = (sent, cues(sent))
-        sent, found = self._cache[ss, se]
+        sent, found = self._sentences.text[ss:se], self._sentences.cues(ss, se)
         conf = self._rule.confidence
         if _attributed(sent, self._s - ss, found, self._rule.field):
             conf = CITED_CONFIDENCE
@@ -263,7 +259,7 @@ def _hardware_facts(page: PageText, year: int | None, month: int | None,
         seen.add((ss, se))
         sent = text[ss:se]
         flat = " ".join(sent.split())
-        found = cues(flat)
+        found = sentences.cues(ss, se)
         train = bool(found.get("TRAIN_CUE"))
         if not train and not _HW_CONTEXT.search(flat):
             continue
