@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 
-from extract.fastre import with_first_chars
+from extract.fastre import GatedPattern, with_first_chars
 from extract.hardware import chip_count, devices_named, find_hardware
 from extract.model import EXTRACTOR_VERSION, Fact
 from extract.nlp import CITATION, NUM, SCALES, Sentences, parse_number, regex_rules
@@ -224,8 +224,8 @@ _FIELD_HANDLERS = {"parameters": _params, "compute_per_pass": _compute, "epochs"
                    "training_time": _time}
 
 # ---------------------------------------------------------------- hardware
-_HW_TRIGGER = with_first_chars(re.compile(r"GPU|TPU|CPU|V100|P100|A100|K80|K40|K20|M40|Titan|TITAN|GTX|RTX|DGX|"
-                         r"1080|2080|Kepler|Maxwell|Pascal|Volta", re.I))
+_HW_TRIGGER = GatedPattern(re.compile(r"GPU|TPU|CPU|V100|P100|A100|K80|K40|K20|M40|Titan|TITAN|GTX|RTX|DGX|"
+                                     r"1080|2080|Kepler|Maxwell|Pascal|Volta", re.I))
 _COUNT_NEAR = re.compile(r"(?:\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|sixteen|"
                          r"single|dozens?|hundreds?))[^.\n]{0,30}$", re.I)
 _NAMED_NEAR = with_first_chars(re.compile(r"V100|P100|A100|H100|K80|K40|K20|M40|P40|T4\b|Titan|TITAN|GTX|RTX|DGX|"
