@@ -88,8 +88,9 @@ def with_first_chars(rx: re.Pattern) -> re.Pattern:
     return re.compile(f"(?={'|'.join(alts)})(?:{rx.pattern})", rx.flags)
 
 
-def _leading_literal(items, ci: bool) -> str:
-    """The literal characters every match of the parsed items starts with (after \\b, ^)."""
+def _leading_literals(items, ci: bool) -> tuple[str, ...]:
+    """Literals one of which every match of the parsed items starts with (after \b, ^);
+    () when unknown. A leading group of alternatives gives one literal per alternative."""
     out = []
     for op, av in items:
         if op is _c.AT and not out:
@@ -97,18 +98,24 @@ def _leading_literal(items, ci: bool) -> str:
         if op is _c.LITERAL:
             out.append(chr(av))
             continue
-        if op is _c.SUBPATTERN and not out and not (av[1] | av[2]) & re.IGNORECASE:
-            inner = _leading_literal(av[-1].data, ci)
-            out.append(inner)
+        inner: tuple[str, ...] = ()
+        if op is _c.SUBPATTERN and not (av[1] | av[2]) & re.IGNORECASE:
+            inner = _leading_literals(av[-1].data, ci)
+        elif op is _c.BRANCH:  # re's parser factors a common prefix out: C(?:oNLL|ONLL)
+            alts = [_leading_literals(b.data, ci) for b in av[1]]
+            inner = tuple(lit for a in alts for lit in a) if all(alts) else ()
+        if inner:
+            head = "".join(out)
+            return tuple((head.lower() if ci else head) + lit for lit in inner)
         break
     s = "".join(out)
-    return s.lower() if ci else s
+    return ((s.lower() if ci else s),) if s else ()
 
 
 class GatedPattern:
     """A long top-level alternation that only tries the branches a text can match.
 
-    Each branch must start with a literal ("\\bVOC\\b", "ImageNet[- ]?V2"); a text
+    Each branch must start with a literal ("\\bVOC\\b", "ImageNet[- ]?V2", "(?:CoNLL|CONLL)"); a text
     that does not contain a branch's literal cannot match that branch, so the branch
     is dropped before the scan. The reduced pattern finds exactly the matches of
     the whole one (for each set of present branches it is compiled once and cached).
@@ -121,18 +128,18 @@ class GatedPattern:
         self.full = with_first_chars(rx)
         self.pattern, self.flags = rx.pattern, rx.flags
         self._ci = bool(rx.flags & re.IGNORECASE)
-        self._branches: list[tuple[str, str]] = []
+        self._branches: list[tuple[tuple[str, ...], str]] = []
         self._cache: dict[tuple[int, ...], re.Pattern] = {}
         self._last: tuple = (None, None)  # the last long text and its reduced pattern
         parts = _top_branches(rx)
         if parts is None:
             return
         for src, items in parts:
-            lit = _leading_literal(items, self._ci)
-            if not lit:
+            lits = _leading_literals(items, self._ci)
+            if not lits:
                 self._branches = []
                 return
-            self._branches.append((lit, src))
+            self._branches.append((lits, src))
 
     def _for(self, text: str) -> re.Pattern | None:
         if not self._branches or len(text) < self.SHORT:
@@ -140,7 +147,8 @@ class GatedPattern:
         if text is self._last[0]:
             return self._last[1]
         hay = lowered(text) if self._ci else text
-        present = tuple(i for i, (lit, _) in enumerate(self._branches) if lit in hay)
+        present = tuple(i for i, (lits, _) in enumerate(self._branches)
+                        if any(lit in hay for lit in lits))
         if not present:
             self._last = (text, None)
             return None

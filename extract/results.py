@@ -71,6 +71,8 @@ class Rules:
     text_delta_after: re.Pattern
     generic_names: frozenset[str]
     version: str
+    #: a header cell naming another task or language (a column of German NER F1)
+    other_columns: re.Pattern
     #: matches where any of `benchmarks` or `other` matches (a quick "none of them")
     any_bench: re.Pattern
     #: header-cell text -> what it names; cells repeat across rows and pages
@@ -106,6 +108,7 @@ def load_rules(path: str | None = None) -> Rules:
         text_delta_after=c("text_delta_after"),
         generic_names=frozenset(n.lower() for n in data["generic_names"]),
         version=data.get("version", "0"),
+        other_columns=re.compile(data["other_columns_cs"]),
         any_bench=with_first_chars(re.compile(any_bench)),
     )
 
@@ -645,6 +648,8 @@ def _line_columns(line: Line, subs: Line | None, rules: Rules) -> list[Column]:
         if _DIFF_HEAD.search(text):
             metrics = []  # a column of differences, not of results
         bench = _bench_of(text, rules) if len(text) < 40 else None
+        if bench is None and rules.other_columns.search(text):
+            bench = "other"  # a column of another task or language: not a tracked result
         kind = "err" if _ERR_WORD.search(text) else ("acc" if _ACC_WORD.search(text) else None)
         sm = _SPLIT_HEAD.match(text)
         row.append(Column(c[0].x0, c[-1].x1, metrics, bench, kind,

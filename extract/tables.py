@@ -88,7 +88,8 @@ _HEAD_START = re.compile(r"^(?:m?AP|Top-?[15]|top-?[15]|EM|F1|BLEU|Params|#|FLOP
 _YEAR = re.compile(r"\(?(?:19|20)\d\d[a-z]?\)?[,;.]?")
 _ENDS_WORD = re.compile(r"[A-Za-z%)]$")
 _NOT_HEAD_BEFORE = re.compile(r"box|Box|val|test|dev|.*/")
-_VERSIONED = re.compile(r"(?i)^(?:squad|wmt['’]?|conll|ilsvrc|newstest|v|version|imagenet|coco|voc)$")
+#: words a number belongs to: "SQuAD 1.1", "WMT 2014", "Top 1" (a header, not two columns)
+_VERSIONED = re.compile(r"(?i)^(?:squad|wmt['’]?|conll|ilsvrc|newstest|v|version|imagenet|coco|voc|top)$")
 
 
 @lru_cache(maxsize=1 << 16)  # word pairs repeat across rows and pages
