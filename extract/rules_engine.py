@@ -46,7 +46,32 @@ def _near_cited(sentence: str, pos: int, reach: int = 30) -> bool:
     return bool(CITATION.search(sentence[max(0, pos - reach):pos + reach]))
 
 
+#: a citation of the software a paper builds on ("the mmdetection [4] codebase",
+#: "TensorFlow (Abadi et al., 2016)") says nothing about whose numbers the sentence gives
+_SOFTWARE_CITE = re.compile(
+    r"\b(?:codebase|code\s?base|framework|library|toolkit|toolbox|package|implementation|"
+    r"TensorFlow|PyTorch|Caffe2?|MXNet|JAX|Theano|Torch|Keras|Chainer|PaddlePaddle|Megatron(?:-LM)?|"
+    r"DeepSpeed|Mesh[- ]TensorFlow|mmdetection|MMDetection|detectron2?|Detectron2?|timm|Timm|"
+    r"fairseq|Fairseq|tensor2tensor|Tensor2Tensor|Horovod|Lingvo|TPUEstimator)"
+    r"(?:\s+codebase|\s+library|\s+framework)?\s*(?P<cite>" + CITATION.pattern + r")")
+
+
+def _without_software_citations(sentence: str) -> str:
+    """The sentence with citations of software blanked (same length: offsets hold)."""
+    if "[" not in sentence and "(" not in sentence:
+        return sentence
+    return _SOFTWARE_CITE.sub(
+        lambda m: m.group(0)[: m.start("cite") - m.start()] + " " * len(m.group("cite")), sentence)
+
+
+def _cites_only_software(sentence: str) -> bool:
+    return bool(CITATION.search(sentence)) and not CITATION.search(_without_software_citations(sentence))
+
+
 def _attributed(sentence: str, pos: int, found: dict, field: str = "") -> bool:
+    if _cites_only_software(sentence):
+        return False
+    sentence = _without_software_citations(sentence)
     if field in ("epochs", "training_time"):
         # training recipes cite their optimiser or schedule; only a citation close to
         # the number makes it someone else's
@@ -268,8 +293,10 @@ def _hardware_facts(page: PageText, year: int | None, month: int | None,
             continue
         if _INFER_ONLY.search(flat):
             conf -= 0.15
-        if found.get("CITE_CUE") and not found.get("OWN_CUE"):
+        software_only = _cites_only_software(flat)
+        if found.get("CITE_CUE") and not found.get("OWN_CUE") and not software_only:
             conf = CITED_CONFIDENCE
+        attr = _without_software_citations(flat)
         mentions = find_hardware(flat, year=year, month=month)
         for mn in mentions:
             count = chip_count(flat, mn)
@@ -285,7 +312,7 @@ def _hardware_facts(page: PageText, year: int | None, month: int | None,
                     continue  # an unnamed, uncounted "GPU" says too little
                 if any(o.kind not in ("generic", "cpu") and abs(o.start - mn.start) < 40 for o in mentions):
                     continue  # "8 V100 GPUs": the named chip carries it
-            c = CITED_CONFIDENCE if _clause_cited(flat, mn.start) else conf
+            c = CITED_CONFIDENCE if _clause_cited(attr, mn.start) else conf
             fact = _mk("hardware", "hardware-mention-v1", page, ss, se, sent, c,
                        count, mn.name, count, "chips" if count is not None else None,
                        hardware_name=mn.name, hardware=mn.chip, chip_count=count)
