@@ -49,8 +49,11 @@ _SOFT = re.compile("[\u00ad\ufffe\uffff\u200b\u200c\u200d\ufeff]")
 _CTRL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f]")
 # "infor-\nmation" -> "information"; keep hyphen when the next part is capitalised/number
 _HYPHEN_BREAK = re.compile(r"([a-z])-\n([a-z])")
-# a lone " " is left alone (most of a page's spaces: replacing each costs a copy)
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+# other spaces become " ", then runs of spaces one space; a lone " " is left alone (most
+# of a page's spaces: replacing each costs a copy)
+_OTHER_SPACES = ("\t", "\u00a0", *(chr(c) for c in range(0x2000, 0x200B)), "\u202f", "\u205f",
+                 "\u3000")
+_SPACE_RUN = re.compile(r" {2,}")
 #: (str.translate with a table is several times slower than a few str.replace calls)
 _DASHES = (("\u2010", "-"), ("\u2011", "-"), ("\u2012", "-"), ("\u2013", "-"),
            ("\u2014", "-"), ("\u2212", "-"), ("\u00d7", "x"), ("\u2217", "*"))
@@ -70,7 +73,11 @@ def normalise(text: str) -> str:
         for char, plain in _DASHES:
             if char in text:
                 text = text.replace(char, plain)
-    text = _SPACES.sub(" ", text)
+    for space in _OTHER_SPACES:
+        if space in text:
+            text = text.replace(space, " ")
+    if "  " in text:
+        text = _SPACE_RUN.sub(" ", text)
     # runs of spaces are single spaces now, so two replaces drop every space at a break
     text = text.replace(" \n", "\n").replace("\n ", "\n")
     text = _HYPHEN_BREAK.sub(r"\1\2", text)

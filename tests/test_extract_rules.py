@@ -268,3 +268,16 @@ def test_regex_rule_anchors_are_in_every_match() -> None:
         for m in matches:
             assert rule.may_match(m), (rule.id, m)
     assert not next(r for r in regex_rules() if r.id == "epochs-text-v1").may_match("no such word")
+
+
+def test_software_citations_do_not_make_hardware_cited() -> None:
+    from extract.rules_engine import _hardware_facts
+    from extract.text import PageText
+
+    own = PageText(1, "The implementation is based on the mmdetection [4] codebase and the "
+                      "experiments are run on 8 NVIDIA A100 GPUs.")
+    facts = _hardware_facts(own, 2021, 6)
+    assert [(f.hardware, f.chip_count) for f in facts] == [("A100", 8.0)]
+    assert facts[0].confidence >= 0.5
+    cited = PageText(1, "ResNet [12] was trained on 8 NVIDIA V100 GPUs for two weeks.")
+    assert all(f.confidence < 0.5 for f in _hardware_facts(cited, 2021, 6))

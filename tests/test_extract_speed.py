@@ -146,13 +146,16 @@ def test_gated_pattern_same_matches_on_corpus(corpus: Path) -> None:
 
 def test_gated_pattern_drops_absent_branches() -> None:
     gated = GatedPattern(re.compile(r"\bVOC\b|\bSVHN\b|ImageNet[- ]?V2"))
-    assert [lit for lit, _ in gated._branches] == ["VOC", "SVHN", "ImageNet"]
+    assert [lits for lits, _ in gated._branches] == [("VOC",), ("SVHN",), ("ImageNet",)]
     text = "We test on SVHN. " + "filler words " * 40
     assert gated._for(text).pattern.count("SVHN") == 1
     assert "VOC" not in gated._for(text).pattern  # the reduced pattern
     assert gated._for("no benchmark here " * 30) is None
     # a branch without a leading literal: no gate, the whole pattern is used
     assert GatedPattern(re.compile(r"\d+ GPUs|TPU"))._branches == []
+    # a leading group of alternatives gives one literal each (re factors "C" out of them)
+    assert GatedPattern(re.compile(r"\b(?:CoNLL|CONLL)-03|x(?:ab|cd)e"))._branches == [
+        (("CoNLL", "CONLL"), r"\b(?:CoNLL|CONLL)-03"), (("xab", "xcd"), "x(?:ab|cd)e")]
 
 
 # ------------------------------------------------------- windowed regex rules

@@ -141,3 +141,10 @@ def test_very_long_pdf(corpus: Path, tmp_path: Path) -> None:
     r = extract_pdf(p)
     assert r.status == "ok" and r.pages == total
     assert "very long" in r.error and str(MAX_PAGES) in r.error
+
+
+def test_normalise_spaces_become_one_space() -> None:
+    from extract.text import normalise
+
+    assert normalise("a\t\tb  c\u00a0 d\u2003\u2003e \u3000 f\u202fg") == "a b c d e f g"
+    assert normalise("one two") == "one two"
