@@ -432,7 +432,20 @@ def _pick_bench(kind: str, k: str | None, benches: list[tuple[int, str]], vpos: 
     if not cands:
         return None
     best = min(cands)[1]
+    # "3.46% error on CIFAR-10 and 17.18% error on CIFAR-100": a benchmark named after
+    # the value, before the next value, is the one it is on
+    after = [(p, b) for p, b in benches if p > vpos and (b in allowed or b == "other")]
+    if after:
+        p, b = min(after)
+        if p - vpos < 60 and not _VALUE_BETWEEN.search(sent, vpos + 1, p) \
+                and _ON_BENCH.search(sent, vpos, p):
+            best = b
     return None if best == "other" else best
+
+
+_ON_BENCH = re.compile(r"\b(?:on|for|in)\b")
+#: another stated value ("17.18%", "28.4 BLEU") between a value and a benchmark name
+_VALUE_BETWEEN = re.compile(r"(?<![\w.])\d{1,3}\.\d+\s*%|(?<![\w.])\d{1,3}\s*%")
 
 
 def _split_of(text: str) -> str | None:

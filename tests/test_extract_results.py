@@ -178,3 +178,16 @@ def test_table_cells_outside_plausible_range_are_dropped():
     ], "Table 4: Error on the ImageNet validation set.")
     facts = table_results(_pages("Table 4 ImageNet"), PaperContext(), page_lines={1: lines})
     assert {(f.metric, f.value) for f in facts} == {("top1_error", 21.2), ("top5_error", 5.6)}
+
+
+def test_value_takes_the_benchmark_named_after_it() -> None:
+    from extract.results import extract_results
+    from extract.text import PageText
+
+    page = PageText(1, "We obtain 3.46% error on CIFAR-10 and 17.18% error on CIFAR-100, and "
+                       "the SQuAD v1.1 Test F1 to 93.2 (1.5 point absolute improvement) and SQuAD "
+                       "v2.0 Test F1 to 83.1.")
+    got = {(f.benchmark, f.value) for f in extract_results([page])}
+    assert ("cifar10", 3.46) in got and ("cifar100", 17.18) in got
+    assert ("cifar10", 17.18) not in got
+    assert ("squad1.1", 93.2) in got  # the name before it; the next one is not "on"
