@@ -1011,6 +1011,8 @@ def _bench_for_table(mid: str, caption: str, page_text: str, ctx: PaperContext,
     page_found = [b for b in _benches_on_page(page_text, rules) if b in allowed]
     if len(page_found) == 1:
         return page_found[0]
+    if not page_found and mid in ("box_ap", "f1") and rules.other.search(page_text):
+        return None  # the page is about another dataset (VOC mAP in a COCO paper, CoNLL-2000)
     paper = [b for b in allowed if ctx.mentions(b)]
     if len(paper) == 1 and mid not in ("acc", "err"):
         return paper[0]

@@ -191,3 +191,15 @@ def test_value_takes_the_benchmark_named_after_it() -> None:
     assert ("cifar10", 3.46) in got and ("cifar100", 17.18) in got
     assert ("cifar10", 17.18) not in got
     assert ("squad1.1", 93.2) in got  # the name before it; the next one is not "on"
+
+
+def test_other_dataset_pages_do_not_inherit_the_papers_benchmark() -> None:
+    from extract.results import PaperContext, _bench_for_table, load_rules
+
+    rules = load_rules()
+    ctx = PaperContext(benches={"coco"})
+    voc_page = "Table 7: Results on PASCAL VOC2007 test. YOLO (VGG16) 66.4 21"
+    assert _bench_for_table("box_ap", "", voc_page, ctx, rules) is None
+    assert _bench_for_table("box_ap", "", "Table 3: detectors compared. Ours 41.2", ctx,
+                            rules) == "coco"
+    assert rules.other.search("VOC2007") and rules.other.search("VOC 12")
