@@ -27,6 +27,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,9 @@ class Rules:
     other_columns: re.Pattern
     #: matches where any of `benchmarks` or `other` matches (a quick "none of them")
     any_bench: re.Pattern
+    #: benchmark -> words (lower case) one of which a paper must hold for the benchmark to
+    #: be looked for: WMT names matter only where BLEU is reported
+    needs: dict = field(default_factory=dict, compare=False, hash=False)
     #: header-cell text -> what it names; cells repeat across rows and pages
     memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
@@ -109,6 +113,7 @@ def load_rules(path: str | None = None) -> Rules:
         generic_names=frozenset(n.lower() for n in data["generic_names"]),
         version=data.get("version", "0"),
         other_columns=re.compile(data["other_columns_cs"]),
+        needs={k: tuple(v) for k, v in data.get("benchmark_needs", {}).items()},
         any_bench=with_first_chars(re.compile(any_bench)),
     )
 
@@ -120,6 +125,8 @@ class PaperContext:
     """What the whole paper tells about its own models and benchmarks."""
 
     names: list[str] = field(default_factory=list)   # lower-cased stems of proposed model names
+    #: benchmarks not looked for: the paper holds none of their metric words (Rules.needs)
+    skip: frozenset[str] = frozenset()
     benches: set[str] = field(default_factory=set)  # benchmarks the paper names
     wmt14: bool = False
 
@@ -168,10 +175,12 @@ def paper_context(pages: list[Any], rules: Rules | None = None) -> PaperContext:
     ctx = PaperContext()
     texts = [p.text for p in pages if not getattr(p, "in_references", False)]
     full = "\n".join(texts)
+    low = full.lower()
+    ctx.skip = frozenset(b for b, words in rules.needs.items() if not any(w in low for w in words))
     for bench, rx in rules.benchmarks:
-        if rx.search(full):
+        if bench not in ctx.skip and rx.search(full):
             ctx.benches.add(bench)
-    ctx.wmt14 = bool(rules.wmt14.search(full))
+    ctx.wmt14 = "bleu" in low and bool(rules.wmt14.search(full))  # only BLEU results need it
     head = "\n".join(texts[:2])
     first = texts[0] if texts else ""
     candidates: list[str] = []
@@ -266,10 +275,13 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if b > a]
 
 
-def _bench_in(text: str, rules: Rules) -> list[tuple[int, str]]:
-    """Benchmark mentions by position; "other" marks benchmarks we do not track (VOC, SVHN)."""
+def _bench_in(text: str, rules: Rules, skip: frozenset[str] = frozenset()) -> list[tuple[int, str]]:
+    """Benchmark mentions by position; "other" marks benchmarks we do not track (VOC, SVHN).
+    Benchmarks in `skip` (PaperContext.skip) are not looked for."""
     out = [(m.start(), "other") for m in rules.other.finditer(text)]
     for bench, rx in rules.benchmarks:
+        if bench in skip:
+            continue
         for m in rx.finditer(text):
             out.append((m.start(), bench))
     return sorted(out)
@@ -280,15 +292,15 @@ def _kind_after(sent: str, pos: int) -> str | None:
     return None if m is None else ("err" if m.group(1).lower().startswith("err") else "acc")
 
 
-def _bench_by_sentence(flat: str, spans: list[tuple[int, int]],
-                       rules: Rules) -> list[list[tuple[int, str]]]:
+def _bench_by_sentence(flat: str, spans: list[tuple[int, int]], rules: Rules,
+                       skip: frozenset[str] = frozenset()) -> list[list[tuple[int, str]]]:
     """`_bench_in` of each sentence span, from one pass over the whole page.
 
     Running the benchmark regexes (a long alternation) once per page instead of once
     per sentence is the same result: sentences are cut at whitespace after [.!?] and
     no benchmark pattern matches across that, so every match lies inside one sentence.
     """
-    found = _bench_in(flat, rules)
+    found = _bench_in(flat, rules, skip)
     starts = [pos for pos, _ in found]
     out = []
     for a, b in spans:
@@ -353,7 +365,8 @@ def text_results(pages: list[Any], ctx: PaperContext, rules: Rules | None = None
             continue  # no metric word on the page
         prev: list[tuple[int, str]] = []
         spans = _sentences(flat)
-        for (a, b), here in zip(spans, _bench_by_sentence(flat, spans, rules), strict=True):
+        for (a, b), here in zip(spans, _bench_by_sentence(flat, spans, rules, ctx.skip),
+                                strict=True):
             sent = flat[a:b]
             inherited = [(-1000, bench) for _, bench in prev]
             if here:
@@ -460,9 +473,9 @@ def _split_of(text: str) -> str | None:
 
 # ----------------------------------------------------------------- tables
 
-_HEADER_HINT = re.compile(
+_HEADER_HINT = with_first_chars(re.compile(
     r"\btop-?\s?[15]\b|\bm?AP\b|\bAP\s?(?:box|bb|b)\b|\bBLEU\b|\bF1\b|\bEM\b|\bacc(?:uracy|\.)|"
-    r"\berr(?:or|\.)|\bC10\+?|\bC100\+?|\bEN-(?:DE|FR)\b", re.I)
+    r"\berr(?:or|\.)|\bC10\+?|\bC100\+?|\bEN-(?:DE|FR)\b", re.I))
 _TABLE_WORD = re.compile(r"\bTable\s+\d+", re.I)
 _CELL_NUM = re.compile(r"^[(\[]?[<>~]?(\d{1,3}(?:[.,]\d{1,3})?)\s*%?\s*[)\]*†‡]*$")
 _NUMISH = re.compile(r"^(?:[\d.,x×%()+\-−±/:@*†‡∗$BMGKk]+|\d+(?:st|nd|rd|th))$")
@@ -474,9 +487,9 @@ def candidate_pages(pages: list[Any]) -> list[int]:
     for p in pages:
         if getattr(p, "in_references", False) or not p.text:
             continue
-        if not _TABLE_WORD.search(p.text):
+        if "table" not in lowered(p.text) or not _TABLE_WORD.search(p.text):
             continue
-        if len(_HEADER_HINT.findall(p.text)) >= 2:
+        if sum(1 for _ in islice(_HEADER_HINT.finditer(p.text), 2)) == 2:
             out.append(p.number)
     return out
 

@@ -233,11 +233,22 @@ _COMMON = frozenset(
 )
 
 
-def text_quality(pages: list[PageText]) -> float:
-    """Share of common English words among word tokens: ~0 for garbled text layers."""
+#: characters of a PDF's text judged by `text_quality`: a garbled layer shows in any sample
+QUALITY_SAMPLE = 20_000
+
+
+def text_quality(pages: list[PageText], sample: int = QUALITY_SAMPLE) -> float:
+    """Share of common English words among word tokens: ~0 for garbled text layers.
+
+    Judged on the first `sample` characters (at most 20,000 from any one page)."""
     words = common = 0
+    left = sample
     for p in pages:
-        found = " ".join(_WORD.findall(p.text[:20000])).lower().split()
+        if left <= 0:
+            break
+        text = p.text[:min(20000, left)]
+        left -= len(text)
+        found = " ".join(_WORD.findall(text)).lower().split()
         words += len(found)
         common += sum(map(_COMMON.__contains__, found))
     return common / words if words else 0.0
