@@ -128,14 +128,66 @@ def nlp():
     return n
 
 
-@lru_cache(maxsize=1)
-def matcher():
-    from spacy.matcher import Matcher
+#: at most this many phrases from one word-list pattern (the product of its lists)
+_MAX_PHRASES = 2000
 
-    m = Matcher(nlp().vocab)
-    for p in cue_patterns():
-        m.add(p["label"], [p["pattern"]])
-    return m
+
+def _word_lists(pattern: list[dict]) -> list[list[str]] | None:
+    """[["et"], ["al", "al."]] for a pattern of LOWER word or word-list tokens, else None."""
+    out = []
+    for tok in pattern:
+        low = tok.get("LOWER") if set(tok) == {"LOWER"} else None
+        if isinstance(low, str):
+            out.append([low])
+        elif isinstance(low, dict) and set(low) == {"IN"}:
+            out.append([str(w) for w in low["IN"]])
+        else:
+            return None
+    return out
+
+
+class _CueMatcher:
+    """The cue rules of cues.jsonl as spaCy matchers.
+
+    A token pattern made only of LOWER words or word lists matches exactly the token
+    sequences whose lower-cased texts are one of its phrases, so such patterns go to a
+    PhraseMatcher on LOWER (hash look-ups in C) rather than the token Matcher (a
+    Python predicate per token and word list); any other pattern stays in a Matcher.
+    """
+
+    def __init__(self, vocab, patterns) -> None:
+        from itertools import product
+
+        from spacy.matcher import Matcher, PhraseMatcher
+        from spacy.tokens import Doc
+
+        self.phrases = PhraseMatcher(vocab, attr="LOWER")
+        self.tokens = Matcher(vocab)
+        self._has_tokens = False
+        for p in patterns:
+            lists = _word_lists(p["pattern"])
+            n = 1
+            for words in lists or ():
+                n *= len(words)
+            if lists is None or n > _MAX_PHRASES:
+                self.tokens.add(p["label"], [p["pattern"]])
+                self._has_tokens = True
+                continue
+            self.phrases.add(p["label"], [Doc(vocab, words=list(words)) for words in product(*lists)])
+
+    def __call__(self, doclike) -> list[tuple[int, int, int]]:
+        """(match_id, start, end) with token offsets in the Doc (a Span's too)."""
+        found = list(self.phrases(doclike))
+        if self._has_tokens:
+            base = getattr(doclike, "start", 0)  # the Matcher counts from a Span's start
+            found += [(i, s + base, e + base) for i, s, e in self.tokens(doclike)]
+        return found
+
+
+@lru_cache(maxsize=1)
+def matcher() -> _CueMatcher:
+    """The cue matcher (see _CueMatcher): call it on a Doc or Span."""
+    return _CueMatcher(nlp().vocab, cue_patterns())
 
 
 def cues(sentence: str) -> dict[str, list[tuple[int, int]]]:

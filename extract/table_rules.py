@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from itertools import pairwise
 
+from extract.fastre import with_first_chars
 from extract.model import EXTRACTOR_VERSION, Fact
 from extract.nlp import CITATION, RULES_DIR
 from extract.text import PageText
 
-_HEADER_ANY = re.compile(r"Param|FLOP|Flops|(?i:gigaflops|megaflops)|MACs?\b|Mult-?\s?Adds|Multi-?\s?Adds|MAdds"
-                         r"|Multiply-Adds")
+_HEADER_ANY = with_first_chars(re.compile(
+    r"Param|FLOP|Flops|(?i:gigaflops|megaflops)|MACs?\b|Mult-?\s?Adds|Multi-?\s?Adds|MAdds|Multiply-Adds"))
 # a header may end in an abbreviated column name ("Top-1 Acc.") without being a sentence
 _ABBREV_END = re.compile(r"\b[A-Z][a-z]{0,4}\.$")
 _TOKEN = re.compile(r"(?<![\w.(+\-/×])(?:(?P<dash>[-–—])|(?P<num>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\.\d+)"
@@ -311,11 +313,17 @@ def table_facts(page: PageText, own: list[str] | None = None) -> list[Fact]:
     for ln in lines:
         offsets.append(pos)
         pos += len(ln) + 1
+    # the lines naming a Params / FLOPs / MACs column, from one scan of the page
+    hits = sorted({bisect_right(offsets, m.start()) - 1 for m in _HEADER_ANY.finditer(text)})
     out: list[Fact] = []
     i = 0
     while i < len(lines):
+        nxt = bisect_left(hits, i)
+        if nxt == len(hits):
+            break
+        i = hits[nxt]  # lines between hold no header word
         line = lines[i]
-        if not _HEADER_ANY.search(line) or len(line) > 140 or _sentence_end(line) \
+        if len(line) > 140 or _sentence_end(line) \
                 or _CAPTION.match(line) or _prose(line) or _is_row(line, _row_tokens(line)) \
                 or (i > 0 and _caption_goes_on(lines[i - 1], line)):
             i += 1
