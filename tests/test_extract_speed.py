@@ -326,3 +326,25 @@ def test_speed_benchmark_runs_interleaved_rounds(corpus: Path, capsys) -> None:
     assert out["rounds"] == 2 and out["bare_pages"] == out["full_pages"] > 0
     assert 0 < out["ratio_range"][0] <= out["ratio"] <= out["ratio_range"][1]
     assert out["peak_rss_mb"] > 0
+
+
+def test_cue_phrase_matcher_equals_the_token_matcher(corpus: Path) -> None:
+    """The word-list cue rules as a PhraseMatcher find what a Matcher of them finds."""
+    from spacy.matcher import Matcher
+
+    from extract.nlp import cue_patterns, matcher, nlp
+
+    plain = Matcher(nlp().vocab)
+    for p in cue_patterns():
+        plain.add(p["label"], [p["pattern"]])
+    fast = matcher()
+    texts = [p.text[:4000] for pdf in _corpus_pdfs(corpus, 3) for p in read_pages(pdf)[0]]
+    texts.append("As reported in Smith et al. (2019), their best model took 3 days; ET AL. Et Al")
+    found = 0
+    for text in texts:
+        doc = nlp().make_doc(text)
+        assert sorted(fast(doc)) == sorted(plain(doc))
+        span = doc[5:60]
+        assert sorted(fast(span)) == sorted((i, s + 5, e + 5) for i, s, e in plain(span))
+        found += len(plain(doc))
+    assert found > 50
