@@ -728,6 +728,7 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
                       rules: Rules) -> list[Fact]:
     facts: list[Fact] = []
     caps = _caption_lines(lines)
+    middle = _page_middle(lines)
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -743,7 +744,7 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
             i += 1
             continue
         caption = _caption_near(lines, i, _block_end(lines, k), caps)
-        side = _table_side(lines, header)
+        side = _table_side(lines, header, middle)
         table: list[Fact] = []
         group_own = False
         last_bottom = lines[k - 1].bottom if k > 0 else line.bottom
@@ -784,12 +785,21 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
     return facts
 
 
-def _table_side(lines: list[Line], header: list[list[Column]]) -> tuple[float, float] | None:
-    """The x-range of a table set in one column of a two-column page, else None."""
-    xs = [w for ln in lines for w in ln.words]
-    if not xs:
+def _page_middle(lines: list[Line]) -> float | None:
+    """The x midway between the leftmost and rightmost word of a page's lines."""
+    if not any(ln.words for ln in lines):
         return None
-    mid = (min(w.x0 for w in xs) + max(w.x1 for w in xs)) / 2
+    return (min(ln.words[0].x0 for ln in lines if ln.words)
+            + max(w.x1 for ln in lines for w in ln.words)) / 2
+
+
+def _table_side(lines: list[Line], header: list[list[Column]],
+                mid: float | None = None) -> tuple[float, float] | None:
+    """The x-range of a table set in one column of a two-column page, else None.
+    `mid`: the page's `_page_middle`, when the caller has it."""
+    mid = _page_middle(lines) if mid is None else mid
+    if mid is None:
+        return None
     # all short header cells (the label column's "Model" too); long ones are prose beside it
     cols = [c for row in header for c in row if len(c.header) < 30]
     if not cols:
@@ -998,18 +1008,36 @@ _PAGE_BENCHES: dict[str, tuple[Rules, tuple[str, ...]]] = {}
 
 
 def _benches_on_page(page_text: str, rules: Rules) -> tuple[str, ...]:
-    """The benchmarks named on a page, in rule order: asked for every table cell of
-    the page, so the last page's answer is kept (one entry)."""
+    """The benchmarks named on a page, in rule order, then "other" if the page names an
+    untracked one: asked for every table cell of the page, so the last page's answer is
+    kept (one entry)."""
     hit = _PAGE_BENCHES.get(page_text)
     if hit is None or hit[0] is not rules:
         _PAGE_BENCHES.clear()
-        hit = _PAGE_BENCHES[page_text] = (rules, tuple(b for b, rx in rules.benchmarks
-                                                       if rx.search(page_text)))
+        found = [b for b, rx in rules.benchmarks if rx.search(page_text)]
+        if rules.other.search(page_text):
+            found.append("other")
+        hit = _PAGE_BENCHES[page_text] = (rules, tuple(found))
     return hit[1]
+
+
+_TABLE_BENCH: dict = {}
 
 
 def _bench_for_table(mid: str, caption: str, page_text: str, ctx: PaperContext,
                      rules: Rules) -> str | None:
+    """`_table_bench`, remembered for the page in hand: asked for every value cell."""
+    if _TABLE_BENCH.get("of") != (page_text, ctx, rules):
+        _TABLE_BENCH.clear()
+        _TABLE_BENCH["of"] = (page_text, ctx, rules)
+    key = (mid, caption)
+    if key not in _TABLE_BENCH:
+        _TABLE_BENCH[key] = _table_bench(mid, caption, page_text, ctx, rules)
+    return _TABLE_BENCH[key]
+
+
+def _table_bench(mid: str, caption: str, page_text: str, ctx: PaperContext,
+                 rules: Rules) -> str | None:
     allowed = _METRIC_BENCHMARKS.get(mid, ())
     if rules.other.search(caption) and not any(
             b in allowed and rx.search(caption) for b, rx in rules.benchmarks):
@@ -1021,10 +1049,11 @@ def _bench_for_table(mid: str, caption: str, page_text: str, ctx: PaperContext,
         if len(found) > 1:
             return None
     # page, then paper: only when one allowed benchmark is plausible
-    page_found = [b for b in _benches_on_page(page_text, rules) if b in allowed]
+    on_page = _benches_on_page(page_text, rules)
+    page_found = [b for b in on_page if b in allowed]
     if len(page_found) == 1:
         return page_found[0]
-    if not page_found and mid in ("box_ap", "f1") and rules.other.search(page_text):
+    if not page_found and mid in ("box_ap", "f1") and "other" in on_page:
         return None  # the page is about another dataset (VOC mAP in a COCO paper, CoNLL-2000)
     paper = [b for b in allowed if ctx.mentions(b)]
     if len(paper) == 1 and mid not in ("acc", "err"):

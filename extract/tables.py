@@ -14,6 +14,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from operator import attrgetter
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +57,22 @@ class Line:
 
 
 
+_BY_TOP_X = attrgetter("top", "x0")
+_BY_X = attrgetter("x0")
+
+
 def group_lines(words: list[Word], tolerance: float = LINE_TOLERANCE,
                 cell_gap: float = CELL_GAP) -> list[Line]:
     """Group positioned words into lines (by top) and each line into cells (by gaps)."""
     lines: list[Line] = []
-    for w in sorted(words, key=lambda w: (w.top, w.x0)):
+    for w in sorted(words, key=_BY_TOP_X):
         if lines and abs(w.top - lines[-1].top) <= tolerance:
             lines[-1].words.append(w)
             lines[-1].bottom = max(lines[-1].bottom, w.bottom)
         else:
             lines.append(Line([w], w.top, w.bottom))
     for line in lines:
-        line.words = merge_touching(sorted(line.words, key=lambda w: w.x0))
+        line.words = merge_touching(sorted(line.words, key=_BY_X))
         cells: list[list[Word]] = []
         for w in line.words:
             if cells and w.x0 - cells[-1][-1].x1 <= cell_gap and not _starts_cell_text(
