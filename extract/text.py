@@ -307,25 +307,31 @@ def _page_words(raw, height: float, chars: str, x_tolerance: float, word_cls, pd
     loose_box = pdfium_c.FPDFText_GetLooseCharBox
     words: list = []
     append = words.append
+    finditer = _NOT_SPACE.finditer
     for start, end, mode in _layout_lines(chars):
         if mode == SKIP:
             continue
-        for m in _NOT_SPACE.finditer(chars, start, end):
-            first, last = m.start(), m.end() - 1
+        for m in finditer(chars, start, end):
+            first, stop = m.span()
             # the loose box spans the glyph's advance and the font's ascent/descent,
             # as pdfplumber's boxes do: tight boxes split "112" into "1" "12"
             loose_box(raw, first, rect_ref)
             x0, x1, t, b = rect.left, rect.right, height - rect.top, height - rect.bottom
-            if last > first:
-                loose_box(raw, last, rect_ref)
+            if stop - first > 1:
+                loose_box(raw, stop - 1, rect_ref)
                 lx0, lx1, lt, lb = rect.left, rect.right, height - rect.top, height - rect.bottom
                 if lx0 < x0 - 1 or (abs(lt - t) > 3 and abs(lb - b) > 3) \
-                        or lx1 - x0 > (last - first + 1) * (b - t) * 0.9:
-                    words.extend(_run_words(raw, height, chars, first, last + 1, x_tolerance,
+                        or lx1 - x0 > (stop - first) * (b - t) * 0.9:
+                    words.extend(_run_words(raw, height, chars, first, stop, x_tolerance,
                                             word_cls, loose_box, rect))
                     continue
-                x1, t, b = max(x1, lx1), min(t, lt), max(b, lb)
-            append(word_cls(m.group(), x0, x1, t, b))
+                if lx1 > x1:
+                    x1 = lx1
+                if lt < t:
+                    t = lt
+                if lb > b:
+                    b = lb
+            append(word_cls(chars[first:stop], x0, x1, t, b))
     return words
 
 
