@@ -259,6 +259,7 @@ _N_GPU = re.compile(r"(?P<num>" + NUM + r")\s*-\s*(?P<kind>GPU|TPU)\b")
 _HW_CONTEXT = with_first_chars(re.compile(r"\b(batch|workers?|replicas?|servers?|machines?|equipped|nodes?|cluster|"
                          r"distributed|parallel\w*|use|used|using|across|hardware|chips?)\b", re.I))
 _INFER_ONLY = with_first_chars(re.compile(r"\b(frame rate|inference|throughput|latenc\w+|fps|images?/s|decod\w+|speed|"
+                         r"process(?:es|ing)?\s+(?:one|an?|each|a\s+single)\s+(?:image|frame|example|sample|sentence)|"
                          r"measured|timing|benchmark\w*|deploy\w*)\b", re.I))
 
 

@@ -281,3 +281,13 @@ def test_software_citations_do_not_make_hardware_cited() -> None:
     assert facts[0].confidence >= 0.5
     cited = PageText(1, "ResNet [12] was trained on 8 NVIDIA V100 GPUs for two weeks.")
     assert all(f.confidence < 0.5 for f in _hardware_facts(cited, 2021, 6))
+
+
+def test_hardware_timed_on_one_image_is_not_training_hardware() -> None:
+    from extract.rules_engine import _hardware_facts
+    from extract.text import PageText
+
+    page = PageText(1, "Our network with 6 scales takes around 2 secs on a K20x GPU to process one image.")
+    assert _hardware_facts(page, 2013, 12) == []
+    page = PageText(1, "Our network takes five days to train on a K20x GPU.")
+    assert [f.hardware for f in _hardware_facts(page, 2013, 12)] == ["K20X"]
