@@ -772,7 +772,8 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
                 k += 1
                 continue
             table += _row_facts(number, row, header, caption, page_text, ctx, rules, group_own)
-            rows += 1
+            if not all(_numish(c) for c in row.cells):
+                rows += 1  # a lone number (a figure's axis tick beside the table) is no row
             last_bottom = row.bottom
             k += 1
         # where the table marks the paper's own rows, the unmarked ones are baselines

@@ -92,6 +92,8 @@ _HEAD_START = re.compile(r"^(?:m?AP|Top-?[15]|top-?[15]|EM|F1|BLEU|Params|#|FLOP
 
 _YEAR = re.compile(r"\(?(?:19|20)\d\d[a-z]?\)?[,;.]?")
 _ENDS_WORD = re.compile(r"[A-Za-z%)]$")
+_SIZED_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*[A-Za-z]-\d+")
+_DECIMAL = re.compile(r"\d+\.\d+%?")
 _NOT_HEAD_BEFORE = re.compile(r"box|Box|val|test|dev|.*/")
 #: words a number belongs to: "SQuAD 1.1", "WMT 2014", "Top 1" (a header, not two columns)
 _VERSIONED = re.compile(r"(?i)^(?:squad|wmt['’]?|conll|ilsvrc|newstest|v|version|imagenet|coco|voc|top)$")
@@ -104,7 +106,9 @@ def _starts_cell_text(prev: str, word: str) -> bool:
         return False  # "SQuAD 1.1", "WMT 2014", "Lin and Wu (2009)"
     if _NUMBER.match(word) and not _JOINERS.search(prev) and (
             _NUMBER.match(prev) or not prev.endswith(("=", "(", "/"))):
-        return bool(_NUMBER.match(prev) or _ENDS_WORD.search(prev))
+        # "DenseNet-121 25.02": a model name ending in its size, then a decimal value
+        return bool(_NUMBER.match(prev) or _ENDS_WORD.search(prev)
+                    or (_SIZED_NAME.fullmatch(prev) and _DECIMAL.fullmatch(word)))
     return bool(_HEAD_START.match(word) and not _NOT_HEAD_BEFORE.fullmatch(prev))
 
 

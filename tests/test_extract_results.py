@@ -203,3 +203,34 @@ def test_other_dataset_pages_do_not_inherit_the_papers_benchmark() -> None:
     assert _bench_for_table("box_ap", "", "Table 3: detectors compared. Ours 41.2", ctx,
                             rules) == "coco"
     assert rules.other.search("VOC2007") and rules.other.search("VOC 12")
+
+
+def _line_of(y: float, cells: list[tuple[float, str]]):
+    """Words set at x positions (one word per whitespace-separated token, 5pt a char)."""
+    from extract.tables import Word
+
+    words = []
+    for x, text in cells:
+        for tok in text.split():
+            words.append(Word(tok, x, x + 5 * len(tok), y, y + 8))
+            x += 5 * len(tok) + 3
+    return words
+
+
+def test_table_rows_survive_a_figure_tick_beside_the_table() -> None:
+    from extract.results import PaperContext, _page_table_facts, load_rules
+    from extract.tables import group_lines
+
+    words = (_line_of(90, [(70, "Model"), (133, "top-1"), (175, "top-5")])
+             + _line_of(101, [(250, "25.5")])             # an axis tick of a figure beside it
+             + _line_of(110, [(247, "error"), (402, "error")])
+             + _line_of(120, [(70, "DenseNet-121"), (130, "25.02 / 23.61"), (175, "7.71 / 6.66")])
+             + _line_of(132, [(70, "DenseNet-264"), (130, "22.15 / 20.80"), (175, "6.12 / 5.29")])
+             + _line_of(150, [(70, "Table 3: The top-1 and top-5 error rates on ImageNet.")]))
+    lines = group_lines(words)
+    cells = [c for ln in lines for c in ln.cell_texts()]
+    assert "DenseNet-121" in cells and "25.02 / 23.61" in cells  # the name is its own cell
+    facts = _page_table_facts(6, lines, "ImageNet", PaperContext(benches={"imagenet"}),
+                              load_rules())
+    got = {(f.metric, f.value) for f in facts if f.model and f.model.startswith("DenseNet")}
+    assert ("top1_error", 20.8) in got and ("top5_error", 5.29) in got
