@@ -221,11 +221,11 @@ def test_table_rows_survive_a_figure_tick_beside_the_table() -> None:
     from extract.results import PaperContext, _page_table_facts, load_rules
     from extract.tables import group_lines
 
-    words = (_line_of(90, [(70, "Model"), (133, "top-1"), (175, "top-5")])
-             + _line_of(101, [(250, "25.5")])             # an axis tick of a figure beside it
-             + _line_of(110, [(247, "error"), (402, "error")])
-             + _line_of(120, [(70, "DenseNet-121"), (130, "25.02 / 23.61"), (175, "7.71 / 6.66")])
-             + _line_of(132, [(70, "DenseNet-264"), (130, "22.15 / 20.80"), (175, "6.12 / 5.29")])
+    words = (_line_of(90, [(70, "Model"), (140, "top-1"), (215, "top-5")])
+             + _line_of(101, [(310, "25.5")])             # an axis tick of a figure beside it
+             + _line_of(110, [(310, "error"), (700, "error")])
+             + _line_of(120, [(70, "DenseNet-121"), (132, "25.02 / 23.61"), (205, "7.71 / 6.66")])
+             + _line_of(132, [(70, "DenseNet-264"), (132, "22.15 / 20.80"), (205, "6.12 / 5.29")])
              + _line_of(150, [(70, "Table 3: The top-1 and top-5 error rates on ImageNet.")]))
     lines = group_lines(words)
     cells = [c for ln in lines for c in ln.cell_texts()]
