@@ -572,7 +572,11 @@ def _is_prose(line: Line) -> bool:
 
 
 def _num_cells(line: Line) -> int:
-    return sum(1 for w in line.words if _CELL_NUM.match(w.text))
+    """Words that are values (a citation "[4]" is not)."""
+    return sum(1 for w in line.words if _CELL_NUM.match(w.text) and not _CITE_NUM.fullmatch(w.text))
+
+
+_CITE_NUM = re.compile(r"\[\d+(?:[,–-]\d+)*\]")
 
 
 def _block_end(lines: list[Line], k: int) -> int:
@@ -762,6 +766,13 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
                     if rows:
                         break  # the next table's header
                     header.append(_line_columns(row, None, rules))  # a lower header line
+                    last_bottom = row.bottom
+                    k += 1
+                    continue
+                if not rows and not table and any(
+                        _SPLIT_HEAD.match(t) or rules.other_columns.search(t) for t in rtexts):
+                    # a lower header line of splits or variants: "val | real | v2"
+                    header.append(_line_columns(row, None, rules))
                     last_bottom = row.bottom
                     k += 1
                     continue

@@ -234,3 +234,16 @@ def test_table_rows_survive_a_figure_tick_beside_the_table() -> None:
                               load_rules())
     got = {(f.metric, f.value) for f in facts if f.model and f.model.startswith("DenseNet")}
     assert ("top1_error", 20.8) in got and ("top5_error", 5.29) in got
+
+
+def test_real_and_v2_columns_are_not_imagenet() -> None:
+    from extract.results import PaperContext, _page_table_facts, load_rules
+    from extract.tables import group_lines
+
+    words = (_line_of(80, [(70, "Model"), (200, "top-1 acc. on ImageNet")])
+             + _line_of(92, [(200, "val"), (240, "real [4]"), (300, "v2 [49]")])
+             + _line_of(104, [(70, "Ours-B"), (200, "81.8"), (240, "86.7"), (300, "71.5")])
+             + _line_of(130, [(70, "Table 2: Results of our models on ImageNet.")]))
+    facts = _page_table_facts(7, group_lines(words), "ImageNet", PaperContext(benches={"imagenet"}),
+                              load_rules())
+    assert {(f.metric, f.value) for f in facts} == {("top1_accuracy", 81.8)}
