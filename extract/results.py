@@ -931,8 +931,14 @@ def _row_facts(number: int, row: Line, header: list[list[Column]], caption: str,
     return facts
 
 
+#: a cited component added to a model ("ShuffleNet 2x (with SE[13])", "+ SE [13]")
+_COMPONENT_CITE = re.compile(r"(?:\bwith\s+|\+\s*)[\w-]+\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+
 def _row_confidence(label: str, ctx: PaperContext, rules: Rules, group_own: bool) -> float:
-    if rules.cite.search(label):
+    # cited, unless it is the paper's own model with a cited component
+    if rules.cite.search(label) and (rules.cite.search(_COMPONENT_CITE.sub(" ", label)) or not (
+            ctx.is_own_name(label) or rules.own.search(label))):
         return CONF_CITED
     baseline = bool(rules.baseline_row.search(label))
     own = bool(rules.own.search(label)) or group_own or ctx.is_own_name(label)

@@ -247,3 +247,13 @@ def test_real_and_v2_columns_are_not_imagenet() -> None:
     facts = _page_table_facts(7, group_lines(words), "ImageNet", PaperContext(benches={"imagenet"}),
                               load_rules())
     assert {(f.metric, f.value) for f in facts} == {("top1_accuracy", 81.8)}
+
+
+def test_own_model_with_a_cited_component_is_own() -> None:
+    from extract.results import CONF_CITED, PaperContext, _row_confidence, load_rules
+
+    rules = load_rules()
+    ctx = PaperContext(names=["shufflenet"])
+    assert _row_confidence("ShuffleNet 2x (with SE[13], g = 3)", ctx, rules, False) > CONF_CITED
+    assert _row_confidence("ResNet-101 + Cutout [3]", ctx, rules, False) == CONF_CITED
+    assert _row_confidence("ShuffleNet v1 [46]", ctx, rules, False) == CONF_CITED
