@@ -640,7 +640,8 @@ def _header_columns(lines: list[Line], start: int, rules: Rules) -> tuple[list[l
     hdr = [start]
     j = start - 1
     while j >= 0 and lines[start].top - lines[j].bottom < 16 and not _is_prose(lines[j]) \
-            and _num_cells(lines[j]) == 0 and not _TABLE_WORD.match(lines[j].text) and len(hdr) < 3:
+            and _num_cells(lines[j]) == 0 and not _TABLE_WORD.match(lines[j].text) and len(hdr) < 3 \
+            and not _running_text(lines[j].text):
         hdr.insert(0, j)
         j -= 1
     k = start + 1
@@ -664,6 +665,16 @@ def _header_columns(lines: list[Line], start: int, rules: Rules) -> tuple[list[l
         k += 1
     out = [_line_columns(lines[idx], subs.get(idx), rules) for idx in hdr]
     return out, k
+
+
+_SENTENCE_END = re.compile(r"[a-z]{4,}\)?\.\s*$|\d\)\.\s*$")
+_LOWER_RUN = re.compile(r"\b[a-z]{4,}\b")
+
+
+def _running_text(text: str) -> bool:
+    """A line of a caption or paragraph above a table, not a header line: it ends a
+    sentence ("beled text.", "0.021).") or holds several long lower-case words."""
+    return bool(_SENTENCE_END.search(text)) or len(_LOWER_RUN.findall(text)) >= 3
 
 
 def _line_columns(line: Line, subs: Line | None, rules: Rules) -> list[Column]:
@@ -751,6 +762,7 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
         side = _table_side(lines, header, middle)
         table: list[Fact] = []
         group_own = False
+        from_caption = bool(_TABLE_WORD.match(line.text))  # a caption line read as the header
         last_bottom = lines[k - 1].bottom if k > 0 else line.bottom
         rows = 0
         while k < len(lines):
@@ -763,8 +775,8 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
             if _num_cells(row) == 0:
                 rtexts = row.cell_texts()
                 if rtexts and any(_classify_header(t, rules) for t in rtexts):
-                    if rows:
-                        break  # the next table's header
+                    if rows or from_caption:
+                        break  # the next table's header (a caption stood in for this one's)
                     header.append(_line_columns(row, None, rules))  # a lower header line
                     last_bottom = row.bottom
                     k += 1

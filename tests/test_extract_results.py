@@ -257,3 +257,20 @@ def test_own_model_with_a_cited_component_is_own() -> None:
     assert _row_confidence("ShuffleNet 2x (with SE[13], g = 3)", ctx, rules, False) > CONF_CITED
     assert _row_confidence("ResNet-101 + Cutout [3]", ctx, rules, False) == CONF_CITED
     assert _row_confidence("ShuffleNet v1 [46]", ctx, rules, False) == CONF_CITED
+
+
+def test_a_caption_and_its_text_are_not_the_next_tables_header() -> None:
+    from extract.results import PaperContext, _page_table_facts, load_rules
+    from extract.tables import group_lines
+
+    words = (_line_of(100, [(70, "Model"), (160, "F1")])
+             + _line_of(112, [(70, "TagLM"), (160, "91.93")])
+             + _line_of(130, [(70, "Table 1: Test set F1 comparison on CoNLL 2003")])
+             + _line_of(141, [(70, "NER task, using only CoNLL 2003 data and")])
+             + _line_of(152, [(70, "unlabeled text.")])
+             + _line_of(168, [(70, "Model"), (160, "F1")])
+             + _line_of(180, [(70, "TagLM"), (160, "96.37")])
+             + _line_of(200, [(70, "Table 2: Test set F1 comparison on CoNLL 2000 Chunking")]))
+    facts = _page_table_facts(5, group_lines(words), "CoNLL 2003 CoNLL 2000",
+                              PaperContext(benches={"conll2003"}), load_rules())
+    assert {(f.benchmark, f.value) for f in facts} == {("conll2003", 91.93)}
