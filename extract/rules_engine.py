@@ -228,6 +228,8 @@ def _time(rule, m, value, page, ctx):
         return []
     if found.get("INFER_CUE") and not re.search(r"\btrain", sent, re.I):
         return []
+    if _HYPOTHETICAL.search(sent):
+        conf = min(conf, 0.45)  # "a rough estimate suggests ... within a week", "we estimate"
     device = m.groupdict().get("device")
     kind = "device_hours" if device else "wall_clock"
     if device and re.search(r"core", device, re.I) and re.search(r"TPU", device, re.I):
@@ -243,6 +245,11 @@ def _time(rule, m, value, page, ctx):
         out.append(_mk("training_time", rule.id, page, s, e, sent, conf, v, unit, hours,
                        "device_hours" if device else "hours", time_kind=kind))
     return out
+
+
+#: a time the paper supposes rather than measured
+_HYPOTHETICAL = with_first_chars(re.compile(
+    r"\b(?:rough|back-of-the-envelope)\s+estimate|\bwe\s+estimate\b|\bestimated\s+to\s+take\b", re.I))
 
 
 _FIELD_HANDLERS = {"parameters": _params, "compute_per_pass": _compute, "epochs": _epochs,

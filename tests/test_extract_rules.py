@@ -291,3 +291,20 @@ def test_hardware_timed_on_one_image_is_not_training_hardware() -> None:
     assert _hardware_facts(page, 2013, 12) == []
     page = PageText(1, "Our network takes five days to train on a K20x GPU.")
     assert [f.hardware for f in _hardware_facts(page, 2013, 12)] == ["K20X"]
+
+
+def test_estimated_training_times_are_below_the_cut() -> None:
+    from extract.rules_engine import extract_compute_facts
+    from extract.text import PageText
+
+    def times(text: str) -> list[tuple[float, float]]:
+        return [(f.normalized_value, f.confidence) for f in
+                extract_compute_facts([PageText(1, text)], year=2019, month=1)
+                if f.field == "training_time"]
+
+    est = times("A rough estimate suggests that the network could be trained to convergence "
+                "within a week.")
+    assert est and all(c < 0.5 for _, c in est)
+    stated = times("It could be trained using a standard cloud TPUv3 with 8 cores in "
+                   "approximately 30 days.")
+    assert stated == [(720.0, 0.7)]
