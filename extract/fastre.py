@@ -123,6 +123,8 @@ class GatedPattern:
     """
 
     SHORT = 300
+    #: reduced patterns kept compiled (one per set of branches present)
+    MAX_CACHED = 512
 
     def __init__(self, rx: re.Pattern) -> None:
         self.full = with_first_chars(rx)
@@ -154,6 +156,8 @@ class GatedPattern:
             return None
         rx = self._cache.get(present)
         if rx is None:
+            if len(self._cache) >= self.MAX_CACHED:
+                self._cache.clear()  # a worker reading many papers must not grow forever
             src = "|".join(self._branches[i][1] for i in present)
             rx = self._cache[present] = with_first_chars(re.compile(src, self.flags))
         self._last = (text, rx)
