@@ -191,14 +191,8 @@ def matcher() -> _CueMatcher:
 
 
 def cues(sentence: str) -> dict[str, list[tuple[int, int]]]:
-    """Cue label -> character spans in the sentence, from the Matcher rules."""
-    doc = nlp().make_doc(sentence)
-    out: dict[str, list[tuple[int, int]]] = {}
-    vocab = doc.vocab
-    for match_id, s, e in matcher()(doc):
-        span = doc[s:e]
-        out.setdefault(vocab.strings[match_id], []).append((span.start_char, span.end_char))
-    return out
+    """Cue label -> character spans in the sentence, from the cue rules."""
+    return _span_cues(nlp().make_doc(sentence)[:])
 
 
 _WINDOW = 500
@@ -236,7 +230,7 @@ def _sentence_span(text: str, start: int, end: int) -> tuple[int, int, Any]:
 
 
 def _span_cues(span) -> dict[str, list[tuple[int, int]]]:
-    """`cues` of a sentence already tokenised (a Span of a window's Doc)."""
+    """`cues` of a sentence already tokenised (a Span), spans relative to its start."""
     out: dict[str, list[tuple[int, int]]] = {}
     strings = span.doc.vocab.strings
     base = span.start_char
@@ -259,24 +253,23 @@ class Sentences:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.spans: list[tuple[int, int, Any]] = []
+        self.spans: dict[tuple[int, int], Any] = {}  # (start, end) -> its spaCy Span or None
         self._cues: dict[tuple[int, int], dict] = {}
 
     def at(self, start: int, end: int) -> tuple[int, int]:
-        for ss, se, _ in self.spans:
+        for ss, se in self.spans:
             if ss <= start and end <= se:
                 return ss, se
-        found = _sentence_span(self.text, start, end)
-        self.spans.append(found)
-        return found[0], found[1]
+        ss, se, span = _sentence_span(self.text, start, end)
+        self.spans[ss, se] = span
+        return ss, se
 
     def cues(self, ss: int, se: int) -> dict[str, list[tuple[int, int]]]:
         """Cue label -> spans in the sentence text[ss:se] (a span `at` returned)."""
-        key = (ss, se)
-        if key not in self._cues:
-            span = next((sp for s, e, sp in self.spans if (s, e) == key), None)
-            self._cues[key] = _span_cues(span) if span is not None else cues(self.text[ss:se])
-        return self._cues[key]
+        if (ss, se) not in self._cues:
+            span = self.spans.get((ss, se))
+            self._cues[ss, se] = _span_cues(span) if span is not None else cues(self.text[ss:se])
+        return self._cues[ss, se]
 
 
 def _sentence_in_short_window(text: str, lo: int, hi: int, start: int,

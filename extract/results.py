@@ -25,8 +25,9 @@ import json
 import logging
 import re
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache, partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -593,10 +594,7 @@ def _block_end(lines: list[Line], k: int) -> int:
 
 def _caption_lines(lines: list[Line]) -> list[int]:
     """Indexes of the lines that start a "Table N" caption."""
-    return [j for j, ln in enumerate(lines) if _CAPTION_LINE.match(ln.text)]
-
-
-_CAPTION_LINE = re.compile(r"^\s*Table\s+\d+", re.I)
+    return [j for j, ln in enumerate(lines) if _TABLE_WORD.match(ln.text)]
 
 
 def _caption_near(lines: list[Line], i: int, end: int | None = None,
@@ -744,6 +742,7 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
     facts: list[Fact] = []
     caps = _caption_lines(lines)
     middle = _page_middle(lines)
+    on_page: tuple[str, ...] | None = None  # the page's benchmarks, found at its first table
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -760,6 +759,11 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
             continue
         caption = _caption_near(lines, i, _block_end(lines, k), caps)
         side = _table_side(lines, header, middle)
+        if on_page is None:
+            on_page = _benches_on_page(page_text, rules)
+        # the benchmark of a column that names none: the same for every value cell
+        table_bench = cache(partial(_table_bench, caption=caption, on_page=on_page, ctx=ctx,
+                                    rules=rules))
         table: list[Fact] = []
         group_own = False
         from_caption = bool(_TABLE_WORD.match(line.text))  # a caption line read as the header
@@ -794,7 +798,7 @@ def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: Paper
                 last_bottom = row.bottom
                 k += 1
                 continue
-            table += _row_facts(number, row, header, caption, page_text, ctx, rules, group_own)
+            table += _row_facts(number, row, header, caption, table_bench, ctx, rules, group_own)
             if not all(_numish(c) for c in row.cells):
                 rows += 1  # a lone number (a figure's axis tick beside the table) is no row
             last_bottom = row.bottom
@@ -911,7 +915,8 @@ def _plausible_label(label: str) -> bool:
     return sum(1 for w in words if w.lower() in _STOP) < 3
 
 
-def _row_facts(number: int, row: Line, header: list[list[Column]], caption: str, page_text: str,
+def _row_facts(number: int, row: Line, header: list[list[Column]], caption: str,
+               table_bench: Callable[[str], str | None],
                ctx: PaperContext, rules: Rules, group_own: bool) -> list[Fact]:
     facts = []
     for idx, cell in enumerate(row.cells):
@@ -936,7 +941,7 @@ def _row_facts(number: int, row: Line, header: list[list[Column]], caption: str,
             metrics = [f"top{lm.group(1)}"]
         for n, v in enumerate(vals):
             mid = metrics[n] if len(metrics) == len(vals) else metrics[0]
-            fact = _table_fact(number, row, label, mid, v, info, caption, page_text, ctx,
+            fact = _table_fact(number, row, label, mid, v, info, caption, table_bench, ctx,
                                rules, conf, x0)
             if fact is not None:
                 facts.append(fact)
@@ -978,11 +983,12 @@ def _metrics_from_caption(caption: str, bench: str | None) -> list[str]:
 
 
 def _table_fact(number: int, row: Line, label: str, mid: str, v: float, info: ColumnInfo,
-                caption: str, page_text: str, ctx: PaperContext, rules: Rules, conf: float,
+                caption: str, table_bench: Callable[[str], str | None], ctx: PaperContext,
+                rules: Rules, conf: float,
                 x0: float) -> Fact | None:
     bench, kind, header = info.bench, info.kind, info.header
     if bench is None:
-        bench = _bench_for_table(mid, caption, page_text, ctx, rules)
+        bench = table_bench(mid)
     if bench is None or bench not in _METRIC_BENCHMARKS.get(mid, ()):
         return None
     if bench == "coco" and re.search(r"\bkey-?points?\b|\bpose\s+estimation|\bpanoptic", caption, re.I):
@@ -1034,52 +1040,34 @@ def _plausible(bench: str, metric: str, v: float) -> bool:
     return lo <= v <= hi
 
 
-_PAGE_BENCHES: dict[str, tuple[Rules, tuple[str, ...]]] = {}
-
-
 def _benches_on_page(page_text: str, rules: Rules) -> tuple[str, ...]:
     """The benchmarks named on a page, in rule order, then "other" if the page names an
-    untracked one: asked for every table cell of the page, so the last page's answer is
-    kept (one entry)."""
-    hit = _PAGE_BENCHES.get(page_text)
-    if hit is None or hit[0] is not rules:
-        _PAGE_BENCHES.clear()
-        found = [b for b, rx in rules.benchmarks if rx.search(page_text)]
-        if rules.other.search(page_text):
-            found.append("other")
-        hit = _PAGE_BENCHES[page_text] = (rules, tuple(found))
-    return hit[1]
-
-
-_TABLE_BENCH: dict = {}
+    untracked one."""
+    found = [b for b, rx in rules.benchmarks if rx.search(page_text)]
+    if rules.other.search(page_text):
+        found.append("other")
+    return tuple(found)
 
 
 def _bench_for_table(mid: str, caption: str, page_text: str, ctx: PaperContext,
                      rules: Rules) -> str | None:
-    """`_table_bench`, remembered for the page in hand: asked for every value cell."""
-    if _TABLE_BENCH.get("of") != (page_text, ctx, rules):
-        _TABLE_BENCH.clear()
-        _TABLE_BENCH["of"] = (page_text, ctx, rules)
-    key = (mid, caption)
-    if key not in _TABLE_BENCH:
-        _TABLE_BENCH[key] = _table_bench(mid, caption, page_text, ctx, rules)
-    return _TABLE_BENCH[key]
+    """The benchmark of a table's `mid` column that names none: from its caption, else
+    the page, else the paper, only when one allowed benchmark is plausible."""
+    return _table_bench(mid, caption, _benches_on_page(page_text, rules), ctx, rules)
 
 
-def _table_bench(mid: str, caption: str, page_text: str, ctx: PaperContext,
+def _table_bench(mid: str, caption: str, on_page: tuple[str, ...], ctx: PaperContext,
                  rules: Rules) -> str | None:
+    """`_bench_for_table`, with the page's `_benches_on_page` already found."""
     allowed = _METRIC_BENCHMARKS.get(mid, ())
     if rules.other.search(caption) and not any(
             b in allowed and rx.search(caption) for b, rx in rules.benchmarks):
         return None  # the caption names a benchmark we do not track (CoNLL 2000, VOC)
-    for text in (caption,):
-        found = [b for b, rx in rules.benchmarks if b in allowed and rx.search(text)]
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            return None
-    # page, then paper: only when one allowed benchmark is plausible
-    on_page = _benches_on_page(page_text, rules)
+    found = [b for b, rx in rules.benchmarks if b in allowed and rx.search(caption)]
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        return None
     page_found = [b for b in on_page if b in allowed]
     if len(page_found) == 1:
         return page_found[0]

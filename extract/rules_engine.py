@@ -56,22 +56,20 @@ _SOFTWARE_CITE = re.compile(
     r"(?:\s+codebase|\s+library|\s+framework)?\s*(?P<cite>" + CITATION.pattern + r")")
 
 
-def _without_software_citations(sentence: str) -> str:
-    """The sentence with citations of software blanked (same length: offsets hold)."""
+def _software_citations_blanked(sentence: str) -> tuple[str, bool]:
+    """The sentence with citations of software blanked (same length: offsets hold), and
+    whether those were all its citations."""
     if "[" not in sentence and "(" not in sentence:
-        return sentence
-    return _SOFTWARE_CITE.sub(
+        return sentence, False
+    blanked = _SOFTWARE_CITE.sub(
         lambda m: m.group(0)[: m.start("cite") - m.start()] + " " * len(m.group("cite")), sentence)
-
-
-def _cites_only_software(sentence: str) -> bool:
-    return bool(CITATION.search(sentence)) and not CITATION.search(_without_software_citations(sentence))
+    return blanked, blanked != sentence and not CITATION.search(blanked)
 
 
 def _attributed(sentence: str, pos: int, found: dict, field: str = "") -> bool:
-    if _cites_only_software(sentence):
+    sentence, software_only = _software_citations_blanked(sentence)
+    if software_only:
         return False
-    sentence = _without_software_citations(sentence)
     if field in ("epochs", "training_time"):
         # training recipes cite their optimiser or schedule; only a citation close to
         # the number makes it someone else's
@@ -297,14 +295,13 @@ def _hardware_facts(page: PageText, year: int | None, month: int | None,
         if not train and not _HW_CONTEXT.search(flat):
             continue
         conf = 0.75 if train else 0.6
-        if _INFER_ONLY.search(flat) and not re.search(r"\btrain", flat, re.I):
-            continue
         if _INFER_ONLY.search(flat):
+            if not re.search(r"\btrain", flat, re.I):
+                continue
             conf -= 0.15
-        software_only = _cites_only_software(flat)
+        attr, software_only = _software_citations_blanked(flat)
         if found.get("CITE_CUE") and not found.get("OWN_CUE") and not software_only:
             conf = CITED_CONFIDENCE
-        attr = _without_software_citations(flat)
         mentions = find_hardware(flat, year=year, month=month)
         for mn in mentions:
             count = chip_count(flat, mn)
