@@ -151,32 +151,44 @@ def benchmarks_command(settings: Settings, as_json: bool) -> None:
 @click.option("--metadata", type=click.Path(exists=True, dir_okay=False), default=None,
               metavar="FILE.jsonl",
               help="arXiv metadata-snapshot JSON lines; benchmark terms matched locally.")
-@click.option("--id", "arxiv_id", default=None, metavar="ID",
-              help="The arXiv id of a single PDF whose file name is not one.")
+@click.option("--id", "paper_id", default=None, metavar="ID",
+              help="The arXiv id of a single PDF whose file name is not one, or a name for a "
+                   "paper not on arXiv (with --date).")
+@click.option("--title", default=None, metavar="TITLE",
+              help="The paper's title [default: read from the PDF's first page].")
+@click.option("--date", default=None, metavar="YYYY-MM",
+              help="When a paper not on arXiv appeared (its --id is a name, not an arXiv id).")
 def ingest_command(settings: Settings, paths: tuple[str, ...], metadata: str | None,
-                   arxiv_id: str | None) -> None:
-    """Add local PDFs named by arXiv id, without the network.
+                   paper_id: str | None, title: str | None, date: str | None) -> None:
+    """Add local PDFs and metadata without the network.
 
-    PATH is a PDF or a directory searched for *.pdf (none is fine with --metadata), named by arXiv id as
-    mirrors and arXiv's bulk S3 files are (1512.03385v1.pdf, hep-th9901001.pdf).
-    Files with other names are skipped and listed; give one such file its id
-    with --id.
+    PATH is a PDF or a directory searched for *.pdf (none is fine with
+    --metadata), named by arXiv id as mirrors and arXiv's bulk S3 files are
+    (1512.03385v1.pdf, hep-th9901001.pdf). Files with other names are skipped
+    and listed; give one such file its arXiv id with --id, or, for a paper not
+    on arXiv, a name with --id and its month with --date. A paper without a
+    title takes it from the PDF's first page, and is linked to the benchmarks
+    whose terms match the title and first page.
 
     \b
     Example:
         dlcompute ingest mirror/pdfs --metadata arxiv-metadata-oai-snapshot.json
         dlcompute ingest resnet.pdf --id 1512.03385v1
+        dlcompute ingest alexnet.pdf --id alexnet_nips2012 --date 2012-12 \\
+            --title "ImageNet Classification with Deep Convolutional Neural Networks"
     """
     if not paths and metadata is None:
         raise click.UsageError("Give PDF files or directories, or --metadata FILE.jsonl, or both")
-    if arxiv_id is not None and crawler.try_parse_arxiv_id(arxiv_id) is None:
-        raise click.BadParameter(f"{arxiv_id!r} is not an arXiv id (e.g. 1512.03385v1)",
-                                 param_hint="--id")
     benchmarks = _benchmarks(settings)
+    try:
+        if paper_id is not None:
+            crawler.name_paper(paper_id, title=title, date=date)  # check before the store
+    except crawler.IngestError as e:
+        raise click.UsageError(str(e)) from e
     with open_settings_store(settings) as store:
         summary = crawler.ingest(store, paths, benchmarks=benchmarks, metadata=metadata,
-                                 data_dir=settings.data_dir, arxiv_id=arxiv_id,
-                                 progress=_bar(settings))
+                                 data_dir=settings.data_dir, arxiv_id=paper_id, title=title,
+                                 date=date, progress=_bar(settings))
     for error in summary.errors:
         click.echo(f"skipped: {error}", err=True)
     click.echo(summary.line())
