@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +180,9 @@ class Settings:
     config: dict[str, Any] = field(default_factory=dict)
     verbose: int = 0
     silent: bool = False
+
+    def with_db(self, db: str | os.PathLike) -> Settings:
+        return replace(self, db=Path(db))
 
     def section(self, name: str) -> dict[str, Any]:
         value = self.config.get(name, {})
