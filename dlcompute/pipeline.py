@@ -171,6 +171,9 @@ def _extract(store: Any, data_dir: Path, options: PipelineOptions, summary: Pipe
         result = run_extraction(store, data_dir, executor=pool, on_result=on_extracted)
     finally:
         pool.close()
+    for line in result.damaged:
+        summary.warnings.append(line)
+        echo(f"Warning: {line}")
     summary.papers_extracted = result.papers
     summary.facts_extracted = result.facts
     summary.extraction_failures = sum(

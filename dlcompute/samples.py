@@ -162,19 +162,18 @@ def read_sample(path: str | Path = SAMPLE_FILE) -> Iterator[dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise SampleError(f"No sample file at {path}; rebuild it: {REBUILD}")
-    n = 0
+    line_no = 0
     try:
         with gzip.open(path, "rt", encoding="utf-8") as fh:
-            first = True
-            for n, line in enumerate(fh, 1):
+            for line in fh:
+                line_no += 1
                 rec = json.loads(line)
-                if first and (rec.get("kind") != "meta" or rec.get("format") != FORMAT):
+                if line_no == 1 and (rec.get("kind") != "meta" or rec.get("format") != FORMAT):
                     raise SampleError(f"{path} is not a dlcompute sample of format {FORMAT}; "
                                       f"rebuild it: {REBUILD}")
-                first = False
                 yield rec
     except (OSError, EOFError, json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise SampleError(f"{path} is damaged ({e}, near line {n}); "
+        raise SampleError(f"{path} is damaged ({e}, near line {line_no}); "
                           f"rebuild it: {REBUILD}") from e
 
 

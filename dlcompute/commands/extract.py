@@ -200,6 +200,8 @@ def extract(settings: Settings, papers: tuple[str, ...], force: bool, workers: i
                     on_result=(lambda _r: update(1)) if update else None)
         finally:
             pool.close()
+    for line in summary.damaged:
+        click.echo(f"Warning: {line}", err=True)
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2))
         return
