@@ -201,6 +201,8 @@ def ingest_command(settings: Settings, paths: tuple[str, ...], metadata: str | N
 
     if not paths and metadata is None:
         raise click.UsageError("Give PDF files or directories, or --metadata FILE.jsonl, or both")
+    if (title is not None or date is not None) and paper_id is None:
+        raise click.UsageError("--title and --date describe one PDF: give it --id ID too")
     benchmarks = _benchmarks(settings)
     try:
         if paper_id is not None:
