@@ -44,7 +44,7 @@ def test_demo_ends_with_a_fitted_report_and_next_steps(demo):
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr
     report = out / "report" / "index.html"
-    assert f"Report: dlcompute-demo/report/index.html" in r.stdout
+    assert "Report: dlcompute-demo/report/index.html" in r.stdout
     assert "Store:  dlcompute-demo/dlcompute.db" in r.stdout
     for step in ("dlcompute review", "dlcompute run", "datasette"):
         assert step in r.stdout

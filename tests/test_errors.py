@@ -125,13 +125,13 @@ def run_as_nobody(args: list[str]) -> tuple[int, str]:
     """
     import json
 
+    from click.testing import CliRunner
+
     import analysis  # noqa: F401
     import crawler  # noqa: F401
     import curate  # noqa: F401
     import dlcompute.executors  # noqa: F401
     import extract.runner  # noqa: F401
-    from click.testing import CliRunner
-
     from dlcompute.cli import cli
 
     read, write = os.pipe()
@@ -209,7 +209,7 @@ def test_ctrl_c_during_extract_is_one_line(tmp_path):
                          start_new_session=True)
     time.sleep(4)  # workers started, PDFs in progress (Switch Transformers takes seconds)
     os.killpg(p.pid, signal.SIGINT)
-    out, err = p.communicate(timeout=60)
+    _out, err = p.communicate(timeout=60)
     if p.returncode == 0:
         pytest.skip("the extraction finished before the interrupt on this machine")
     assert p.returncode == 130, err
