@@ -154,6 +154,10 @@ def _table_features(f: Fact, feats: dict, names: list[str], info: dict | None) -
     feats["from_group"] = float(bool(ex.get("from_group")))
     if ex.get("column_kind"):
         feats[f"col_{ex['column_kind']}"] = 1.0
+    v = f.normalized_value
+    if f.field == "epochs" and v is not None:
+        feats["integer"] = float(v == int(v))
+        feats["round"] = float(v == int(v) and int(v) % 5 == 0)
     if info:
         feats["table_rows_log"] = math.log1p(info["rows"])
         feats["table_frac_cited"] = info["frac_cited"]
@@ -182,6 +186,13 @@ def _text_features(f: Fact, feats: dict, names: list[str]) -> None:
     feats["compare"] = float(bool(sig.get("compare")))
     feats["hedged"] = float(bool(sig.get("hedged")))
     feats["rule_confidence"] = float(sig.get("rule_confidence", f.confidence))
+    for key in ("warmup_near", "every_before", "schedule", "list", "peak_context"):
+        if sig.get(key):
+            feats[key] = 1.0
+    v = f.normalized_value
+    if f.field == "epochs" and v is not None:
+        feats["integer"] = float(v == int(v))
+        feats["round"] = float(v == int(v) and int(v) % 5 == 0)
     sent = f.evidence or ""
     feats["sentence_own_name"] = float(names_in(sent, names))
     feats["sentence_cited"] = float(bool(_CITE.search(sent)))

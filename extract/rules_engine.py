@@ -28,7 +28,8 @@ _COMPUTE_UNITS = {"mac": "multiply-adds", "macs": "multiply-adds", "mult-adds": 
                   "multi-adds": "multiply-adds", "multiply-adds": "multiply-adds",
                   "multiply-accumulates": "multiply-adds", "multiplication-adds": "multiply-adds",
                   "madds": "multiply-adds", "madd": "multiply-adds"}
-_TIME_HOURS = {"h": 1, "hrs": 1, "hour": 1, "hours": 1, "day": 24, "days": 24, "week": 168,
+_TIME_HOURS = {"minute": 1 / 60, "minutes": 1 / 60, "mins": 1 / 60,
+               "h": 1, "hrs": 1, "hour": 1, "hours": 1, "day": 24, "days": 24, "week": 168,
                "weeks": 168, "month": 720, "months": 720}
 _NUM_RE = re.compile(NUM)
 _TABLE_LINE = re.compile(r"^(?:[^\s]+\s+){0,6}?(?:[-\d.,%×x±()]+\s+){3,}")
@@ -90,10 +91,14 @@ def _mk(field: str, rule_id: str, page: PageText, s: int, e: int, sent: str, con
                 extractor_version=EXTRACTOR_VERSION, **kw)
 
 
+_MORE_NUM = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?[kK]?")
+
+
 def _more_numbers(more: str | None) -> list[float]:
+    """The further numbers of a range or list ("-4", ", 20, 50 and 100", "to 2.5k")."""
     if not more:
         return []
-    return [v for v in (parse_number(m.group(0)) for m in _NUM_RE.finditer(more)) if v is not None]
+    return [v for v in (parse_number(m.group(0)) for m in _MORE_NUM.finditer(more)) if v is not None]
 
 
 def _text_rule_facts(page: PageText, sentences: Sentences | None = None) -> list[Fact]:
@@ -216,14 +221,26 @@ def _epochs(rule, m, value, page, ctx):
     sent, found, conf = ctx()
     if not found.get("TRAIN_CUE") and not re.search(r"\b(for|ended|total)\b", sent, re.I):
         conf -= 0.2
-    vals = [value, *_more_numbers(m.groupdict().get("more"))]
+    vals = [parse_number(m.group("num")) or value, *_more_numbers(m.groupdict().get("more"))]
     s, e = m.span("num")
+    near = text[max(0, m.start() - 40):m.end() + 40]
+    ctx.signals.update({
+        "warmup_near": bool(_WARMUP.search(near)),
+        "every_before": bool(_EVERY.search(text, max(0, m.start() - 30), m.start())),
+        "schedule": bool(_SCHEDULE.search(sent)),
+        "list": len(vals) > 1})
     out = []
     for v in vals:
-        if v < 1 or v > 5000 or (v != int(v) and v != 7.5 and v % 0.5):
+        if v < 1 or v > 1e6 or (v != int(v) and v % 0.5):
             continue
         out.append(_mk("epochs", rule.id, page, s, e, sent, conf, v, "epochs", v, "epochs"))
     return out
+
+
+_WARMUP = re.compile(r"warm[- ]?up|warming|burn-?in|ramp", re.I)
+_EVERY = re.compile(r"\b(?:every|each|per|after|at|until|first|last)\b", re.I)
+_SCHEDULE = re.compile(r"\b(?:then|decay\w*|divid\w*|drop\w*|reduc\w*|multipl\w*|anneal\w*|"
+                       r"restart\w*|milestones?)\b", re.I)
 
 
 def _time(rule, m, value, page, ctx):
