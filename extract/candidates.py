@@ -183,6 +183,7 @@ def result_candidates(tc: TableContext) -> list[Fact]:
     cols = {c.index: _result_column(tc, c.header, c.group) for c in t.columns}
     for row in t.rows:
         label_metric = res.header_metrics(row.label, tc.rules) if row.label else []
+        label_bench = res.header_bench(row.label, tc.rules) if row.label else None
         for n, cell in row.cells.items():
             info = cols[n]
             if n in row.subheader:
@@ -196,6 +197,16 @@ def result_candidates(tc: TableContext) -> list[Fact]:
             if label_metric and (not metrics or metrics[0] in ("acc", "err")):
                 # a transposed table: the row names the metric, the columns the models
                 metrics, model, layout = label_metric, _column_model(t.columns[n]), "transposed"
+            elif label_bench and info["bench"] is None and _column_model(t.columns[n]):
+                # datasets as rows, models as columns (a transfer table): the row names the
+                # benchmark; "ImageNet ReaL" or "Pets" rows name ones not tracked
+                if label_bench == "other":
+                    continue
+                info = dict(info, bench=label_bench)
+                model, layout = _column_model(t.columns[n]), "bench_rows"
+                if not metrics:
+                    metrics = res.metrics_from_caption(t.caption, label_bench) or (
+                        ["acc"] if label_bench in ("imagenet", "cifar10", "cifar100") else [])
             if not metrics:
                 metrics = res.metrics_from_caption(t.caption, info["bench"])
             vals = cell.read().values

@@ -25,9 +25,10 @@ import math
 import re
 from collections import defaultdict
 
+from extract.context import NameStats
 from extract.model import Fact
 
-FEATURE_VERSION = "1"
+FEATURE_VERSION = "2"
 
 #: usual absolute range of each field's values (a value outside costs, by decades)
 USUAL = {"parameters": (3e5, 2e11), "compute_per_pass": (1e7, 5e13),
@@ -92,8 +93,11 @@ def _row_flags(label: str, group: str, names: list[str], notes: str = "") -> dic
     }
 
 
-def add_features(facts: list[Fact], names: list[str], pages: int) -> None:
-    """Set `extra["features"]` on every fact of one paper (numbers, names: floats)."""
+def add_features(facts: list[Fact], names: list[str], pages: int,
+                 stats: NameStats | None = None) -> None:
+    """Set `extra["features"]` on every fact of one paper (numbers, names: floats).
+
+    `stats` (extract.context.NameStats) tells how the paper uses the names in row labels."""
     by_field_value: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for f in facts:
         if f.normalized_value is not None:
@@ -116,6 +120,9 @@ def add_features(facts: list[Fact], names: list[str], pages: int) -> None:
         feats["repeats"] = math.log1p(max(0, len(same) - 1))
         if f.source == "table":
             _table_features(f, feats, names, table_info.get(f.extra.get("table")))
+            if stats is not None:
+                for k, x in stats.label_stats(f.model or "").items():
+                    feats[f"label_{k}"] = x
         else:
             _text_features(f, feats, names)
         f.extra["features"] = {k: round(float(x), 4) for k, x in feats.items() if x}

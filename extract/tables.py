@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from statistics import median
 
 from extract.cells import CellRead, read_cell
+from extract.columns import names_a_column
 from extract.layout import Line, Word
 
 #: lines further apart than this many median line heights end a table body
@@ -363,10 +364,44 @@ def _find(segs: list[Segment], lh: float, side: str) -> list[Table]:
                     if _valid(t):
                         tables.append(t)
         i = j + 1
+    _own_captions(tables, segs)
     return tables
 
 
+def _own_captions(tables: list[Table], segs: list[Segment]) -> None:
+    """A caption belongs to the one table nearest it: another table that took it (a
+    figure under a table's caption) is left without."""
+    by_caption: dict[str, list[Table]] = {}
+    for t in tables:
+        if t.caption:
+            by_caption.setdefault(t.caption, []).append(t)
+    for cap, ts in by_caption.items():
+        if len(ts) < 2:
+            continue
+        line = next((s for s in segs if s.cells and cap.startswith(s.text[:40])), None)
+        if line is None:
+            continue
+
+        def dist(t: Table, line: Segment = line) -> float:
+            return t.top - line.bottom if line.bottom <= t.top else line.top - t.bottom
+
+        keep = min(ts, key=dist)
+        for t in ts:
+            if abs(t.top - keep.top) > 5:  # parts of one block cut side by side share it
+                t.caption = ""
+
+
 FIGURE_MARK = "\x00figure"
+_SPREAD = re.compile(r"^\(?\s*(?:±|\+/-|\+-)\s*\d+(?:\.\d+)?\s*\)?$")
+
+
+def _axis(values: list[float]) -> bool:
+    """Three or more values evenly or geometrically spaced: a plot axis's ticks."""
+    if len(values) < 3:
+        return False
+    steps = {round(b - a, 6) for a, b in zip(values, values[1:], strict=False)}
+    ratios = {round(b / a, 4) for a, b in zip(values, values[1:], strict=False) if a}
+    return (len(steps) == 1 and 0 not in steps) or (len(ratios) == 1 and 1 not in ratios)
 
 
 def _below_caption(segs: list[Segment], kinds: list[str], head: list[int], lh: float) -> list[int]:
@@ -407,6 +442,14 @@ def _valid(t: Table) -> bool:
     headed = any(c.header for c in t.columns)
     if not labelled and not headed:
         return False  # bare numbers: axis ticks, a bar chart's values
+    named = sum(1 for r in rows if re.search(r"[A-Za-z]{4}|[A-Za-z]+[-\d]", r.label))
+    axes = 0
+    for col in t.columns:
+        vals = [c.read().values[0].value for r in rows if (c := r.cells.get(col.index))
+                and c.read().values]
+        axes += _axis(vals)
+    if axes >= 2 and named < len(rows) / 2:
+        return False  # a plot: ticks stepping evenly down its axes, no row names
     return len(rows) >= 2 or (headed and len(rows[0].cells) >= 2)
 
 
@@ -532,6 +575,16 @@ def _columns(segs: list[Segment], body: list[int]) -> list[tuple[float, float]]:
     return sorted(out)
 
 
+def _values_in(segs: list[Segment], rows: list[int], span: tuple[float, float]) -> int:
+    return sum(1 for k in rows if any(c.read().is_value and c.x0 < span[1] and c.x1 > span[0]
+                                      for c in segs[k].cells))
+
+
+def _texts_in(segs: list[Segment], rows: list[int], span: tuple[float, float]) -> int:
+    return sum(1 for k in rows if any(not c.read().is_value and c.x0 < span[1] and
+                                      c.x1 > span[0] for c in segs[k].cells))
+
+
 def _col_of(cell: Cell, cols: list[tuple[float, float]]) -> int | None:
     best, score = None, 0.0
     for n, (x0, x1) in enumerate(cols):
@@ -552,6 +605,9 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
     if not numeric:
         return None
     spans = _columns(segs, [k for k in body if kinds[k] == "numeric"])
+    # a "column" of stray values where most rows hold text (a label column with a "40%"
+    # in one of its names) is text
+    spans = [sp for sp in spans if _values_in(segs, numeric, sp) > _texts_in(segs, numeric, sp)]
     if not spans:
         return None
     # cells left of every value column are row labels; a numeric column left of the
@@ -580,6 +636,8 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
         if not seg.cells:
             continue
         if kinds[k] != "numeric":
+            if all(_SPREAD.match(c.full_text) for c in seg.cells):
+                continue  # the spreads of the row above ("± 0.04") set on a line of their own
             over = [c for c in seg.cells if c.x1 > first_x + 1]
             if len(over) >= 2:
                 # a line over the value columns: a sub-header for the rows below
@@ -664,10 +722,14 @@ def _header(segs: list[Segment], head: list[int], cols: list[Column], first_x: f
                 near = [min(covered, key=lambda n, w=w: abs(cols[n].xc - w.xc))
                         for w in cell.words]
                 one_each = sorted(set(near)) == covered and near == sorted(near)
-                if one_each and (lowest or len(cell.words) == len(covered)):
-                    for n in covered:
-                        cols[n].header.append(" ".join(w.text for w, m in zip(
-                            cell.words, near, strict=True) if m == n))
+                parts = [" ".join(w.text for w, m in zip(cell.words, near, strict=True) if m == n)
+                         for n in covered]
+                # each part names a column of its own ("FLOPs | Throughput"); "Exact Match"
+                # over "Dev | Test" is one name spanning both
+                named = all(names_a_column(p) for p in parts)
+                if one_each and (named or (lowest and not names_a_column(cell.full_text))):
+                    for n, part in zip(covered, parts, strict=True):
+                        cols[n].header.append(part)
                         cols[n].group.append(False)
                     continue
             for n in covered:
