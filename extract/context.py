@@ -93,6 +93,11 @@ _CITED_AFTER = re.compile(
     r"^[^.;\n]{0,25}?(?:\[\s*\d|\(\s*[A-Z][A-Za-z\-]+(?:\s+et\s+al\.?)?,?\s*(?:19|20)\d\d|\bet\s+al\b)")
 
 
+#: model-like names: inner capitals ("ResNet"), acronyms ("VGG"), letters with digits ("T5")
+_NAME_LIKE = re.compile(
+    r"\b(?:[A-Za-z]*[A-Z][a-z]*[A-Z][A-Za-z0-9]*|[A-Z]{2,}[A-Za-z0-9]*|[A-Za-z]+\d[A-Za-z0-9]*)")
+
+
 class NameStats:
     """How a paper uses each name-like token: in its title, how often, how often cited.
 
@@ -101,7 +106,7 @@ class NameStats:
     label (extract.features).
     """
 
-    def __init__(self, pages: list[PageText], title: str = "") -> None:
+    def __init__(self, pages: list[PageText], title: str = "", references: str = "") -> None:
         self.total: dict[str, int] = {}
         self.cited: dict[str, int] = {}
         for p in pages:
@@ -117,6 +122,7 @@ class NameStats:
                 if _CITED_AFTER.match(text, m.end()):
                     self.cited[tok] = self.cited.get(tok, 0) + 1
         self.title = {t for t in tokens(title)}
+        self.cited_titles = set(tokens(references)) if references else set()
 
     def label_stats(self, label: str) -> dict[str, float]:
         toks = [t for t in tokens(label) if t in self.total or t in self.title]
@@ -124,7 +130,10 @@ class NameStats:
             return {}
         ratios = [self.cited.get(t, 0) / self.total[t] for t in toks if self.total.get(t, 0) >= 2]
         uncited = max((self.total.get(t, 0) - self.cited.get(t, 0)) for t in toks)
+        distinct = [t for n in _NAME_LIKE.findall(label) for t in tokens(n)]
         return {"title_token": float(any(t in self.title for t in toks)),
+                "in_references": float(any(t in self.cited_titles and t not in self.title
+                                           for t in distinct)),
                 "cited_ratio": max(ratios) if ratios else 0.0,
                 "uncited_log": math.log1p(uncited)}
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -197,7 +198,10 @@ def fit(papers: list[Paper], extra: list[dict] | None = None, c: float = C) -> d
     from sklearn.linear_model import LogisticRegression
 
     models = {}
-    pool = [f for p in papers for f in p.facts if f.get("label") is not None] + list(extra or [])
+    pool = []
+    for p in papers:
+        pool += _weighted([f for f in p.facts if f.get("label") is not None])
+    pool += [dict(f, weight=1.0) for f in extra or []]
     for fld in FIELDS:
         rows = [f for f in pool if f["field"] == fld]
         ys = [f["label"] for f in rows]
@@ -206,13 +210,34 @@ def fit(papers: list[Paper], extra: list[dict] | None = None, c: float = C) -> d
         names = sorted({k for f in rows for k in f["extra"].get("features", {}) if k != "bias"})
         X = _matrix(rows, names)
         clf = LogisticRegression(C=c, max_iter=2000, solver="lbfgs")
-        clf.fit(X, ys)
+        clf.fit(X, ys, sample_weight=[f["weight"] for f in rows])
         models[fld] = {"intercept": round(float(clf.intercept_[0]), 6),
                        "coef": {n: round(float(w), 6) for n, w in zip(names, clf.coef_[0],
                                                                        strict=True)
                                 if abs(w) > 1e-9},
                        "positives": int(sum(ys)), "candidates": len(ys)}
     return models
+
+
+def _weighted(facts: list[dict]) -> list[dict]:
+    """Each candidate weighted as the scoring counts it: a paper's field is scored on its
+    distinct values, so the candidates of one value share one unit of weight, and a paper's
+    big tables do not outweigh other papers (its weights sum to the square root of its
+    values)."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for f in facts:
+        v = f.get("normalized_value")
+        key = (f["field"], f.get("benchmark"), f.get("metric"),
+               round(math.log10(v), 2) if v and v > 0 else v)
+        groups[key].append(f)
+    per_field: dict[str, int] = defaultdict(int)
+    for key in groups:
+        per_field[key[0]] += 1
+    out = []
+    for key, fs in groups.items():
+        w = 1.0 / len(fs) / math.sqrt(per_field[key[0]])
+        out += [dict(f, weight=w) for f in fs]
+    return out
 
 
 def predict(facts: list[dict], models: dict) -> list[dict]:
