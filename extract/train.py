@@ -88,6 +88,16 @@ def _error(metric: str, value: float) -> float:
     return value if metric.endswith("_error") else 100.0 - value
 
 
+def _quality(fam: str, metric: str | None, value: float, as_stored: bool = False) -> float:
+    """Higher is better for every metric: accuracy for top-k (from an error or an
+    accuracy), the value itself for AP, F1, EM and BLEU. `as_stored`: `value` is as
+    `_gold_results` keeps it (top-k as error)."""
+    if fam in ("top1", "top5"):
+        err = value if as_stored or (metric or "").endswith("_error") else 100.0 - value
+        return 100.0 - err
+    return value
+
+
 def _gold_results(labels: dict) -> list[tuple[str, str, float]]:
     out = []
     for r in labels.get("results", []) + labels.get("observations", []):
@@ -104,16 +114,28 @@ def _gold_results(labels: dict) -> list[tuple[str, str, float]]:
 
 
 def label_fact(f: dict, labels: dict) -> int | None:
-    """1 when the labels give this value for this field of this paper, else 0."""
+    """1 when the labels give this value for this field of this paper, 0 when they say
+    it is not the paper's, None when they do not tell (not learnt from).
+
+    Results are scored as headlines (the best value per benchmark and metric), and only
+    some papers label every own row: a result the labels do not give is 0 when it would
+    beat the paper's labelled best (or is on a benchmark and metric the paper does not
+    report), or when every own row of the paper is labelled; a weaker unlabelled result
+    cannot change the headline and teaches nothing."""
     fld = f.get("field")
     v = f.get("normalized_value")
     if fld == "result":
         fam = FAMILY.get(f.get("metric") or "")
         if fam is None or v is None:
             return None
-        mine = _error(f["metric"], v) if fam in ("top1", "top5") else v
-        return int(any(b == f.get("benchmark") and gf == fam and abs(gv - mine) <= RESULT_TOL + 1e-9
-                       for b, gf, gv in _gold_results(labels)))
+        mine = _quality(fam, f["metric"], v)
+        gold = [(gf, _quality(gf, None, gv, True)) for b, gf, gv in _gold_results(labels)
+                if b == f.get("benchmark") and gf == fam]
+        if any(abs(q - mine) <= RESULT_TOL + 1e-9 for _, q in gold):
+            return 1
+        if not gold or labels.get("observations"):
+            return 0
+        return 0 if mine > max(q for _, q in gold) + RESULT_TOL else None
     name = GOLD_FIELDS.get(fld or "")
     if name is None or fld not in FIELDS or v is None:
         return None
