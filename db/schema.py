@@ -371,6 +371,32 @@ def m0001_initial(db: Database) -> None:
     db[T.meta].insert({"key": "application", "value": "dlcompute"}, replace=True)
 
 
+# Who recorded a review: an annotator (one of the two of a double review) or an
+# adjudicator, whose decision settles a disagreement.
+REVIEW_ROLES = ("annotator", "adjudicator")
+APPEND_ONLY = "reviews are append-only: record a new review (an undo or a revision) instead"
+
+
+@migrations(name="0004_reviews_append_only")
+def m0004_reviews_append_only(db: Database) -> None:
+    """reviews: a token column (one review per form), a role, and no UPDATE or DELETE.
+
+    The token was kept only in the ``after`` JSON, where one malformed row broke every
+    lookup; the triggers make the append-only rule the database's, not only the code's.
+    """
+    db[T.reviews].add_column("token", str)
+    db[T.reviews].add_column("role", str)
+    db.execute(f"""update {T.reviews} set token = case when json_valid(after)
+                   then json_extract(after, '$.token') end""")
+    # a token seen twice (never written by the app) keeps only its first review
+    db.execute(f"""update {T.reviews} set token = null where token is not null and id > (
+                   select min(r.id) from {T.reviews} r where r.token = {T.reviews}.token)""")
+    db[T.reviews].create_index(["token"], unique=True, if_not_exists=True)
+    for verb in ("update", "delete"):
+        db.execute(f"""create trigger {T.reviews}_no_{verb} before {verb} on {T.reviews}
+                       begin select raise(abort, '{APPEND_ONLY}'); end""")
+
+
 def migration_names() -> list[str]:
     """Names of every migration this version of dlcompute knows."""
     return [m.name for m in migrations._migrations]
