@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_NUMBER_CHARS = 32
 # Thousands separators only in groups of three ("1,234,567"); "1,2,3" is no number.
-_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][+-]?\d{1,4})?")
+_NUMBER = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d{1,4})?")
 _TIME_UNIT = re.compile(r"(?:(?:gpu|tpu|device|chip|core)s?\s*)?"
                         r"(?:minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?)")
 _CHIP_COUNT_UNIT = re.compile(r"(?:chips?|gpus?|tpus?|devices?|cores?|accelerators?)?")

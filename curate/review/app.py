@@ -241,9 +241,9 @@ def create_app(db_path: str | Path, data_dir: str | Path, *, annotator: str | No
             ctx = pages.flag_page(s, get_flag(s, flag_id), who(), policy,
                                   Path(app.config["DATA_DIR"]), titles,
                                   revise=form.get("revises", type=int))
+            ctx.update(problems=e.problems, message=str(e), typed=form)
             return render_template("flag.html", **ctx, token=secrets.token_hex(12),
-                                   current=fargs(), annotator=who(), problems=e.problems,
-                                   message=str(e), typed=form,
+                                   current=fargs(), annotator=who(),
                                    counts=progress_counts(s, filters())), 422
         was_dispute = pages.was_adjudication(s, flag_id)
         nxt = lease_next(s, who(), None if was_dispute else filters(),

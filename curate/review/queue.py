@@ -282,6 +282,10 @@ def decide(store: Store, flag_id: int, annotator: str, action: str, token: str, 
             except DecisionError as e:
                 raise ReviewError(str(e), e.problems) from e
             value, unit, new_chip = checked.value, checked.unit, checked.new_chip
+        if fact_id is not None and fact_id not in {
+                c.get("fact_id") for c in json.loads(flag["candidates"] or "[]")}:
+            raise ReviewError(f"Fact {fact_id} is not a candidate of flag {flag_id}; choose "
+                              f"one the page shows", {"candidate": "not a candidate"})
         row = {"flag_id": flag_id, "annotator": annotator, "created_at": now,
                "action": action, "value": value, "unit": unit, "fact_id": fact_id,
                "note": note, "token": token, "role": role, "undoes": revises}
