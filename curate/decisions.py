@@ -244,7 +244,7 @@ def stored_problem(fld: str, row: dict, facts_by_id: dict[int, dict],
     """Why a stored decision cannot be used (None when it can): the same rules as the app."""
     if row["action"] == "not_reported":
         return None
-    after = _json(row.get("after"))
+    after = json_dict(row.get("after"))
     d = Decision(row["id"], row["flag_id"], row["action"], row.get("value"), row.get("unit"),
                  row.get("fact_id"), row.get("annotator") or "", {})
     from_fact = d.fact_id is not None and d.fact_id in facts_by_id
@@ -264,12 +264,28 @@ def stored_problem(fld: str, row: dict, facts_by_id: dict[int, dict],
                          from_paper=row["action"] == "accept")
 
 
-def _json(text: str | None) -> dict:
+def json_dict(text: str | None) -> dict:
+    """A stored JSON object; {} when the text is malformed or not an object."""
     try:
         value = json.loads(text or "{}")
     except (json.JSONDecodeError, TypeError):
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def flag_candidates(flag: dict) -> list[dict]:
+    """A flag's candidates; a malformed stored list reads as none (the page still works)."""
+    try:
+        value = json.loads(flag.get("candidates") or "[]")
+    except (json.JSONDecodeError, TypeError):
+        log.warning("flag %s: candidates are not a JSON list", flag.get("id"))
+        return []
+    return [c for c in value if isinstance(c, dict)] if isinstance(value, list) else []
+
+
+def sources_of(row: dict) -> dict:
+    """An observation's sources (column -> fact:ID | review:ID ...); {} when malformed."""
+    return json_dict(row.get("sources"))
 
 
 def decision_label(fld: str, row: dict, facts_by_id: dict[int, dict]) -> str:
@@ -414,7 +430,7 @@ def decisions_in_force(store: Store) -> dict[int, Decision]:
         r = fr.decision
         if r is None:
             continue
-        before = _json(r.get("before"))
+        before = json_dict(r.get("before"))
         out[fid] = Decision(r["id"], fid, r["action"], r["value"], r["unit"], r["fact_id"],
                             r["annotator"] or "", before, observations=_listed(before))
     return out

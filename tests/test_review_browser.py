@@ -209,6 +209,8 @@ def test_every_bad_value_gets_a_message_and_changes_nothing(browser, served):
     page.wait_for_url(lambda url: f"/flag/{fid}" not in url)
     r = rows(db, f"select * from {T.reviews} order by id")[-1]
     assert r["unit"] == "FooChip 9000" and json.loads(r["after"])["new_chip"] is True
+    page.goto(f"{base}/audit")  # listed for the maintainers to add to the catalog
+    assert "FooChip 9000 (1)" in page.locator("#new-chips").inner_text()
     ctx.close()
 
 

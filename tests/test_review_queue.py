@@ -309,6 +309,11 @@ def test_an_invalid_stored_review_breaks_nothing(store, flagged, tmp_path):
                                     "action": "correct", "value": value, "unit": unit,
                                     "after": after, "before": "{"})
     store.db.execute(f"update {T.flags} set status = 'closed' where id = ?", [bad["id"]])
+    # other hand edits a page reads: a flag's candidates and an observation's sources
+    broken = flag_where(store, "arxiv_id = '1409.3215'")
+    store.db.execute(f"update {T.flags} set candidates = '[{{' where id = ?", [broken["id"]])
+    store.db.execute(f"update {T.observations} set sources = 'nonsense' "
+                     f"where arxiv_id = '1409.3215'")
     app = create_app(store.path, tmp_path / "data")
     alice = Browser(app, "alice")
     ids = [r["id"] for r in store.db.query(f"select id from {T.flags}")]
@@ -321,6 +326,8 @@ def test_an_invalid_stored_review_breaks_nothing(store, flagged, tmp_path):
     assert store.db[T.flags].get(other["id"])["status"] == "closed"
     assert alice.post("/undo", {"token": "undo-1"}).status_code == 302
     assert store.db[T.flags].get(other["id"])["status"] == "open"
+    assert alice.decide(broken["id"], "not_reported").status_code == 302
+    assert store.db[T.flags].get(broken["id"])["status"] == "closed"
     summary = curate(store)
     assert not summary.errors
     assert store.db[T.flags].get(bad["id"])["status"] == "open"  # reopened: no usable decision

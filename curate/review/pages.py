@@ -7,7 +7,6 @@ both sides of a disagreement.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -15,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from curate.choose import candidate_record
-from curate.decisions import FlagReviews, chip_names, replay_flags
+from curate.decisions import (
+    FlagReviews,
+    chip_names,
+    flag_candidates,
+    json_dict,
+    replay_flags,
+    sources_of,
+)
 from curate.humanize import human
 from curate.review.evidence import (
     affected_observations,
@@ -83,7 +89,7 @@ def _shown(c: dict, kind: str | None) -> dict:
 def candidates(flag: dict) -> list[dict]:
     """The flag's candidates as shown: a choice naming the fact (or PwC row), not a position."""
     out = []
-    for i, c in enumerate(json.loads(flag["candidates"] or "[]")):
+    for i, c in enumerate(flag_candidates(flag)):
         choice = f"fact:{c['fact_id']}" if c.get("fact_id") else \
             f"pwc:{c['pwc_id']}" if c.get("pwc_id") else None
         if choice is None:
@@ -135,7 +141,7 @@ def observations_listing(store: Store, flag: dict) -> tuple[list[dict], str]:
     col = column_of(flag["field"])
     shown = [{"model": o["model"] or "(no model named)", "benchmark": o["benchmark"],
               "metric": o["metric"], "current": human(o.get(col), col) or "empty",
-              "source": json.loads(o["sources"] or "{}").get(col, "")} for o in rows]
+              "source": sources_of(o).get(col, "")} for o in rows]
     return shown, listing_digest(observation_keys(rows))
 
 
@@ -336,4 +342,20 @@ def audit_page(store: Store, args: Mapping[str, str], annotator: str | None,
         "action": [x["action"] for x in store.db.query(
             f"select distinct action from {T.reviews} order by action")],
     }
-    return {"reviews": out, "chosen": chosen, "options": options, "limit": AUDIT_LIMIT}
+    return {"reviews": out, "chosen": chosen, "options": options, "limit": AUDIT_LIMIT,
+            "new_chips": new_chips(store)}
+
+
+def new_chips(store: Store) -> dict[str, int]:
+    """Chips annotators recorded as new (not in the catalog): name -> reviews naming it."""
+    known = chip_names(store)
+    out: dict[str, int] = {}
+    for r in store.db.query(
+            f"select r.unit, r.after from {T.reviews} r join {T.flags} f on f.id = r.flag_id "
+            f"where f.field = 'hardware' and r.action in ('accept', 'correct') "
+            f"and r.unit is not null"):
+        name = str(r["unit"]).strip()
+        if name.lower() not in known and json_dict(r["after"]).get("new_chip"):
+            out[name] = out.get(name, 0) + 1
+    return dict(sorted(out.items()))
+

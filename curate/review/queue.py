@@ -25,6 +25,7 @@ from curate.decisions import (
     FlagReviews,
     check_correction,
     chip_names,
+    flag_candidates,
     replay_flags,
     stored_problem,
 )
@@ -180,7 +181,7 @@ def lease_next(store: Store, annotator: str, filters: Filters | None = None,
 
 def _snapshot(flag: dict, fr: FlagReviews | None, observations: list | None) -> dict:
     snap = {k: flag[k] for k in ("status", "resolution", "lease_annotator")}
-    snap["candidates"] = json.loads(flag["candidates"] or "[]")
+    snap["candidates"] = flag_candidates(flag)
     snap["state"] = fr.state if fr is not None else "open"
     if observations is not None:
         snap["observations"] = [list(o) for o in observations]
@@ -283,7 +284,7 @@ def decide(store: Store, flag_id: int, annotator: str, action: str, token: str, 
                 raise ReviewError(str(e), e.problems) from e
             value, unit, new_chip = checked.value, checked.unit, checked.new_chip
         if fact_id is not None and fact_id not in {
-                c.get("fact_id") for c in json.loads(flag["candidates"] or "[]")}:
+                c.get("fact_id") for c in flag_candidates(flag)}:
             raise ReviewError(f"Fact {fact_id} is not a candidate of flag {flag_id}; choose "
                               f"one the page shows", {"candidate": "not a candidate"})
         row = {"flag_id": flag_id, "annotator": annotator, "created_at": now,
