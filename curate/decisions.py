@@ -41,6 +41,7 @@ from db.schema import T
 log = logging.getLogger(__name__)
 
 MAX_NUMBER_CHARS = 32
+CHUNK = 500  # ids per "in (...)" query
 # Thousands separators only in groups of three ("1,234,567"); "1,2,3" is no number.
 _NUMBER = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d{1,4})?")
 _TIME_UNIT = re.compile(r"(?:(?:gpu|tpu|device|chip|core)s?\s*)?"
@@ -385,8 +386,8 @@ def replay(rows: list[dict], fld: str, double_review: bool, facts_by_id: dict[in
 def _facts(store: Store, ids: set[int]) -> dict[int, dict]:
     out: dict[int, dict] = {}
     ids_list = sorted(i for i in ids if isinstance(i, int))
-    for i in range(0, len(ids_list), 500):
-        chunk = ids_list[i:i + 500]
+    for i in range(0, len(ids_list), CHUNK):
+        chunk = ids_list[i:i + CHUNK]
         for f in store.db.query(f"select * from {T.facts} where id in "
                                 f"({','.join('?' * len(chunk))})", chunk):
             out[f["id"]] = f
@@ -395,17 +396,19 @@ def _facts(store: Store, ids: set[int]) -> dict[int, dict]:
 
 def replay_flags(store: Store, flag_ids: list[int] | None = None) -> dict[int, FlagReviews]:
     """Flag id -> its reviews replayed, for the flags named (all reviewed flags by default)."""
-    where, params = "", []
-    if flag_ids is not None:
-        if not flag_ids:
-            return {}
-        where = f" where r.flag_id in ({','.join('?' * len(flag_ids))})"
-        params = list(flag_ids)
-    rows = list(store.db.query(
-        f"select r.*, f.field as flag_field, f.double_review from {T.reviews} r "
-        f"join {T.flags} f on f.id = r.flag_id{where} order by r.id", params))
+    sql = (f"select r.*, f.field as flag_field, f.double_review from {T.reviews} r "
+           f"join {T.flags} f on f.id = r.flag_id")
+    if flag_ids is None:
+        rows = list(store.db.query(sql + " order by r.id"))
+    else:
+        rows = []
+        ids = sorted(set(flag_ids))
+        for i in range(0, len(ids), CHUNK):  # SQLite caps the variables of one statement
+            part = ids[i:i + CHUNK]
+            rows += store.db.query(f"{sql} where r.flag_id in ({','.join('?' * len(part))})",
+                                   part)
     by_flag: dict[int, list[dict]] = defaultdict(list)
-    for r in rows:
+    for r in sorted(rows, key=lambda r: r["id"]):
         by_flag[r["flag_id"]].append(r)
     facts = _facts(store, {r["fact_id"] for r in rows if r["fact_id"] is not None})
     chips = chip_names(store)

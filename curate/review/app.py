@@ -193,20 +193,27 @@ def create_app(db_path: str | Path, data_dir: str | Path, *, annotator: str | No
                                allowed=[f for f in rows if policy.may_adjudicate(
                                    who(), pages.replayed(s, f["id"]))])
 
+    def flag_or_404(s: Store, flag_id: int) -> dict:
+        flag = get_flag(s, flag_id)
+        if flag is None:
+            abort(404)
+        return flag
+
+    def render_flag(s: Store, flag: dict, revise: int | None, **shown):
+        """The flag's page; ``shown`` adds problems, message and the typed values."""
+        ctx = pages.flag_page(s, flag, who(), policy, Path(app.config["DATA_DIR"]), titles,
+                              revise=revise)
+        ctx.update(shown)
+        return render_template("flag.html", **ctx, token=secrets.token_hex(12),
+                               current=fargs(), annotator=who(),
+                               counts=progress_counts(s, filters()))
+
     @app.route("/flag/<int:flag_id>")
     def show_flag(flag_id: int):
         if (r := need_name()) is not None:
             return r
         s = store()
-        flag = get_flag(s, flag_id)
-        if flag is None:
-            abort(404)
-        revise = request.args.get("revise", type=int)
-        ctx = pages.flag_page(s, flag, who(), policy, Path(app.config["DATA_DIR"]), titles,
-                              revise=revise)
-        return render_template("flag.html", **ctx, token=secrets.token_hex(12),
-                               current=fargs(), annotator=who(),
-                               counts=progress_counts(s, filters()))
+        return render_flag(s, flag_or_404(s, flag_id), request.args.get("revise", type=int))
 
     @app.route("/flag/<int:flag_id>/claim", methods=["POST"])
     def claim_flag(flag_id: int):
@@ -228,23 +235,16 @@ def create_app(db_path: str | Path, data_dir: str | Path, *, annotator: str | No
         if (r := need_name()) is not None:
             return r
         s = store()
-        flag = get_flag(s, flag_id)
-        if flag is None:
-            abort(404)
+        flag = flag_or_404(s, flag_id)
         form = request.form
         action = form.get("action", "")
         try:
             kwargs = pages.decision_args(s, flag, form, who(), policy)
             decide(s, flag_id, who(), action, form.get("token", ""), note=form.get("note") or None,
                    policy=policy, minutes=app.config["LEASE_MINUTES"], **kwargs)
-        except ReviewError as e:
-            ctx = pages.flag_page(s, get_flag(s, flag_id), who(), policy,
-                                  Path(app.config["DATA_DIR"]), titles,
-                                  revise=form.get("revises", type=int))
-            ctx.update(problems=e.problems, message=str(e), typed=form)
-            return render_template("flag.html", **ctx, token=secrets.token_hex(12),
-                                   current=fargs(), annotator=who(),
-                                   counts=progress_counts(s, filters())), 422
+        except ReviewError as e:  # the page again, with a message per field: 422
+            return render_flag(s, flag_or_404(s, flag_id), form.get("revises", type=int),
+                               problems=e.problems, message=str(e), typed=form), 422
         was_dispute = pages.was_adjudication(s, flag_id)
         nxt = lease_next(s, who(), None if was_dispute else filters(),
                          app.config["LEASE_MINUTES"], adjudicate=was_dispute, policy=policy)

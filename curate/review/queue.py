@@ -146,32 +146,49 @@ def eligible(flag: dict, fr: FlagReviews | None, annotator: str, policy: Policy,
     return fr is None or annotator not in fr.deciders or state == "settled"
 
 
+BATCH = 50  # flags replayed at a time while looking for the next eligible one
+
+
 def lease_next(store: Store, annotator: str, filters: Filters | None = None,
                minutes: float = 15.0, *, adjudicate: bool = False,
                policy: Policy | None = None) -> dict | None:
     """The flag this annotator holds, else the best free one, leased to them.
 
     Best: flags this annotator skipped come last (the longest ago skipped first), then
-    the highest priority. Disputed flags go only to the adjudication queue.
+    the highest priority. Disputed flags go only to the adjudication queue. Reviews
+    are replayed only for the flags looked at, best first, so a long queue stays fast.
     """
     policy = policy or Policy()
     where, params = (filters or Filters()).sql()
     now = utcnow()
     flags = list(store.db.query(
-        f"select f.* from {T.flags} f where f.status = 'open' {where}", params))
-    states = replay_flags(store, [f["id"] for f in flags])
-    mine = [f for f in flags if lease_holder(f, now) == annotator
-            and eligible(f, states.get(f["id"]), annotator, policy, adjudicate)]
-    if mine:
-        return min(mine, key=lambda f: (-(f["priority"] or 0), f["id"]))
-    free = [f for f in flags if lease_holder(f, now) is None
-            and eligible(f, states.get(f["id"]), annotator, policy, adjudicate)]
+        f"select f.id, f.status, f.priority, f.double_review, f.lease_annotator, "
+        f"f.lease_expires from {T.flags} f where f.status = 'open' {where}", params))
+    reviewed = {r["flag_id"] for r in store.db.query(
+        f"select distinct flag_id from {T.reviews}")}
+    if adjudicate:  # only a doubly reviewed flag with decisions can be disputed
+        flags = [f for f in flags if f["double_review"] and f["id"] in reviewed]
+    skipped = {r["flag_id"]: r["last"] for r in store.db.query(
+        f"""select r.flag_id, max(r.id) as last from {T.reviews} r where r.annotator = ?
+            and r.action = 'skip' and not exists (select 1 from {T.reviews} u
+                                                 where u.undoes = r.id)
+            group by r.flag_id""", [annotator])}
 
-    def order(f: dict) -> tuple:
-        fr = states.get(f["id"])
-        return (fr.skipped_by.get(annotator, 0) if fr else 0, -(f["priority"] or 0), f["id"])
+    def first_eligible(candidates: list[dict]) -> Iterator[dict]:
+        for i in range(0, len(candidates), BATCH):
+            batch = candidates[i:i + BATCH]
+            states = replay_flags(store, [f["id"] for f in batch if f["id"] in reviewed])
+            for f in batch:
+                if eligible(f, states.get(f["id"]), annotator, policy, adjudicate):
+                    yield f
 
-    for f in sorted(free, key=order):
+    by_priority = sorted(flags, key=lambda f: (-(f["priority"] or 0), f["id"]))
+    mine = [f for f in by_priority if lease_holder(f, now) == annotator]
+    for f in first_eligible(mine):
+        return get_flag(store, f["id"])
+    free = sorted((f for f in flags if lease_holder(f, now) is None),
+                  key=lambda f: (skipped.get(f["id"], 0), -(f["priority"] or 0), f["id"]))
+    for f in first_eligible(free):
         # the UPDATE re-checks that the lease is free: two annotators racing for one
         # flag both run it, and SQLite's write lock lets only one of them win
         if claim(store, f["id"], annotator, minutes):
