@@ -239,7 +239,7 @@ def create_app(db_path: str | Path, data_dir: str | Path, *, annotator: str | No
         form = request.form
         action = form.get("action", "")
         try:
-            kwargs = pages.decision_args(s, flag, form, who(), policy)
+            kwargs = pages.decision_args(s, flag, form)
             decide(s, flag_id, who(), action, form.get("token", ""), note=form.get("note") or None,
                    policy=policy, minutes=app.config["LEASE_MINUTES"], **kwargs)
         except ReviewError as e:  # the page again, with a message per field: 422

@@ -225,8 +225,7 @@ def flag_page(store: Store, flag: dict, annotator: str, policy: Policy, data_dir
     }
 
 
-def decision_args(store: Store, flag: dict, form: Mapping[str, str], annotator: str,
-                  policy: Policy) -> dict[str, Any]:
+def decision_args(store: Store, flag: dict, form: Mapping[str, str]) -> dict[str, Any]:
     """decide()'s keyword arguments from the posted form; ReviewError names the field."""
     action = form.get("action", "")
     out: dict[str, Any] = {"revises": _int(form.get("revises"))}

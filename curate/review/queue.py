@@ -228,7 +228,7 @@ def _by_token(store: Store, token: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def _role(store: Store, flag: dict, fr: FlagReviews | None, annotator: str, action: str,
+def _role(flag: dict, fr: FlagReviews | None, annotator: str, action: str,
           revises: int | None, policy: Policy) -> tuple[str | None, int | None]:
     """(role, the review replaced) of a new decision, or ReviewError saying why not."""
     fid = flag["id"]
@@ -292,7 +292,7 @@ def decide(store: Store, flag_id: int, annotator: str, action: str, token: str, 
             raise ReviewError(f"Flag {flag_id} is being reviewed by {holder}; nothing "
                               f"recorded, take the next one")
         fr = replay_flags(store, [flag_id]).get(flag_id)
-        role, revises = _role(store, flag, fr, annotator, action, revises, policy)
+        role, revises = _role(flag, fr, annotator, action, revises, policy)
         chips = chip_names(store)
         if action == "correct":
             try:
