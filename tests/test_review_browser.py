@@ -147,7 +147,16 @@ def test_keyboard_correction_feeds_curate(browser, served):
     page.wait_for_timeout(300)
     assert f"/flag/{fid}" in page.url and rows(db, f"select * from {T.reviews}") == []
     page.keyboard.press("Escape")
-    correct(page, "2,300", "MFLOPs")
+    # Enter in the value and unit boxes moves on, never submits
+    page.keyboard.press("c")
+    page.keyboard.type("2,300")
+    page.keyboard.press("Enter")
+    page.keyboard.type("MFLOPs")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    assert f"/flag/{fid}" in page.url and rows(db, f"select * from {T.reviews}") == []
+    assert page.evaluate("() => document.activeElement.id") == "correct"
+    page.keyboard.press("Enter")  # on the Save button: that is the explicit action
     page.wait_for_url(lambda url: f"/flag/{fid}" not in url)
     (r,) = rows(db, f"select * from {T.reviews}")
     assert (r["action"], r["value"], r["unit"], r["note"]) == ("correct", 2300.0, "MFLOPs",
