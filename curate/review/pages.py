@@ -329,6 +329,9 @@ def audit_page(store: Store, args: Mapping[str, str], annotator: str | None,
         view["hidden"] = blind and r["annotator"] != annotator
         in_force = fr is not None and r["id"] in fr.in_force_ids
         view["in_force"] = in_force
+        # a decision still standing on an unsettled double review is not yet in force
+        view["waiting"] = STATE_WORDS[state] if in_force and state in ("second", "disputed") \
+            and r["action"] in DECISION_ACTIONS else ""
         view["can_change"] = (in_force and r["action"] in DECISION_ACTIONS
                               and policy.may_revise(annotator or "", r))
         view["can_undo"] = in_force and r["action"] != "undo" and policy.may_revise(
