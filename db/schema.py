@@ -1,8 +1,10 @@
 """Table and column names of the store, and the migrations that create them.
 
 This module is the one place that owns names: other code refers to tables as
-``T.papers`` and so on. The schema only changes by appending a migration to
-``MIGRATIONS``; an applied migration is never edited.
+``T.papers`` and so on. ``TABLES`` is the current schema: migration 0001 creates it in a
+new store, and each later migration brings an older store up to it (adding only what
+is missing, so it is harmless on a new store). The schema only changes by appending a
+migration; an applied migration is never edited.
 """
 
 from __future__ import annotations
@@ -166,6 +168,7 @@ TABLES: dict[str, dict] = {
             "hardware": str,  # canonical chip of the catalog
             "chip_count": float,
             "time_kind": str,  # wall_clock | device_hours
+            "row_id": str,  # the table row the fact was read from: p4.t1.r17
             "page": int,  # 1-based
             "span_start": int,  # character offsets in the page's normalised text
             "span_end": int,
@@ -243,12 +246,15 @@ TABLES: dict[str, dict] = {
             "value": float,
             "unit": str,
             "fact_id": int,
-            "undoes": int,  # review id an undo reverses
+            "undoes": int,  # review id an undo (or a changed decision) replaces
             "note": str,
+            "token": str,  # the form's one-time token: one review per submitted form
+            "role": str,  # annotator | adjudicator (REVIEW_ROLES)
         },
         "pk": "id",
         "foreign_keys": [("flag_id", T.flags, "id")],
         "indexes": [["flag_id"], ["annotator"]],
+        "unique": [["token"]],
     },
     T.pwc_results: {
         "columns": {
@@ -384,17 +390,36 @@ def m0004_reviews_append_only(db: Database) -> None:
     The token was kept only in the ``after`` JSON, where one malformed row broke every
     lookup; the triggers make the append-only rule the database's, not only the code's.
     """
-    db[T.reviews].add_column("token", str)
-    db[T.reviews].add_column("role", str)
-    db.execute(f"""update {T.reviews} set token = case when json_valid(after)
-                   then json_extract(after, '$.token') end""")
-    # a token seen twice (never written by the app) keeps only its first review
-    db.execute(f"""update {T.reviews} set token = null where token is not null and id > (
-                   select min(r.id) from {T.reviews} r where r.token = {T.reviews}.token)""")
+    columns = db[T.reviews].columns_dict  # a store created by this version's 0001 has them
+    for name in ("token", "role"):
+        if name not in columns:
+            db[T.reviews].add_column(name, str)
     db[T.reviews].create_index(["token"], unique=True, if_not_exists=True)
+    # the token of a review written before the column, from its JSON (CASE: json_extract
+    # raises on malformed JSON); a token seen twice stays with its first review only
+    def token(table: str) -> str:
+        return f"(case when json_valid({table}.after) then json_extract({table}.after, " \
+               f"'$.token') end)"
+
+    db.execute(f"""update {T.reviews} set token = {token(T.reviews)}
+                   where token is null and {token(T.reviews)} is not null
+                   and id = (select min(r.id) from {T.reviews} r
+                             where {token('r')} = {token(T.reviews)})
+                   and not exists (select 1 from {T.reviews} u
+                                   where u.token = {token(T.reviews)})""")
     for verb in ("update", "delete"):
-        db.execute(f"""create trigger {T.reviews}_no_{verb} before {verb} on {T.reviews}
+        db.execute(f"""create trigger if not exists {T.reviews}_no_{verb}
+                       before {verb} on {T.reviews}
                        begin select raise(abort, '{APPEND_ONLY}'); end""")
+
+
+@migrations(name="0006_facts_row_id")
+def m0006_facts_row_id(db: Database) -> None:
+    # Facts read from one table row describe one model: curate pairs them by this id.
+    # (A store created by this version's 0001 has the column already.)
+    if "row_id" not in db[T.facts].columns_dict:
+        db[T.facts].add_column("row_id", str)
+    db[T.facts].create_index(["arxiv_id", "row_id"], if_not_exists=True)
 
 
 def migration_names() -> list[str]:

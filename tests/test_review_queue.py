@@ -510,3 +510,13 @@ def test_review_command_help(cli_run):
     r = cli_run("review", "--help")
     assert r.exit_code == 0 and "Example:" in r.output and "--annotator" in r.output
     assert "--token" in r.output and "--allow-host" in r.output and "--adjudicator" in r.output
+
+
+def test_review_settings_in_the_config_file(cli_run, tmp_path):
+    (tmp_path / "dlcompute.toml").write_text(
+        '[review]\ntoken = "s3cret"\nallowed_hosts = ["review.lab.example"]\n'
+        'adjudicators = "carol"\n')
+    assert cli_run("init", "--db", tmp_path / "a.db").exit_code == 0
+    (tmp_path / "dlcompute.toml").write_text("[review]\nadjudicators = 5\n")
+    r = cli_run("init", "--db", tmp_path / "a.db")
+    assert r.exit_code == 1 and "adjudicators" in r.output and "list of names" in r.output
