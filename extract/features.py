@@ -25,7 +25,7 @@ import math
 import re
 from collections import defaultdict
 
-from extract.context import NameStats
+from extract.context import NameStats, Sections
 from extract.model import Fact
 
 FEATURE_VERSION = "2"
@@ -94,7 +94,7 @@ def _row_flags(label: str, group: str, names: list[str], notes: str = "") -> dic
 
 
 def add_features(facts: list[Fact], names: list[str], pages: int,
-                 stats: NameStats | None = None) -> None:
+                 stats: NameStats | None = None, sections: Sections | None = None) -> None:
     """Set `extra["features"]` on every fact of one paper (numbers, names: floats).
 
     `stats` (extract.context.NameStats) tells how the paper uses the names in row labels."""
@@ -125,6 +125,8 @@ def add_features(facts: list[Fact], names: list[str], pages: int,
                     feats[f"label_{k}"] = x
         else:
             _text_features(f, feats, names)
+        if sections is not None:
+            feats[f"section_{sections.at(f.page, max(f.span_start, 0))}"] = 1.0
         f.extra["features"] = {k: round(float(x), 4) for k, x in feats.items() if x}
 
 

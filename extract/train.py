@@ -343,3 +343,48 @@ def summary(papers: list[Paper]) -> dict[str, dict[str, int]]:
             out[f["field"]]["candidates"] += 1
             out[f["field"]]["positives"] += f["label"]
     return dict(out)
+
+
+@dataclass
+class TrainResult:
+    """What `train_scorer` did: the model written and its leave-one-paper-out figures."""
+
+    model_path: Path
+    papers: int
+    candidates: dict[str, dict[str, int]]
+    lopo: dict[str, dict[str, float]] | None
+    review_labels: int = 0
+
+
+def label_files(gold: Path) -> list[Path]:
+    """The label files of a gold folder: field labels and observation labels."""
+    if gold.is_file():
+        return [gold]
+    files = [gold / n for n in ("dev.jsonl", "dev-b.jsonl", "observations-dev.jsonl")]
+    found = [f for f in files if f.is_file()]
+    if not found:
+        raise TrainingError(f"no label files (dev.jsonl, dev-b.jsonl, observations-dev.jsonl) "
+                            f"in {gold}")
+    return found
+
+
+def train_scorer(gold: Path, corpus: Path, *, output: Path | None = None,
+                 lopo_out: Path | None = None, store: Any = None, workers: int = 2,
+                 cache: Path | None = None, c: float = C) -> TrainResult:
+    """Fit the scorer on every labelled paper (and review decisions) and write the model;
+    with `lopo_out`, first score each paper with a model fitted on the others and write
+    those predictions (gold-label shape) there."""
+    from extract.evaluate import score
+    from extract.scorer import MODEL_PATH
+
+    labels = load_labels(label_files(gold))
+    papers = collect(labels, corpus, workers=workers, cache=cache)
+    extra = review_labels(store) if store is not None else []
+    figures = None
+    if lopo_out is not None:
+        preds = lopo(papers, extra, c)
+        lopo_out.write_text("".join(json.dumps(p) + "\n" for p in preds), encoding="utf-8")
+        figures = score({p.arxiv_id: p.labels for p in papers}, {p["arxiv_id"]: p for p in preds})
+    path = output or MODEL_PATH
+    write_model(model_file(fit(papers, extra, c), labels, papers, c), path)
+    return TrainResult(path, len(papers), summary(papers), figures, len(extra))
