@@ -81,14 +81,7 @@ def own_names(pages: list[PageText]) -> list[str]:
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*|\d+[A-Za-z]+[A-Za-z0-9]*")
 #: words that name no particular model: variant sizes, layer kinds, generic words
-_UNINFORMATIVE = frozenset("""
-a an the of and or with without for to in on by from at as is are we our ours this that
-model models net nets network networks layer layers base large small tiny huge medium big
-baseline baselines method methods ours proposed standard original default full best single
-ensemble deep wide dense mobile block blocks conv convolution pool pooling fc linear attention
-head heads encoder decoder training train test val dev top acc accuracy error params flops
-table figure results result setting settings x w wo ms gpu gpus tpu tpus set sets data
-""".split())
+_UNINFORMATIVE = frozenset(["a", "an", "the", "of", "and", "or", "with", "without", "for", "to", "in", "on", "by", "from", "at", "as", "is", "are", "we", "our", "ours", "this", "that", "model", "models", "net", "nets", "network", "networks", "layer", "layers", "base", "large", "small", "tiny", "huge", "medium", "big", "baseline", "baselines", "method", "methods", "ours", "proposed", "standard", "original", "default", "full", "best", "single", "ensemble", "deep", "wide", "dense", "mobile", "block", "blocks", "conv", "convolution", "pool", "pooling", "fc", "linear", "attention", "head", "heads", "encoder", "decoder", "training", "train", "test", "val", "dev", "top", "acc", "accuracy", "error", "params", "flops", "table", "figure", "results", "result", "setting", "settings", "x", "w", "wo", "ms", "gpu", "gpus", "tpu", "tpus", "set", "sets", "data"])
 _CITED_AFTER = re.compile(
     r"^[^.;\n]{0,25}?(?:\[\s*\d|\(\s*[A-Z][A-Za-z\-]+(?:\s+et\s+al\.?)?,?\s*(?:19|20)\d\d|\bet\s+al\b)")
 

@@ -27,6 +27,7 @@ from collections import defaultdict
 
 from extract.context import NameStats, Sections
 from extract.model import Fact
+from extract.result_features import result_features
 
 FEATURE_VERSION = "2"
 
@@ -107,6 +108,7 @@ def add_features(facts: list[Fact], names: list[str], pages: int,
         if f.source == "table" and f.extra.get("table"):
             tables[f.extra["table"]].append(f)
     table_info = {tid: _table_info(fs, names) for tid, fs in tables.items()}
+    results = [f for f in facts if f.field == "result"]
     for f in facts:
         feats: dict[str, float] = {"bias": 1.0, f"src_{f.source}": 1.0,
                                    "page_frac": f.page / max(pages, 1)}
@@ -127,6 +129,8 @@ def add_features(facts: list[Fact], names: list[str], pages: int,
             _text_features(f, feats, names)
         if sections is not None:
             feats[f"section_{sections.at(f.page, max(f.span_start, 0))}"] = 1.0
+        if f.field == "result":
+            result_features(f, feats, results)
         f.extra["features"] = {k: round(float(x), 4) for k, x in feats.items() if x}
 
 
@@ -180,9 +184,6 @@ def _table_features(f: Fact, feats: dict, names: list[str], info: dict | None) -
         feats["caption_own"] = float(bool(_CAPTION_OWN.search(cap)))
         feats["caption_own_name"] = float(names_in(cap, names))
         feats["no_caption"] = float(not cap)
-    if f.field == "result":
-        feats[f"bench_{ex.get('bench_source') or 'header'}"] = 1.0
-        feats["spread"] = float(bool(ex.get("spread")))
 
 
 def _text_features(f: Fact, feats: dict, names: list[str]) -> None:

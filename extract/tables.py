@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from statistics import median
 
 from extract.cells import CellRead, read_cell
@@ -87,10 +88,6 @@ class Segment:
     top: float
     bottom: float
     line: int  # index of the line on the page
-
-    @property
-    def text(self) -> str:
-        return " ".join(c.full_text for c in self.cells)
 
     @property
     def text(self) -> str:
@@ -422,8 +419,8 @@ def _axis(values: list[float]) -> bool:
     """Three or more values evenly or geometrically spaced: a plot axis's ticks."""
     if len(values) < 3:
         return False
-    steps = {round(b - a, 6) for a, b in zip(values, values[1:], strict=False)}
-    ratios = {round(b / a, 4) for a, b in zip(values, values[1:], strict=False) if a}
+    steps = {round(b - a, 6) for a, b in pairwise(values)}
+    ratios = {round(b / a, 4) for a, b in pairwise(values) if a}
     return (len(steps) == 1 and 0 not in steps) or (len(ratios) == 1 and 1 not in ratios)
 
 
@@ -560,7 +557,7 @@ def _side_by_side(segs: list[Segment], kinds: list[str], head: list[int],
     if not cuts:
         return [_ALL]
     edges = [-1e9, *cuts, 1e9]
-    return list(zip(edges, edges[1:], strict=False))
+    return list(pairwise(edges))
 
 
 def _columns(segs: list[Segment], body: list[int]) -> list[tuple[float, float]]:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from extract.features import FEATURE_VERSION
-from extract.model import EXTRACTOR_VERSION, GOLD_FIELDS, Fact, to_gold_shape
+from extract.model import EXTRACTOR_VERSION, GOLD_FIELDS, to_gold_shape
 from extract.scorer import FIELDS, FORMAT, probability
 
 log = logging.getLogger(__name__)
