@@ -719,12 +719,15 @@ def _group_title(seg: Segment) -> bool:
     return len(seg.cells) == 1 and bool(_WORDISH.search(seg.text)) and not seg.text.startswith("(")
 
 
-def _covered(cell: Cell, cols: list[Column]) -> list[int]:
+def _covered(cell: Cell, cols: list[Column], upper: bool = False) -> list[int]:
     """The columns a header cell stands over: those whose centre it spans, else the one
     it overlaps most, else the nearest within a few points."""
     inside = [c.index for c in cols if cell.x0 - 2 <= c.xc <= cell.x1 + 2]
     if inside:
         return inside
+    for a, b in pairwise(cols) if upper else ():
+        if a.x1 <= cell.xc <= b.x0 and cell.x0 < b.x0 and cell.x1 > a.x1:
+            return [a.index, b.index]  # a short group header centred over two columns
     best = max(cols, key=lambda c: min(cell.x1, c.x1) - max(cell.x0, c.x0))
     if min(cell.x1, best.x1) - max(cell.x0, best.x0) > 0:
         return [best.index]
@@ -741,7 +744,7 @@ def _header(segs: list[Segment], head: list[int], cols: list[Column], first_x: f
             if cell.x1 <= first_x + 1:
                 label_parts.append(cell.full_text)
                 continue
-            covered = _covered(cell, cols)
+            covered = _covered(cell, cols, upper=not lowest)
             if len(covered) > 1 and len(cell.words) >= len(covered):
                 # a header line set tight: its words may name the columns one by one
                 near = [min(covered, key=lambda n, w=w: abs(cols[n].xc - w.xc))
