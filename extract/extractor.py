@@ -10,7 +10,7 @@ import time
 
 from extract.candidates import table_candidates
 from extract.context import NameStats, Sections, own_names, title_of
-from extract.features import add_features
+from extract.features import add_features, retrains_baselines
 from extract.layout import read_layout_lines
 from extract.model import Fact, PaperExtraction
 from extract.results import extract_results, load_rules, paper_context
@@ -117,7 +117,8 @@ def find_facts(pages: list[PageText], *, year: int | None = None,
     facts.extend(table_candidates(tables, ctx, texts, rules))
     names = list(dict.fromkeys([*ctx.names, *(n.rstrip("-") for n in own_names(pages))]))
     add_features(facts, names, len(pages),
-                 NameStats(pages, title_of(pages), references_text(pages)), Sections(pages))
+                 NameStats(pages, title_of(pages), references_text(pages)), Sections(pages),
+                 retrains_baselines("\n".join(p.text for p in pages)))
     if score:
         score_facts(facts)
     return facts

@@ -29,7 +29,7 @@ from extract.context import NameStats, Sections
 from extract.model import Fact
 from extract.result_features import result_features
 
-FEATURE_VERSION = "2"
+FEATURE_VERSION = "3"
 
 #: usual absolute range of each field's values (a value outside costs, by decades)
 USUAL = {"parameters": (3e5, 2e11), "compute_per_pass": (1e7, 5e13),
@@ -56,10 +56,16 @@ _CAPTION_OWN = re.compile(r"\bour\b|\bours\b|\bproposed\b|\bwe\b", re.I)
 _CUES = ("TRAIN_CUE", "INFER_CUE", "CITE_CUE", "OWN_CUE", "PARAM_CUE", "EPOCH_CUE")
 #: a row naming a layer, stage or part of a network, not a model
 _LAYER = re.compile(
-    r"^\W*(?:conv\w*|depthwise|pointwise|pool\w*|max\s*pool|avg\s*pool|fc\d*|linear|softmax|"
-    r"inception\s*\(|stage\s*\d|layer\s*\d|block\s*\d|stem|embedding\w*|encoder|decoder|"
-    r"attention|output|input|total|classifier|head|bottleneck|transition|dense\s+block|"
-    r"res\d|conv\d|mlp\s+block)\b", re.I)
+    r"^\W*(?:conv(?:olution)?\d*(?:\s*[_-]?\d)?|depthwise|pointwise|(?:max|avg|average|global)"
+    r"\s*pool\w*|pool\w*\d?|fc\d*|fully[- ]connected|linear|softmax|dropout|inception\s*\(\w+\)|"
+    r"stage\s*\d|layer\s*\d|block\s*\d|stem|transition(?:\s+layer)?|dense\s+block|res\d|"
+    r"fire\d+|concat\w*)(?:\s|$|\d|\()", re.I)
+#: a paper that says it trained the baselines itself: its uncited comparison rows are its own runs
+_RETRAINS = re.compile(
+    r"\b(?:re-?implement\w*|re-?train\w*|reproduc\w*|our\s+(?:own\s+)?(?:implementation|runs?)|"
+    r"trained\s+(?:by\s+)?(?:ourselves|with\s+the\s+same)|we\s+(?:also\s+)?train\w*\s+(?:the\s+|all\s+)?"
+    r"(?:baselines?|models?\s+(?:from\s+scratch|with\s+the\s+same))|same\s+training\s+(?:setting|"
+    r"recipe|protocol|procedure|hyper-?parameters))\b", re.I)
 #: a model-like name: inner capitals, letters and digits ("ResNet-50", "GPT-2", "BERTBASE")
 _MODEL_NAME = re.compile(r"\b[A-Z][A-Za-z]*(?:[A-Z][A-Za-z]*|-?\d+)[A-Za-z0-9\-]*\b")
 
@@ -94,8 +100,14 @@ def _row_flags(label: str, group: str, names: list[str], notes: str = "") -> dic
     }
 
 
+def retrains_baselines(text: str) -> bool:
+    """Whether a paper says it trained its baselines itself (its text, references cut)."""
+    return bool(_RETRAINS.search(text))
+
+
 def add_features(facts: list[Fact], names: list[str], pages: int,
-                 stats: NameStats | None = None, sections: Sections | None = None) -> None:
+                 stats: NameStats | None = None, sections: Sections | None = None,
+                 retrains: bool = False) -> None:
     """Set `extra["features"]` on every fact of one paper (numbers, names: floats).
 
     `stats` (extract.context.NameStats) tells how the paper uses the names in row labels."""
@@ -122,6 +134,10 @@ def add_features(facts: list[Fact], names: list[str], pages: int,
         feats["repeats"] = math.log1p(max(0, len(same) - 1))
         if f.source == "table":
             _table_features(f, feats, names, table_info.get(f.extra.get("table")))
+            if retrains:
+                feats["paper_retrains"] = 1.0
+            elif feats.get("row_foreign"):
+                feats["foreign_not_retrained"] = 1.0
             if stats is not None:
                 for k, x in stats.label_stats(f.model or "").items():
                     feats[f"label_{k}"] = x
@@ -144,6 +160,7 @@ def _table_info(facts: list[Fact], names: list[str]) -> dict:
     caption = facts[0].extra.get("caption", "") if facts else ""
     return {
         "rows": len(rows),
+        "layers": sum(x["row_layer"] for x in flags) >= 3,
         "frac_cited": sum(x["row_cited"] for x in flags) / n,
         "any_cited": any(x["row_cited"] for x in flags),
         "any_own": any(x["row_own_mark"] or x["row_own_name"] or x["row_group_own"]
@@ -176,6 +193,7 @@ def _table_features(f: Fact, feats: dict, names: list[str], info: dict | None) -
         feats["table_frac_cited"] = info["frac_cited"]
         own = flags["row_own_mark"] or flags["row_own_name"] or flags["row_group_own"]
         feats["table_has_own"] = float(info["any_own"])
+        feats["table_of_layers"] = float(info["layers"])
         feats["table_no_cites"] = float(not info["any_cited"])
         feats["row_foreign"] = float(info["any_own"] and not own and not flags["row_no_label"])
         cap = info["caption"] or ex.get("caption", "")
