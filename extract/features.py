@@ -101,8 +101,14 @@ def _row_flags(label: str, group: str, names: list[str], notes: str = "") -> dic
 
 
 def retrains_baselines(text: str) -> bool:
-    """Whether a paper says it trained its baselines itself (its text, references cut)."""
-    return bool(_RETRAINS.search(text))
+    """Whether a paper says it trained its baselines itself (its text, references cut): a
+    re-training phrase in the same sentence as the word baseline(s)."""
+    for m in _RETRAINS.finditer(text):
+        lo = max(text.rfind(". ", 0, m.start()), 0)
+        hi = text.find(". ", m.end())
+        if re.search(r"\bbaselines?\b", text[lo:hi if hi != -1 else len(text)], re.I):
+            return True
+    return False
 
 
 def add_features(facts: list[Fact], names: list[str], pages: int,
@@ -148,6 +154,27 @@ def add_features(facts: list[Fact], names: list[str], pages: int,
         if f.field == "result":
             result_features(f, feats, results)
         f.extra["features"] = {k: round(float(x), 4) for k, x in feats.items() if x}
+    _relative_names(facts)
+
+
+def _relative_names(facts: list[Fact]) -> None:
+    """How a row's name stands against the other rows' of its table: a comparison table's
+    own rows carry the name the paper uses most."""
+    best: dict[str, float] = defaultdict(float)
+    for f in facts:
+        t = f.extra.get("table")
+        if t:
+            best[t] = max(best[t], f.extra["features"].get("label_uncited_log", 0.0))
+    for f in facts:
+        t = f.extra.get("table")
+        if not t:
+            continue
+        feats = f.extra["features"]
+        gap = best[t] - feats.get("label_uncited_log", 0.0)
+        if gap:
+            feats["label_uncited_gap"] = round(gap, 4)
+        if gap < 0.5 and best[t] > 0:
+            feats["label_top_name"] = 1.0
 
 
 def _table_info(facts: list[Fact], names: list[str]) -> dict:
