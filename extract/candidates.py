@@ -62,10 +62,11 @@ def _value(kind: ColumnKind, v: CellValue) -> tuple[float, str] | None:
             return v.value * kind.scale, kind.scale_source or "header"
         return v.value * _guess_scale(field, v.value), "guess"
     if field == "training_time":
+        n = v.value * (v.scale or 1.0)  # "2.5k" TPU-core-days
         if v.hours_per_unit is not None:
-            return v.value * v.hours_per_unit, "cell"
+            return n * v.hours_per_unit, "cell"
         if kind.scale is not None:
-            return v.value * kind.scale, kind.scale_source or "header"
+            return n * kind.scale, kind.scale_source or "header"
         return None  # a time without a unit says too little
     if field == "epochs":
         return v.value, "cell"

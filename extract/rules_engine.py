@@ -16,7 +16,15 @@ import re
 from extract.fastre import GatedPattern, with_first_chars
 from extract.hardware import chip_count, devices_named, find_hardware
 from extract.model import EXTRACTOR_VERSION, Fact
-from extract.nlp import CITATION, NUM, SCALES, Sentences, parse_number, regex_rules
+from extract.nlp import (
+    CITATION,
+    NUM,
+    SCALES,
+    WORD_NUMBERS,
+    Sentences,
+    parse_number,
+    regex_rules,
+)
 from extract.text import PageText
 
 log = logging.getLogger(__name__)
@@ -91,7 +99,8 @@ def _mk(field: str, rule_id: str, page: PageText, s: int, e: int, sent: str, con
                 extractor_version=EXTRACTOR_VERSION, **kw)
 
 
-_MORE_NUM = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?[kK]?")
+_MORE_NUM = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?[kK]?|(?i:\b(?:" + "|".join(
+    w for w in WORD_NUMBERS if len(w) > 2) + r")\b)")
 
 
 def _more_numbers(more: str | None) -> list[float]:
