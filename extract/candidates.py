@@ -69,6 +69,8 @@ def _value(kind: ColumnKind, v: CellValue) -> tuple[float, str] | None:
             return n * kind.scale, kind.scale_source or "header"
         return None  # a time without a unit says too little
     if field == "epochs":
+        if v.value * 2 != int(v.value * 2):
+            return None  # epochs are whole (or half) numbers; 37.7 is something else
         return v.value, "cell"
     return None
 

@@ -241,7 +241,8 @@ def _text_features(f: Fact, feats: dict, names: list[str]) -> None:
     feats["compare"] = float(bool(sig.get("compare")))
     feats["hedged"] = float(bool(sig.get("hedged")))
     feats["rule_confidence"] = float(sig.get("rule_confidence", f.confidence))
-    for key in ("warmup_near", "every_before", "schedule", "list", "peak_context", "bound"):
+    for key in ("warmup_near", "every_before", "schedule", "list", "peak_context", "bound",
+                "numeric_text", "word_number"):
         if sig.get(key):
             feats[key] = 1.0
     v = f.normalized_value
