@@ -42,6 +42,7 @@ CAPTION_REACH = (110.0, 70.0)
 @dataclass
 class Cell:
     words: list[Word]
+    _read: CellRead | None = field(default=None, repr=False, compare=False)
 
     @property
     def x0(self) -> float:
@@ -75,9 +76,10 @@ class Cell:
         return bool(body) and all(w.bold for w in body)
 
     def read(self) -> CellRead:
-        if all(w.sup for w in self.words):
-            return CellRead()  # a sub- or superscript alone (AP with its ".5") is no value
-        return read_cell(self.text)
+        if self._read is None:
+            # a sub- or superscript alone (AP with its ".5") is no value
+            self._read = CellRead() if all(w.sup for w in self.words) else read_cell(self.text)
+        return self._read
 
 
 @dataclass
@@ -215,31 +217,27 @@ def _kind(seg: Segment) -> str:
     """caption | figure | prose | numeric | text."""
     text = seg.text
     first = seg.cells[0]
-    if _CAPTION.match(text) or (_CAPTION_WORD.match(text) and first.words[0].bold):
-        return "caption"
-    if _FIGURE.match(text) or (text.startswith(("Figure", "Fig.")) and first.words[0].bold):
-        return "figure"
+    if text[:1] in "TF":
+        if _CAPTION.match(text) or (_CAPTION_WORD.match(text) and first.words[0].bold):
+            return "caption"
+        if _FIGURE.match(text) or (text.startswith(("Figure", "Fig.")) and first.words[0].bold):
+            return "figure"
+    reads = [c.read() for c in seg.cells]
+    n_values = sum(1 for r in reads if r.is_value)
     words = text.split()
-    if len(words) >= 8 and sum(1 for w in words if w.lower() in _FUNCTION) >= 3 \
-            and len(_value_cells(seg)) <= 2:
+    if len(words) >= 8 and n_values <= 2 and sum(1 for w in words if w.lower() in _FUNCTION) >= 3:
         return "prose"
-    if any(_is_prose_cell(c) for c in seg.cells):
-        if not _value_cells(seg) or len(seg.cells) == 1:
-            return "prose"
-        # a long label beside values: a row, if the long cell is not running text
-        if sum(1 for c in seg.cells if _is_prose_cell(c)) > 1:
-            return "prose"
-    vals = [c for c in _value_cells(seg) if c.read().values]
-    if vals:
-        return "numeric"
-    return "text"
+    prose = sum(1 for c in seg.cells if _is_prose_cell(c))
+    # a long label beside values is a row, if the long cell is not running text
+    if prose and (not n_values or len(seg.cells) == 1 or prose > 1):
+        return "prose"
+    return "numeric" if any(r.values for r in reads) else "text"
 
 
-def _split(line: Line, mid: float) -> tuple[list[Cell], list[Cell]] | None:
+def _split(cells: list[Cell], mid: float) -> tuple[list[Cell], list[Cell]] | None:
     """A line's cells left and right of the gutter, or None when a cell crosses it."""
     left, right = [], []
-    for ws in line.cells:
-        c = Cell(ws)
+    for c in cells:
         if c.x0 < mid - 1 and c.x1 > mid + 1:
             return None
         (left if c.x1 <= mid + 1 else right).append(c)
@@ -283,8 +281,9 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
         width = max(w.x1 for ln in lines for w in ln.words) + min(
             w.x0 for ln in lines for w in ln.words)
     mid = width / 2
-    full = [Segment(_cells(ln.cells), ln.top, ln.bottom, i) for i, ln in enumerate(lines)
-            if ln.cells]
+    # one Cell per word group, shared by every view (a cell's reading is kept on it)
+    cells = [_cells(ln.cells) for ln in lines]
+    full = [Segment(cells[i], ln.top, ln.bottom, i) for i, ln in enumerate(lines) if ln.cells]
     heights = [s.bottom - s.top for s in full if s.bottom > s.top]
     lh = median(heights) if heights else 10.0
     found = _find(full, lh, "F")
@@ -292,7 +291,7 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
         left, right = [], []
         crossing: set[int] = set()
         for i, ln in enumerate(lines):
-            parts = _split(ln, mid) if ln.cells else None
+            parts = _split(cells[i], mid) if ln.cells else None
             if parts is None:
                 crossing.add(i)
                 continue  # a line across the gutter ends both halves' tables
