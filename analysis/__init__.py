@@ -38,8 +38,8 @@ The package never imports ``dlcompute``: the caller passes the version string.
 from __future__ import annotations
 
 from analysis.data import REQUIRED_COLUMNS, ObservationsError
-from analysis.run import AnalysisError, AnalysisResult, analyze
+from analysis.run import DEFAULTS, AnalysisError, AnalysisResult, UnknownBenchmarkError, analyze
 from analysis.simio import run_simulation as simulate
 
-__all__ = ["REQUIRED_COLUMNS", "AnalysisError", "AnalysisResult", "ObservationsError",
-           "analyze", "simulate"]
+__all__ = ["DEFAULTS", "REQUIRED_COLUMNS", "AnalysisError", "AnalysisResult",
+           "ObservationsError", "UnknownBenchmarkError", "analyze", "simulate"]

@@ -2,22 +2,97 @@
 
 matplotlib is switched to the Agg backend when the first figure is drawn, not
 at import, so importing the package leaves a caller's backend alone.
+
+Every scatter shows at most ``MAX_POINTS`` points (a seeded random sample,
+well-known models always kept; the caption says how many are shown), names
+the well-known models of ``famous_models.json`` and prints its fitted
+equations.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import json
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from analysis.data import model_key
 from analysis.regress import Fit, band
 
+MAX_POINTS = 3000
 IMPUTED_MARKER = dict(marker="^", facecolors="none", edgecolors="tab:orange",
-                      label="compute imputed from parameters")
-REPORTED_MARKER = dict(marker="o", color="tab:blue", alpha=0.8, label="compute reported")
+                      label="compute per pass imputed from parameters")
+REPORTED_MARKER = dict(marker="o", color="tab:blue", alpha=0.8,
+                       label="compute per pass reported")
+PLAIN_MARKER = dict(marker="o", color="tab:blue", alpha=0.8, label="models")
+
+
+@dataclass
+class Points:
+    """What a scatter shows: x, y, the model names and (for compute) which were imputed."""
+
+    x: np.ndarray
+    y: np.ndarray
+    models: np.ndarray
+    imputed: np.ndarray | None = None  # None: imputation does not apply to this measure
+    n_total: int = 0
+
+    def __post_init__(self) -> None:
+        self.n_total = self.n_total or len(self.x)
+
+
+@cache
+def famous_names() -> tuple[tuple[str, str], ...]:
+    """(reduced key, display name), most specific first, from famous_models.json."""
+    names = json.loads(Path(__file__).with_name("famous_models.json").read_text(
+        encoding="utf-8"))["names"]
+    keyed = [(model_key(n), n) for n in names]
+    return tuple(sorted(keyed, key=lambda kn: -len(kn[0])))
+
+
+def famous_label(model: Any) -> str | None:
+    """The well-known name a model goes by ("ResNet50 (SENet)" -> "ResNet-50"), if any."""
+    key = model_key(model)
+    for k, name in famous_names():
+        # "resnet50" names "resnet50senet" but not "resnet500"
+        if key.startswith(k) and not (k[-1].isdigit() and key[len(k):len(k) + 1].isdigit()):
+            return name
+    return None
+
+
+def labels_for(models: np.ndarray, y: np.ndarray) -> dict[int, str]:
+    """One point per well-known name (its lowest y): index -> name."""
+    best: dict[str, int] = {}
+    for i, m in enumerate(models):
+        name = famous_label(m)
+        if name and (name not in best or y[i] < y[best[name]]):
+            best[name] = i
+    return {i: name for name, i in best.items()}
+
+
+def thin(points: Points, seed: int = 0, limit: int = MAX_POINTS) -> Points:
+    """At most ``limit`` points: a seeded random sample plus every labelled point."""
+    n = len(points.x)
+    if n <= limit:
+        return points
+    keep = set(labels_for(points.models, points.y))
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(n, size=limit - len(keep), replace=False) if limit > len(keep) else []
+    idx = np.array(sorted(keep.union(int(i) for i in sample)))
+    return Points(points.x[idx], points.y[idx], points.models[idx],
+                  None if points.imputed is None else points.imputed[idx], n_total=n)
+
+
+def shown(points: Points) -> str:
+    """Caption words for a thinned figure ("" when every point is drawn)."""
+    if len(points.x) >= points.n_total:
+        return ""
+    return f"; {len(points.x):,} of {points.n_total:,} points drawn (random sample)"
 
 
 def _plt():
@@ -34,21 +109,46 @@ def save(fig: Any, fig_dir: Path, name: str) -> dict[str, str]:
     plt = _plt()
     fig_dir.mkdir(parents=True, exist_ok=True)
     png, svg = fig_dir / f"{name}.png", fig_dir / f"{name}.svg"
+    import matplotlib
+
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     png.write_bytes(buf.getvalue())
-    fig.savefig(svg, format="svg", bbox_inches="tight")
+    # Text stays text in the SVG (searchable, selectable, smaller than glyph paths).
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(svg, format="svg", bbox_inches="tight")
     plt.close(fig)
     return {"png": str(png), "svg": str(svg),
             "base64": base64.b64encode(buf.getvalue()).decode("ascii")}
 
 
-def _points(ax: Any, x: np.ndarray, y: np.ndarray, imputed: np.ndarray) -> None:
-    imputed = imputed.astype(bool)
-    if (~imputed).any():
-        ax.scatter(x[~imputed], y[~imputed], s=22, **REPORTED_MARKER)
-    if imputed.any():
-        ax.scatter(x[imputed], y[imputed], s=30, **IMPUTED_MARKER)
+def _points(ax: Any, p: Points) -> None:
+    if p.imputed is None:
+        ax.scatter(p.x, p.y, s=22, **PLAIN_MARKER)
+    else:
+        imputed = p.imputed.astype(bool)
+        if (~imputed).any():
+            ax.scatter(p.x[~imputed], p.y[~imputed], s=22, **REPORTED_MARKER)
+        if imputed.any():
+            ax.scatter(p.x[imputed], p.y[imputed], s=30, **IMPUTED_MARKER)
+    for i, name in labels_for(p.models, p.y).items():
+        ax.annotate(name, (p.x[i], p.y[i]), xytext=(4, 3), textcoords="offset points",
+                    fontsize=6.5, color="#333")
+
+
+def equation(fit: Fit, lhs: str, rhs: str) -> str:
+    """'log10(error) = -0.51 - 0.107 log10(GFLOPs)  R2 0.46, n 110 (38 papers)'."""
+    a, b = fit.coef[fit.terms[0]], fit.coef[fit.terms[1]]
+    papers = f" ({fit.n_clusters} papers)" if fit.n_clusters else ""
+    return (f"{lhs} = {a:.3g} {'-' if b < 0 else '+'} {abs(b):.3g} {rhs}   "
+            f"R2 {fit.r2:.2f}, n {fit.n}{papers}")
+
+
+def _equations(ax: Any, lines: list[str]) -> None:
+    if lines:
+        ax.text(0.01, 0.01, "\n".join(lines), transform=ax.transAxes, fontsize=6.5,
+                va="bottom", ha="left", bbox=dict(boxstyle="round", fc="white", ec="#ccc",
+                                                  alpha=0.85))
 
 
 def _line(ax: Any, fit: Fit, lo: float, hi: float, *, label: str, color: str,
@@ -71,103 +171,126 @@ def _pct_from_inverse_fraction(v: np.ndarray) -> np.ndarray:
     return np.where(v > 0, out, np.nan)
 
 
-def compute_figure(title: str, gflops: np.ndarray, error_pct: np.ndarray, imputed: np.ndarray,
-                   poly: Fit | None, quant: Fit | None, *, xlabel: str) -> Any:
+def compute_figure(title: str, points: Points, poly: Fit | None, quant: Fit | None, *,
+                   xlabel: str, ylabel: str) -> Any:
     """Error against compute on log-log axes, the mean fit, its band and the 10% line."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
-    _points(ax, gflops, error_pct, imputed)
-    lo, hi = np.log10(gflops.min()), np.log10(gflops.max())
+    _points(ax, points)
+    lo, hi = np.log10(points.x.min()), np.log10(points.x.max())
     pad = 0.05 * (hi - lo or 1)
+    lines = []
     if poly is not None:
         _line(ax, poly, lo - pad, hi + pad, label="polynomial fit (mean)", color="tab:blue",
               y_transform=_pct_from_log_fraction)
+        lines.append(equation(poly, "log10(error)", "log10(GFLOPs)"))
     if quant is not None:
-        _line(ax, quant, lo - pad, hi + pad, label="10% quantile fit", color="tab:red",
-              y_transform=_pct_from_log_fraction, with_band=False, style="--")
-    _axes(ax, title, xlabel)
+        _line(ax, quant, lo - pad, hi + pad, label=f"{quant.extra.get('q', 0.1):.0%} "
+              "quantile fit", color="tab:red", y_transform=_pct_from_log_fraction,
+              with_band=False, style="--")
+        a, b = quant.coef["const"], quant.coef[quant.terms[1]]
+        lines.append(f"quantile: log10(error) = {a:.3g} {'-' if b < 0 else '+'} {abs(b):.3g}"
+                     f" log10(GFLOPs)")
+    _axes(ax, title, xlabel, ylabel, points.y)
+    _equations(ax, lines)
     return fig
 
 
-def _axes(ax: Any, title: str, xlabel: str) -> None:
+def _axes(ax: Any, title: str, xlabel: str, ylabel: str, y: np.ndarray) -> None:
     ax.set_xscale("log")
     ax.set_yscale("log")
+    # The axes follow the points: a fitted curve running off to 10^5 % must not
+    # stretch the error axis over decades (and thousands of tick labels).
+    lo, hi = float(np.min(y)), float(np.max(y))
+    ax.set_ylim(lo / 1.3, hi * 1.3)
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("Error rate (%, log scale)")
-    # Plain percent labels (15, 20, 30) read better than 2 x 10^1 on an error axis.
-    from matplotlib.ticker import FuncFormatter
+    ax.set_ylabel(f"{ylabel} (%, log scale)")
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
+    # Plain percent labels (15, 20, 30) read better than 2 x 10^1 on an error axis.
     plain = FuncFormatter(lambda v, _: f"{v:g}")
     ax.yaxis.set_major_formatter(plain)
-    ax.yaxis.set_minor_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain if hi / lo < 30 else NullFormatter())
     ax.tick_params(axis="y", which="minor", labelsize=7)
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.25)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="upper right")
 
 
-def burden_axes(ax: Any, title: str, gflops: np.ndarray, error_pct: np.ndarray,
-                imputed: np.ndarray, poly: Fit | None, expo: Fit | None) -> None:
-    _points(ax, gflops, error_pct, imputed)
-    lo, hi = np.log10(gflops.min()), np.log10(gflops.max())
+def burden_axes(ax: Any, title: str, points: Points, poly: Fit | None, expo: Fit | None,
+                ylabel: str) -> None:
+    _points(ax, points)
+    lo, hi = np.log10(points.x.min()), np.log10(points.x.max())
     pad = 0.05 * (hi - lo or 1)
+    lines = []
     if poly is not None:
         _line(ax, poly, lo - pad, hi + pad, label="polynomial: log10(error)",
               color="tab:blue", y_transform=_pct_from_log_fraction)
+        lines.append(equation(poly, "log10(error)", "log10(burden)"))
     if expo is not None:
         _line(ax, expo, lo - pad, hi + pad, label="exponential: 1/error",
               color="tab:green", y_transform=_pct_from_inverse_fraction, with_band=False,
               style="--")
-    _axes(ax, title, "Hardware burden (GFLOPs, log scale)")
+        lines.append(equation(expo, "1/error", "log10(burden)"))
+    _axes(ax, title, "Hardware burden (GFLOPs, log scale)", ylabel, points.y)
+    _equations(ax, lines)
 
 
-def burden_figure(title: str, *args: Any) -> Any:
+def burden_figure(title: str, points: Points, poly: Fit | None, expo: Fit | None,
+                  ylabel: str) -> Any:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
-    burden_axes(ax, title, *args)
+    burden_axes(ax, title, points, poly, expo, ylabel)
     return fig
 
 
 def burden_panel(panels: list[tuple]) -> Any:
     """All hardware-burden benchmarks side by side, as the paper's Figure 3."""
     plt = _plt()
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.0), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.2), squeeze=False)
     for ax, args in zip(axes[0], panels, strict=True):
         burden_axes(ax, *args)
     fig.tight_layout()
     return fig
 
 
-def conversion_figure(params: np.ndarray, gflops: np.ndarray, fit: Fit | None) -> Any:
+def conversion_figure(title: str, points: Points, suspect: Points | None,
+                      fit: Fit | None) -> Any:
     """Figure 7: GFLOPs per pass against parameters, on models with both."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
-    ax.scatter(params, gflops, s=22, color="tab:blue", label="models with both")
+    ax.scatter(points.x, points.y, s=22, color="tab:blue", label="models with both")
+    if suspect is not None and len(suspect.x):
+        ax.scatter(suspect.x, suspect.y, s=30, marker="x", color="tab:red",
+                   label="parameter count off the relation (not used)")
+    for i, name in labels_for(points.models, -points.y).items():
+        ax.annotate(name, (points.x[i], points.y[i]), xytext=(4, 3), fontsize=6.5,
+                    textcoords="offset points", color="#333")
     if fit is not None:
-        lo, hi = np.log10(params.min()), np.log10(params.max())
+        lo, hi = np.log10(points.x.min()), np.log10(points.x.max())
         _line(ax, fit, lo, hi, label="conversion fit", color="tab:red",
               y_transform=lambda v: 10**v)
+        _equations(ax, [equation(fit, "log10(GFLOPs)", "log10(parameters)")])
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("Parameters (log scale)")
     ax.set_ylabel("GFLOPs per network pass (log scale)")
-    ax.set_title("Parameters to GFLOPs conversion (Figure 7)")
+    ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.25)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left")
     return fig
 
 
-def over_time_figure(title: str, year: np.ndarray, ratio: np.ndarray, imputed: np.ndarray,
-                     ylabel: str) -> Any:
+def over_time_figure(title: str, points: Points, ylabel: str) -> Any:
     """Figure 2b: compute relative to AlexNet over time."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
-    _points(ax, year, ratio, imputed)
+    _points(ax, points)
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
     ax.set_yscale("log")
     ax.set_xlabel("Year of publication")
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.25)
     ax.legend(fontsize=7)
     return fig
