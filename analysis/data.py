@@ -226,7 +226,9 @@ def read_open_flags(store: Any) -> pd.DataFrame:
 
 def model_key(name: Any) -> str:
     """A model name reduced for matching: "ResNet-50 (ours)" -> "resnet50ours"."""
-    return re.sub(r"[^a-z0-9]+", "", str(name or "").lower())
+    if not isinstance(name, str):
+        return ""  # None or NaN: no model named
+    return re.sub(r"[^a-z0-9]+", "", name.lower())
 
 
 def match_flags(frame: pd.DataFrame, flags: pd.DataFrame) -> pd.Series:

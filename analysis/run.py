@@ -175,7 +175,7 @@ def _over_time(frame: pd.DataFrame, state: RunState) -> None:
     state.results["over_time"] = out
 
 
-def _conventions(frame: pd.DataFrame, obs: Observations, store: Any, state: RunState) -> None:
+def _conventions(slices: list[Slice], obs: Observations, store: Any, state: RunState) -> None:
     sec = Section("Peak-FLOPS convention and hardware-burden slopes")
     state.sections.append(sec)
     state.results["peak_conventions"] = None
@@ -183,9 +183,13 @@ def _conventions(frame: pd.DataFrame, obs: Observations, store: Any, state: RunS
         state.skip(sec, "peak-FLOPS conventions", "needs the store's hardware table; "
                    "observations came from a file")
         return
-    main = frame[frame["family"] == frame["benchmark"].map(PRIMARY_FAMILY).fillna("")]
+    mains = [sl.rows for sl in slices if sl.main]
+    if not mains:
+        state.skip(sec, "peak-FLOPS conventions", "no benchmark has observations in its "
+                   "main metric")
+        return
     try:
-        rows, note = extras.burden_by_convention(main, read_hardware(store),
+        rows, note = extras.burden_by_convention(pd.concat(mains), read_hardware(store),
                                                  float(state.settings["utilisation"]))
     except CannotFit as e:
         state.skip(sec, "peak-FLOPS conventions", str(e))
@@ -409,7 +413,7 @@ def _analyze(store: Any, obs: Observations, out: Path, benchmarks: list[str] | N
         [s for s in slices if not (s.main and s.bench in BURDEN_BENCHMARKS)]
     projections(hardware_burden(burden_slices, state), state)
     _over_time(frame, state)
-    _conventions(frame, obs, store, state)
+    _conventions(slices, obs, store, state)
     _simulation(store, out, state)
     flags_sec = _flags_section(frame, n_left_out, obs, store, state)
     state.results["skipped"] = state.skipped
