@@ -104,6 +104,31 @@ def _plt():
     return plt
 
 
+def _figure(ncols: int = 1, size: tuple[float, float] = (6.4, 4.6)) -> tuple[Any, Any]:
+    return _plt().subplots(1, ncols, figsize=size, squeeze=False, layout="constrained")
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _decades(v: float, _: Any = None) -> str:
+    """10¹² as plain text: log-axis labels without mathtext, which is slow to typeset."""
+    e = np.log10(v) if v > 0 else np.nan
+    if not np.isfinite(e) or abs(e - round(e)) > 1e-6:
+        return ""
+    return "1" if round(e) == 0 else f"10{str(int(round(e))).translate(_SUPERSCRIPT)}"
+
+
+def _log_x(ax: Any) -> None:
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(_decades))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    # Minor ticks only at 2 and 5: every tick is an artist laid out twice per file.
+    ax.xaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+
+
 def save(fig: Any, fig_dir: Path, name: str) -> dict[str, str]:
     """Write name.png and name.svg; return their paths and the PNG as base64."""
     plt = _plt()
@@ -112,11 +137,12 @@ def save(fig: Any, fig_dir: Path, name: str) -> dict[str, str]:
     import matplotlib
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    # Figures are laid out when made (constrained layout): no "tight" second pass here.
+    fig.savefig(buf, format="png", dpi=110)
     png.write_bytes(buf.getvalue())
     # Text stays text in the SVG (searchable, selectable, smaller than glyph paths).
     with matplotlib.rc_context({"svg.fonttype": "none"}):
-        fig.savefig(svg, format="svg", bbox_inches="tight")
+        fig.savefig(svg, format="svg")
     plt.close(fig)
     return {"png": str(png), "svg": str(svg),
             "base64": base64.b64encode(buf.getvalue()).decode("ascii")}
@@ -174,8 +200,8 @@ def _pct_from_inverse_fraction(v: np.ndarray) -> np.ndarray:
 def compute_figure(title: str, points: Points, poly: Fit | None, quant: Fit | None, *,
                    xlabel: str, ylabel: str) -> Any:
     """Error against compute on log-log axes, the mean fit, its band and the 10% line."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    fig, axes = _figure()
+    ax = axes[0][0]
     _points(ax, points)
     lo, hi = np.log10(points.x.min()), np.log10(points.x.max())
     pad = 0.05 * (hi - lo or 1)
@@ -197,7 +223,7 @@ def compute_figure(title: str, points: Points, poly: Fit | None, quant: Fit | No
 
 
 def _axes(ax: Any, title: str, xlabel: str, ylabel: str, y: np.ndarray) -> None:
-    ax.set_xscale("log")
+    _log_x(ax)
     ax.set_yscale("log")
     # The axes follow the points: a fitted curve running off to 10^5 % must not
     # stretch the error axis over decades (and thousands of tick labels).
@@ -238,27 +264,26 @@ def burden_axes(ax: Any, title: str, points: Points, poly: Fit | None, expo: Fit
 
 def burden_figure(title: str, points: Points, poly: Fit | None, expo: Fit | None,
                   ylabel: str) -> Any:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
-    burden_axes(ax, title, points, poly, expo, ylabel)
+    fig, axes = _figure()
+    burden_axes(axes[0][0], title, points, poly, expo, ylabel)
     return fig
 
 
 def burden_panel(panels: list[tuple]) -> Any:
     """All hardware-burden benchmarks side by side, as the paper's Figure 3."""
-    plt = _plt()
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.2), squeeze=False)
+    fig, axes = _figure(len(panels), (4.6 * len(panels), 4.2))
     for ax, args in zip(axes[0], panels, strict=True):
         burden_axes(ax, *args)
-    fig.tight_layout()
     return fig
 
 
 def conversion_figure(title: str, points: Points, suspect: Points | None,
                       fit: Fit | None) -> Any:
     """Figure 7: GFLOPs per pass against parameters, on models with both."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    fig, axes = _figure()
+    ax = axes[0][0]
     ax.scatter(points.x, points.y, s=22, color="tab:blue", label="models with both")
     if suspect is not None and len(suspect.x):
         ax.scatter(suspect.x, suspect.y, s=30, marker="x", color="tab:red",
@@ -271,8 +296,10 @@ def conversion_figure(title: str, points: Points, suspect: Points | None,
         _line(ax, fit, lo, hi, label="conversion fit", color="tab:red",
               y_transform=lambda v: 10**v)
         _equations(ax, [equation(fit, "log10(GFLOPs)", "log10(parameters)")])
-    ax.set_xscale("log")
+    _log_x(ax)
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(_decades))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("Parameters (log scale)")
     ax.set_ylabel("GFLOPs per network pass (log scale)")
     ax.set_title(title, fontsize=10)
@@ -283,11 +310,15 @@ def conversion_figure(title: str, points: Points, suspect: Points | None,
 
 def over_time_figure(title: str, points: Points, ylabel: str) -> Any:
     """Figure 2b: compute relative to AlexNet over time."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    fig, axes = _figure()
+    ax = axes[0][0]
     _points(ax, points)
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(_decades))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("Year of publication")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
@@ -298,8 +329,8 @@ def over_time_figure(title: str, points: Points, ylabel: str) -> Any:
 
 def simulation_figure(result: dict) -> Any:
     """Figure 1: (a) performance against sample size, (b) against computation."""
-    plt = _plt()
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.4))
+    fig, axes = _figure(2, (11, 4.4))
+    a, b = axes[0]
     sizes = np.asarray(result["sizes"], dtype=float)
     names = {"oracle": "oracle (10 right features)", "expert": "expert (9 right, 1 wrong)",
              "flexible": "flexible (least squares, all 1000)",
@@ -311,7 +342,7 @@ def simulation_figure(result: dict) -> Any:
     level = result["oracle_at_match"]
     for ax in (a, b):
         ax.axhline(level, color="grey", lw=0.8, ls=":")
-        ax.set_xscale("log")
+        _log_x(ax)
         ax.set_ylabel("Performance, -log10(normalised MSE)")
         ax.grid(True, which="both", alpha=0.25)
         ax.legend(fontsize=7)
@@ -320,5 +351,4 @@ def simulation_figure(result: dict) -> Any:
     s = result["settings"]
     a.set_title(f"(a) performance vs data ({s['sims']} simulations per point)")
     b.set_title("(b) performance vs computation")
-    fig.tight_layout()
     return fig
