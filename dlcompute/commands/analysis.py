@@ -8,8 +8,6 @@ from typing import Any
 
 import click
 
-import analysis
-import crawler
 from dlcompute import __version__
 from dlcompute.options import open_settings_store, progress, store_options
 from dlcompute.settings import Settings
@@ -21,22 +19,11 @@ def _year(ctx: click.Context, param: click.Parameter, value: int | None) -> int 
     return value
 
 
-def boolean(value: object) -> bool:
-    """A yes/no setting from dlcompute.toml (true/false) or the environment (yes/no, 1/0)."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "1", "on"):
-        return True
-    if text in ("false", "no", "0", "off", ""):
-        return False
-    raise ValueError(value)
-
-
 def analysis_settings(settings: Settings, bootstrap: int | None, seed: int | None,
-                      best_per_paper: bool | None = None,
-                      reviewed_only: bool | None = None) -> dict:
+                      best_per_paper: bool = False, reviewed_only: bool = False) -> dict:
     """The [analysis] and [projection] sections of dlcompute.toml, with CLI overrides."""
+    from analysis.impute import DEFAULT_MIN_PAIRS, DEFAULT_MIN_R2
+
     projection = dict(settings.section("projection"))
     for key, value in projection.items():
         if key == "targets":
@@ -56,14 +43,10 @@ def analysis_settings(settings: Settings, bootstrap: int | None, seed: int | Non
         "quantile": settings.pick("analysis", "quantile", None, 0.1, cast=float),
         "utilisation": settings.pick("analysis", "utilisation", None, 0.4, cast=float),
         "imputation_min_pairs": settings.pick("analysis", "imputation_min_pairs", None,
-                                              analysis.DEFAULTS["imputation_min_pairs"],
-                                              cast=int),
+                                              DEFAULT_MIN_PAIRS, cast=int),
         "imputation_min_r2": settings.pick("analysis", "imputation_min_r2", None,
-                                           analysis.DEFAULTS["imputation_min_r2"], cast=float),
-        "best_per_paper": settings.pick("analysis", "best_per_paper", best_per_paper or None,
-                                        False, cast=boolean),
-        "reviewed_only": settings.pick("analysis", "reviewed_only", reviewed_only or None,
-                                       False, cast=boolean),
+                                           DEFAULT_MIN_R2, cast=float),
+        "best_per_paper": best_per_paper, "reviewed_only": reviewed_only,
         "projection": projection,
     }
 
@@ -84,15 +67,15 @@ def analysis_settings(settings: Settings, bootstrap: int | None, seed: int | Non
 @click.option("--bootstrap", type=click.IntRange(min=10), default=None,
               help="Bootstrap resamples for the exponent's interval [default: 1000].")
 @click.option("--seed", type=int, default=None, help="Seed of the bootstrap [default: 0].")
-@click.option("--best-per-paper", is_flag=True, default=None,
+@click.option("--best-per-paper", is_flag=True,
               help="Fit only the best model (lowest error) of each paper, as the paper's "
                    "hardware-burden Tables 3-4 did.")
-@click.option("--reviewed-only", is_flag=True, default=None,
+@click.option("--reviewed-only", is_flag=True,
               help="Leave out every observation with an open flag (store input only).")
 def analyze(settings: Settings, out_dir: str | None, benchmarks: tuple[str, ...],
             observations: str | None, since: int | None, until: int | None,
-            bootstrap: int | None, seed: int | None, best_per_paper: bool | None,
-            reviewed_only: bool | None) -> None:
+            bootstrap: int | None, seed: int | None, best_per_paper: bool,
+            reviewed_only: bool) -> None:
     """Rerun the paper's regressions, projections and figures.
 
     Reads the store's observations (or --observations FILE) and writes
@@ -114,6 +97,9 @@ def analyze(settings: Settings, out_dir: str | None, benchmarks: tuple[str, ...]
         raise click.UsageError("--reviewed-only reads the store's flags; it cannot be used "
                                "with --observations FILE")
     out = out_dir or settings.pick("analysis", "out", None, "report")
+    import analysis
+    import crawler
+
     conf = analysis_settings(settings, bootstrap, seed, best_per_paper, reviewed_only)
     known = [b.name for b in crawler.load_benchmarks(settings.section("benchmarks"))]
     with _maybe_store(settings, observations) as store:
@@ -161,6 +147,8 @@ def simulate(settings: Settings, sims: int, out_dir: str | None, seed: int,
     Example:
         dlcompute simulate --sims 50 --out report
     """
+    import analysis
+
     out = out_dir or settings.pick("analysis", "out", None, "report")
     with progress(range(sims), "Simulations", settings, length=sims) as bar:
         def tick(k: int) -> None:

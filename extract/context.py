@@ -1,0 +1,152 @@
+"""Names a paper coins for its own models, ranked by how often it uses them.
+
+A row or sentence naming one of them is about the paper's own model; the scorer
+reads that as one of its features (extract.features).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from extract.text import PageText
+
+_NAME = re.compile(r"\b[A-Z][A-Za-z0-9]*(?:[A-Z][A-Za-z0-9]*|\d)[A-Za-z0-9]*\b")
+_NOT_NAMES = frozenset({
+    "CNN", "CNNs", "GPU", "GPUs", "TPU", "TPUs", "LSTM", "LSTMs", "RNN", "RNNs", "NLP", "SOTA",
+    "COCO", "ImageNet", "CIFAR", "BLEU", "FLOPs", "FLOPS", "MACs", "SGD", "API", "AI", "ML",
+    "CV", "MLP", "MLPs", "ReLU", "GLUE", "SQuAD", "PASCAL", "VOC", "WMT", "NMT", "IEEE", "CVPR",
+    "ICCV", "ECCV", "NeurIPS", "ICLR", "ICML", "AAAI", "ACL", "EMNLP", "TX", "USA", "II", "III",
+    "BN", "FC", "ADE20K", "MS", "RGB", "FPN", "YOLO", "ResNet", "ResNets", "VGG", "ViT", "BERT",
+    "Transformer", "Transformers", "ConvNets", "ConvNet", "DNN", "DNNs", "CPU", "CPUs", "arXiv",
+})
+
+
+_HYPHEN_NAME = re.compile(r"\b[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+")
+
+
+def _stem(name: str) -> str | None:
+    """'DY-CNNs' -> 'DY-'; 'RepLKNet-31B' -> 'RepLKNet'; 'MobileNets' -> 'MobileNet'."""
+    if "-" in name:
+        first = name.split("-")[0]
+        if len(first) <= 3:
+            return first + "-" if first.isupper() else None
+        return first if _NAME.fullmatch(first) else None
+    return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
+
+
+def _count_word_starts(body: str, stem: str) -> int:
+    """Occurrences of `stem` not preceded by a letter (non-overlapping, as re.findall)."""
+    n, i = 0, body.find(stem)
+    while i != -1:
+        if i == 0 or not ("A" <= body[i - 1] <= "Z" or "a" <= body[i - 1] <= "z"):
+            n += 1
+            i = body.find(stem, i + len(stem))
+        else:
+            i = body.find(stem, i + 1)
+    return n
+
+
+def own_names(pages: list[PageText]) -> list[str]:
+    """Name stems the paper gives its own models: coined names of the title and abstract,
+    ranked by how often the paper uses them (names in the title first)."""
+    if not pages:
+        return []
+    first = pages[0].text
+    cut = re.search(r"\n\s*(?:1\.?\s*)?Introduction\b", first, re.I)
+    head = first[: cut.start() if cut else 3000]
+    title_lines = [ln for ln in first.split("\n")[:6] if ln.strip() and not re.match(
+        r"(?:Published|Under review|Accepted|Proceedings|arXiv|Workshop|Preprint|\d)", ln.strip(), re.I)]
+    title = " ".join(title_lines[:2])[:200]
+    letters = [c for c in title if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) > 0.7 * len(letters):
+        # an all-capitals title: only a name before its colon counts ("ALBERT: A LITE BERT")
+        title = title.split(":")[0] if ":" in title[:60] else ""
+    cands = {m.group(0) for m in _NAME.finditer(head)} | {m.group(0) for m in _HYPHEN_NAME.finditer(head)}
+    stems = {_stem(c) for c in cands if c not in _NOT_NAMES and c.rstrip("s") not in _NOT_NAMES}
+    stems = {st for st in stems if st and len(st.rstrip("-")) >= 2 and st.rstrip("-") not in _NOT_NAMES}
+    body = "\n".join(p.text for p in pages)
+    counts = {st: _count_word_starts(body, st) for st in stems}
+    in_title = sorted((n, st) for st, n in counts.items() if n >= 3 and re.search(
+        r"(?<![A-Za-z])" + re.escape(st), title, re.I))
+    if in_title:
+        return [st for _, st in in_title[-2:]]
+    # otherwise the coined (CamelCase or letter+digit) name the paper uses most
+    coined = sorted((n, st) for st, n in counts.items() if n >= 5 and (
+        re.search(r"[a-z][A-Z]|[A-Z][a-z]+[A-Z]|[A-Za-z]\d", st) or n >= 15))
+    return [st for _, st in coined[-1:]]
+
+
+# ------------------------------------------------------------- name statistics
+
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*|\d+[A-Za-z]+[A-Za-z0-9]*")
+#: words that name no particular model: variant sizes, layer kinds, generic words
+_UNINFORMATIVE = frozenset("""
+a an the of and or with without for to in on by from at as is are we our ours this that
+model models net nets network networks layer layers base large small tiny huge medium big
+baseline baselines method methods ours proposed standard original default full best single
+ensemble deep wide dense mobile block blocks conv convolution pool pooling fc linear attention
+head heads encoder decoder training train test val dev top acc accuracy error params flops
+table figure results result setting settings x w wo ms gpu gpus tpu tpus set sets data
+""".split())
+_CITED_AFTER = re.compile(
+    r"^[^.;\n]{0,25}?(?:\[\s*\d|\(\s*[A-Z][A-Za-z\-]+(?:\s+et\s+al\.?)?,?\s*(?:19|20)\d\d|\bet\s+al\b)")
+
+
+class NameStats:
+    """How a paper uses each name-like token: in its title, how often, how often cited.
+
+    A paper's own model is named in its title or often, never with a citation; a
+    baseline's name is mostly followed by a citation. Features read these per row
+    label (extract.features).
+    """
+
+    def __init__(self, pages: list[PageText], title: str = "") -> None:
+        self.total: dict[str, int] = {}
+        self.cited: dict[str, int] = {}
+        for p in pages:
+            if p.in_references or not p.text:
+                continue
+            text = p.text
+            for m in _TOKEN.finditer(text):
+                got = tokens(m.group(0))
+                if not got:
+                    continue
+                tok = got[0]
+                self.total[tok] = self.total.get(tok, 0) + 1
+                if _CITED_AFTER.match(text, m.end()):
+                    self.cited[tok] = self.cited.get(tok, 0) + 1
+        self.title = {t for t in tokens(title)}
+
+    def label_stats(self, label: str) -> dict[str, float]:
+        toks = [t for t in tokens(label) if t in self.total or t in self.title]
+        if not toks:
+            return {}
+        ratios = [self.cited.get(t, 0) / self.total[t] for t in toks if self.total.get(t, 0) >= 2]
+        uncited = max((self.total.get(t, 0) - self.cited.get(t, 0)) for t in toks)
+        return {"title_token": float(any(t in self.title for t in toks)),
+                "cited_ratio": max(ratios) if ratios else 0.0,
+                "uncited_log": math.log1p(uncited)}
+
+
+def tokens(text: str) -> list[str]:
+    """Name-like tokens of a label: lower case, without the uninformative words."""
+    out = []
+    for m in _TOKEN.finditer(text or ""):
+        t = m.group(0).lower()
+        if len(t) > 4 and t.endswith("s") and not t.endswith("ss"):
+            t = t[:-1]  # "MobileNets" names the "MobileNet" family
+        if len(t) >= 2 and t not in _UNINFORMATIVE:
+            out.append(t)
+    return out
+
+
+def title_of(pages: list[PageText]) -> str:
+    """The paper's title: the first lines of its first page, before the authors."""
+    if not pages:
+        return ""
+    lines = [ln.strip() for ln in pages[0].text.split("\n")[:8] if ln.strip()]
+    lines = [ln for ln in lines if not re.match(
+        r"(?:Published|Under review|Accepted|Proceedings|arXiv|Workshop|Preprint|Journal|\d)",
+        ln, re.I)]
+    return " ".join(lines[:2])[:200]
