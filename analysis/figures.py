@@ -116,7 +116,8 @@ def _decades(v: float, _: Any = None) -> str:
     e = np.log10(v) if v > 0 else np.nan
     if not np.isfinite(e) or abs(e - round(e)) > 1e-6:
         return ""
-    return "1" if round(e) == 0 else f"10{str(int(round(e))).translate(_SUPERSCRIPT)}"
+    n = round(float(e))
+    return "1" if n == 0 else f"10{str(n).translate(_SUPERSCRIPT)}"
 
 
 def _log_x(ax: Any) -> None:

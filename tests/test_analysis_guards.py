@@ -201,4 +201,7 @@ def test_imputation_settings_come_from_the_config(cli_run, tmp_path):
     assert conv["gate"]["passed"] is True and conv["n_imputed"] == 1
     (tmp_path / "dlcompute.toml").write_text("[analysis]\nimputation_min_r2 = 2\n")
     r = cli_run("analyze", "--observations", obs, "--out", tmp_path / "c")
-    assert r.exit_code == 1 and "imputation_min_r2 must be between 0 and 1" in r.output
+    assert r.exit_code == 1 and "imputation_min_r2 = 2 is out of range" in r.output
+    with pytest.raises(analysis.AnalysisError, match="imputation_min_r2 must be between 0 and 1"):
+        analysis.analyze(None, observations=obs, out_dir=tmp_path / "d",
+                         settings={"imputation_min_r2": 2})
