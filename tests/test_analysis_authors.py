@@ -9,24 +9,13 @@ the best model per paper recovering the frontier slope) are tested always.
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import numpy as np
 import pytest
+from analysis_helpers import write_csv
 from authors_data import ENV, SOURCE, authors_file, convert
 
 import analysis
-from analysis.data import REQUIRED_COLUMNS
 from analysis.regress import ols
-
-
-def write(path: Path, rows: list[dict]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=REQUIRED_COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +25,7 @@ def authors(tmp_path_factory):
         pytest.skip(f"the authors' ImageNet data has no licence to redistribute; download "
                     f"{SOURCE} and set {ENV} to its path")
     tmp = tmp_path_factory.mktemp("authors")
-    obs = write(tmp / "authors.csv", convert(raw))
+    obs = write_csv(tmp / "authors.csv", convert(raw))
     run = {bpp: analysis.analyze(None, observations=obs, out_dir=tmp / f"rep{bpp}",
                                  settings={"bootstrap": 300, "best_per_paper": bpp})
            for bpp in (False, True)}
@@ -157,7 +146,7 @@ def best_per_paper_burden(seed: int = 4, papers: int = 13) -> list[dict]:
 
 def test_best_model_per_paper_recovers_the_frontier_slope(tmp_path):
     rows = best_per_paper_burden()
-    obs = write(tmp_path / "o.csv", rows)
+    obs = write_csv(tmp_path / "o.csv", rows)
     best = analysis.analyze(None, observations=obs, out_dir=tmp_path / "b",
                             settings={"bootstrap": 50, "best_per_paper": True})
     every = analysis.analyze(None, observations=obs, out_dir=tmp_path / "e",

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import numpy as np
 import pytest
+from analysis_helpers import BASE, write_csv
 
 import analysis
 from analysis import figures
-from analysis.data import REQUIRED_COLUMNS
-
-BASE = {c: None for c in REQUIRED_COLUMNS}
-
-
-def write(path: Path, rows: list[dict]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=REQUIRED_COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +32,7 @@ def report(tmp_path_factory):
     rows.append({**BASE, "arxiv_id": "1706.00885", "model": "AlexNet (reimplemented)",
                  "benchmark": "imagenet", "metric": "top1_error", "year": 2017, "month": 6,
                  "error": 43.0, "compute_per_pass": 7e8, "compute_imputed": 0})
-    obs = write(tmp / "o.csv", rows)
+    obs = write_csv(tmp / "o.csv", rows)
     return analysis.analyze(None, observations=obs, out_dir=tmp / "rep",
                             settings={"bootstrap": 30, "imputation_min_pairs": 5})
 

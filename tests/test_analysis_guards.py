@@ -6,26 +6,14 @@ analyze wrote: results.json, the tables and the page.
 
 from __future__ import annotations
 
-import csv
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from analysis_helpers import BASE, write_csv
 
 import analysis
-from analysis.data import REQUIRED_COLUMNS
 from db.schema import T
-
-BASE = {c: None for c in REQUIRED_COLUMNS}
-
-
-def write(path: Path, rows: list[dict]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=REQUIRED_COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
-    return path
 
 
 def burden_rows(bench: str, metric: str, slope: float, *, papers: int, per_paper: int = 1,
@@ -56,7 +44,7 @@ def guarded(tmp_path_factory):
             # significant only if the 40 rows of 4 papers were independent
             + burden_rows("conll2003", "f1", -0.02, papers=4, per_paper=10, noise=0.005,
                           paper_sd=0.05, seed=8))
-    obs = write(tmp / "obs.csv", rows)
+    obs = write_csv(tmp / "obs.csv", rows)
     return analysis.analyze(None, observations=obs, out_dir=tmp / "rep",
                             settings={"bootstrap": 200})
 
@@ -110,7 +98,7 @@ def test_exponent_intervals_with_and_without_clustering(tmp_path):
                          "benchmark": "imagenet", "metric": "top1_error", "year": 2018,
                          "error": 100 * 10 ** (-0.5 - 0.1 * lg + effect),
                          "compute_per_pass": 1e9 * 10**lg, "compute_imputed": "false"})
-    result = analysis.analyze(None, observations=write(tmp_path / "o.csv", rows),
+    result = analysis.analyze(None, observations=write_csv(tmp_path / "o.csv", rows),
                               out_dir=tmp_path / "rep", settings={"bootstrap": 100})
     ex = result.results["compute_per_pass"]["imagenet"]["exponent"]
     assert ex["ci_low_cluster"] is not None
@@ -165,7 +153,7 @@ def test_open_flags_are_listed_with_their_effect_and_reviewed_only_drops_them(tm
 
 
 def test_cli_refuses_unknown_benchmarks_and_file_with_reviewed_only(cli_run, tmp_path):
-    obs = write(tmp_path / "o.csv", burden_rows("imagenet", "top1_error", -0.07, papers=8))
+    obs = write_csv(tmp_path / "o.csv", burden_rows("imagenet", "top1_error", -0.07, papers=8))
     r = cli_run("analyze", "--observations", obs, "--benchmark", "imagenett")
     assert r.exit_code == 2
     assert "Unknown benchmark(s) imagenett" in r.output and "imagenet" in r.output
@@ -188,7 +176,7 @@ def test_imputation_settings_come_from_the_config(cli_run, tmp_path):
                      "metric": "top1_error", "year": 2018, "error": 30 - i,
                      "parameters": 10**lp, "compute_imputed": "FALSE",
                      "compute_per_pass": 1e9 * 10 ** (lp - 6) if i < 11 else None})
-    obs = write(tmp_path / "o.csv", rows)
+    obs = write_csv(tmp_path / "o.csv", rows)
     (tmp_path / "dlcompute.toml").write_text("[analysis]\nimputation_min_pairs = 12\n")
     r = cli_run("analyze", "--observations", obs, "--bootstrap", "20", "--out", tmp_path / "a")
     assert r.exit_code == 0, r.output

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from analysis_helpers import write_csv
 
 import analysis
 from analysis.data import REQUIRED_COLUMNS
@@ -56,12 +55,6 @@ def make_rows(seed: int = 7) -> list[dict]:
     return rows
 
 
-def write_csv(path: Path, rows: list[dict]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=REQUIRED_COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
-    return path
 
 
 @pytest.fixture(scope="module")
