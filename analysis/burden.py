@@ -109,7 +109,8 @@ def _burden_slice(sl: Slice, state: RunState, sec: Section, out: dict,
     args = (sl.name, points, fits.poly, fits.expo, family_label(sl.family).capitalize())
     if sl.main:
         panels.append(args)
-    state.figure(sec, figures.burden_figure(*args), f"burden_{sl.file_key}",
+    state.figure(sec, figures.burden_figure(f"{sl.name}: error vs hardware burden", *args[1:]),
+                 f"burden_{sl.file_key}",
                  f"{sl.name}: error against hardware burden, both forms "
                  f"({counts_text(rows, imputation=False)}{figures.shown(points)})")
     return fits
