@@ -12,7 +12,7 @@ import csv
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,34 +84,69 @@ def _boolean(raw: Any, where: str, column: str) -> float:
                             f"write true/false, yes/no or 1/0 (or leave it empty)")
 
 
-def _text(raw: Any) -> str | None:
-    if raw is None:
-        return None
-    text = str(raw).strip()
-    return text or None
+_EMPTY_CELLS = ["", "nan", "NaN", "NAN", "null", "NULL", "None", "none", "NA", "na"]
+
+
+def _numbers(values: list, column: str, where: Callable[[int], str]) -> np.ndarray:
+    """A numeric column, converted at once; a bad cell raises with its place named."""
+    raw = pd.Series(values, dtype=object)
+    out = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    flags = np.fromiter((v is True or v is False for v in values), bool, len(values))
+    # Cells that did not convert and are not plainly empty take the careful path.
+    doubtful = np.flatnonzero((np.isnan(out) & raw.notna().to_numpy()
+                               & ~raw.isin(_EMPTY_CELLS).to_numpy()) | flags)
+    for i in doubtful:
+        out[i] = _number(values[i], where(int(i)), column)
+    return out
+
+
+def _booleans(values: list, column: str, where: Callable[[int], str]) -> np.ndarray:
+    words = pd.Series(values, dtype=object).astype(str).str.strip().str.lower()
+    out = words.map({**dict.fromkeys(TRUE_WORDS, 1.0), **dict.fromkeys(FALSE_WORDS, 0.0),
+                     **dict.fromkeys(_EMPTY, 0.0)}).to_numpy(dtype=float)
+    for i in np.flatnonzero(np.isnan(out)):
+        out[i] = _boolean(values[i], where(int(i)), column)  # raises, naming the cell
+    return out
+
+
+def _texts(values: list) -> pd.Series:
+    raw = pd.Series(values, dtype=object)
+    text = raw.where(raw.isna(), raw.astype(str)).str.strip()
+    return text.where(text.notna() & (text != ""), None)
 
 
 class _Columns:
-    """Values gathered column by column, each checked as it arrives."""
+    """Values gathered column by column, checked and converted a column at a time.
 
-    def __init__(self, columns: Iterable[str]):
+    ``where(i)`` names the place of row i (file and line, or table and id) for
+    an error message.
+    """
+
+    def __init__(self, columns: Iterable[str], where: Callable[[Any], str]):
         self.data: dict[str, list] = {c: [] for c in columns}
+        self.refs: list = []
+        self.where = where
 
-    def add(self, raw: dict[str, Any], where: str) -> None:
+    def add(self, raw: dict[str, Any], ref: Any) -> None:
         for key, values in self.data.items():
-            value = raw.get(key)
-            if key == "compute_imputed":
-                values.append(_boolean(value, where, key))
-            elif key in NUMBER_COLUMNS:
-                values.append(_number(value, where, key))
-            elif key in TEXT_COLUMNS:
-                values.append(_text(value))
-            else:
-                values.append(value)  # extra columns are kept and ignored
+            values.append(raw.get(key))
+        self.refs.append(ref)
 
     def frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame({c: np.asarray(v, dtype=float) if c in NUMBER_COLUMNS
-                              else pd.Series(v, dtype=object) for c, v in self.data.items()})
+        def where(i: int) -> str:
+            return self.where(self.refs[i])
+
+        columns: dict[str, Any] = {}
+        for c, values in self.data.items():
+            if c == "compute_imputed":
+                columns[c] = _booleans(values, c, where)
+            elif c in NUMBER_COLUMNS:
+                columns[c] = _numbers(values, c, where)
+            elif c in TEXT_COLUMNS:
+                columns[c] = _texts(values)
+            else:
+                columns[c] = pd.Series(values, dtype=object)  # extra columns: kept, ignored
+        frame = pd.DataFrame(columns)
         for c in CATEGORY_COLUMNS:
             if c in frame:
                 frame[c] = frame[c].astype("category")
@@ -133,6 +168,9 @@ def read_observations_file(path: str | Path) -> Observations:
 
 
 def _read_jsonl(path: Path) -> _Columns:
+    def where(lineno: int) -> str:
+        return f"{path}, line {lineno}"
+
     cols: _Columns | None = None
     with open(path, encoding="utf-8-sig") as fh:
         for lineno, line in enumerate(fh, 1):
@@ -152,9 +190,9 @@ def _read_jsonl(path: Path) -> _Columns:
                     f"every line needs: {', '.join(REQUIRED_COLUMNS)}")
             if cols is None:
                 cols = _Columns([*REQUIRED_COLUMNS, *(k for k in raw if k not in
-                                                      REQUIRED_COLUMNS)])
-            cols.add(raw, f"{path}, line {lineno}")
-    return cols or _Columns(REQUIRED_COLUMNS)
+                                                      REQUIRED_COLUMNS)], where)
+            cols.add(raw, lineno)
+    return cols or _Columns(REQUIRED_COLUMNS, where)
 
 
 def _read_csv(path: Path) -> _Columns:
@@ -167,9 +205,10 @@ def _read_csv(path: Path) -> _Columns:
             raise ObservationsError(
                 f"{path}, line 1: missing column(s) {', '.join(missing)}; "
                 f"the header needs: {', '.join(REQUIRED_COLUMNS)}")
-        cols = _Columns([*REQUIRED_COLUMNS, *(h for h in header if h not in REQUIRED_COLUMNS)])
+        cols = _Columns([*REQUIRED_COLUMNS, *(h for h in header if h not in REQUIRED_COLUMNS)],
+                         lambda lineno: f"{path}, line {lineno}")
         for raw in reader:
-            cols.add(raw, f"{path}, line {reader.line_num}")
+            cols.add(raw, reader.line_num)
     return cols
 
 
@@ -177,14 +216,14 @@ def read_observations_store(store: Any) -> Observations:
     """The columns the analysis needs from the store's observations table, streamed."""
     from db.schema import T
 
-    cols = _Columns(REQUIRED_COLUMNS)
+    cols = _Columns(REQUIRED_COLUMNS, lambda i: f"{store.path} table {T.observations} id {i}")
     names = ", ".join(f"[{c}]" for c in REQUIRED_COLUMNS)
     cursor = store.db.execute(f"select id, {names} from {T.observations}")
-    keys = ["id", *REQUIRED_COLUMNS]
     while batch := cursor.fetchmany(20_000):
         for row in batch:
-            raw = dict(zip(keys, row, strict=True))
-            cols.add(raw, f"{store.path} table {T.observations} id {raw['id']}")
+            for values, value in zip(cols.data.values(), row[1:], strict=True):
+                values.append(value)
+            cols.refs.append(row[0])
     return Observations(cols.frame(), f"{store.path} ({T.observations})", from_store=True)
 
 

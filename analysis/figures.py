@@ -14,12 +14,14 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from analysis.data import model_key
 from analysis.regress import Fit, band
@@ -55,24 +57,38 @@ def famous_names() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(keyed, key=lambda kn: -len(kn[0])))
 
 
+@cache
+def _famous_pattern() -> tuple[re.Pattern, dict[str, str]]:
+    # "resnet50" names "resnet50senet" but not "resnet500"; the first (longest) key wins.
+    keys = famous_names()
+    alternatives = "|".join(re.escape(k) + (r"(?!\d)" if k[-1].isdigit() else "")
+                            for k, _ in keys)
+    return re.compile(f"^(?:{alternatives})"), dict(keys)
+
+
+def famous_labels(models: np.ndarray) -> np.ndarray:
+    """The well-known name each model goes by ("ResNet50 (SENet)" -> "ResNet-50") or None."""
+    pattern, names = _famous_pattern()
+    keys = pd.Series(models, dtype=object).map(model_key)
+    found = keys.str.extract(f"({pattern.pattern})", expand=False)
+    return found.map(names).to_numpy(dtype=object)
+
+
 def famous_label(model: Any) -> str | None:
-    """The well-known name a model goes by ("ResNet50 (SENet)" -> "ResNet-50"), if any."""
-    key = model_key(model)
-    for k, name in famous_names():
-        # "resnet50" names "resnet50senet" but not "resnet500"
-        if key.startswith(k) and not (k[-1].isdigit() and key[len(k):len(k) + 1].isdigit()):
-            return name
-    return None
+    name = famous_labels(np.array([model], dtype=object))[0]
+    return name if isinstance(name, str) else None
 
 
 def labels_for(models: np.ndarray, y: np.ndarray) -> dict[int, str]:
     """One point per well-known name (its lowest y): index -> name."""
-    best: dict[str, int] = {}
-    for i, m in enumerate(models):
-        name = famous_label(m)
-        if name and (name not in best or y[i] < y[best[name]]):
-            best[name] = i
-    return {i: name for name, i in best.items()}
+    names = pd.Series(famous_labels(models))
+    named = names.notna().to_numpy()
+    if not named.any():
+        return {}
+    frame = pd.DataFrame({"name": names[named].to_numpy(), "y": np.asarray(y)[named],
+                          "i": np.flatnonzero(named)})
+    best = frame.sort_values(["y", "i"], kind="stable").drop_duplicates("name")
+    return dict(zip(best["i"].astype(int), best["name"], strict=True))
 
 
 def thin(points: Points, seed: int = 0, limit: int = MAX_POINTS) -> Points:

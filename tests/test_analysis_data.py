@@ -119,3 +119,21 @@ def test_flags_match_their_paper_model_and_benchmark():
     assert got[1:3] == ["", ""]  # another model; another benchmark
     assert got[3] == "conflict hardware: two chips"  # a paper-level flag is about every model
     assert got[4] == ""  # a flag on another paper
+
+
+def test_store_values_are_checked_and_a_bad_one_is_named_by_its_id(store):
+    from analysis.data import read_observations_store
+    from db.schema import T
+
+    with store.transaction() as db:
+        db[T.papers].insert({"arxiv_id": "1512.03385"})
+        db[T.observations].insert_all([{**ROW, "model": "a", "compute_imputed": 1},
+                                       {**ROW, "model": "b", "error": " 30.5 "}])
+    frame = read_observations_store(store).frame
+    assert frame["compute_imputed"].tolist() == [1.0, 0.0]
+    assert frame["error"].tolist() == [24.7, 30.5]
+    with store.transaction() as db:
+        bad = db[T.observations].insert({**ROW, "model": "c", "compute_per_pass": "lots"})
+    with pytest.raises(ObservationsError, match=rf"table observations id {bad.last_pk}, "
+                                                r"column compute_per_pass: 'lots' is not"):
+        read_observations_store(store)
