@@ -181,7 +181,7 @@ def row_kind(label: str, caption: str = "") -> ColumnKind:
     first = next((r for r in column_rules() if r.kind == k.kind or
                   (k.kind == "device_time" and r.kind == "time")), None)
     m = first.regex.search(" ".join(words)) if first else None
-    if m is None or m.start() > 3:
+    if m is None or (m.start() > 3 and len(words) > 1):
         return ColumnKind(None)
     return k
 

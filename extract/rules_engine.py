@@ -16,7 +16,15 @@ import re
 from extract.fastre import GatedPattern, with_first_chars
 from extract.hardware import chip_count, devices_named, find_hardware
 from extract.model import EXTRACTOR_VERSION, Fact
-from extract.nlp import CITATION, NUM, SCALES, Sentences, parse_number, regex_rules
+from extract.nlp import (
+    CITATION,
+    NUM,
+    SCALES,
+    WORD_NUMBERS,
+    Sentences,
+    parse_number,
+    regex_rules,
+)
 from extract.text import PageText
 
 log = logging.getLogger(__name__)
@@ -91,7 +99,8 @@ def _mk(field: str, rule_id: str, page: PageText, s: int, e: int, sent: str, con
                 extractor_version=EXTRACTOR_VERSION, **kw)
 
 
-_MORE_NUM = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?[kK]?")
+_MORE_NUM = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?[kK]?|(?i:\b(?:" + "|".join(
+    w for w in WORD_NUMBERS if len(w) > 2) + r")\b)")
 
 
 def _more_numbers(more: str | None) -> list[float]:
@@ -150,12 +159,29 @@ class _Context:
         attributed = _attributed(sent, pos, found, self._rule.field)
         if attributed:
             conf = CITED_CONFIDENCE
+        toks = sent.split()
+        numeric = sum(1 for t in toks if _NUMERIC_TOKEN.fullmatch(t))
         self.signals = {"cues": sorted(found), "attributed": attributed,
+                        # a run of numbers: a figure's axis or a table read as text
+                        "numeric_text": numeric >= 5 and numeric >= 0.35 * len(toks),
+                        "word_number": not any(ch.isdigit() for ch in
+                                               sentence_number(sent, self._s - ss)),
                         "near_cited": _near_cited(sent, pos),
                         "compare": bool(_COMPARE.search(sent)),
                         "hedged": bool(_HYPOTHETICAL.search(sent)),
                         "rule_confidence": conf}
         return sent, found, conf
+
+
+_NUMERIC_TOKEN = re.compile(r"[(\[]?[-+]?\d[\d.,]*[%x×]?[)\],;:]?")
+
+
+def sentence_number(sent: str, pos: int) -> str:
+    """The token of `sent` starting at `pos` (the candidate's number as written)."""
+    end = pos
+    while end < len(sent) and not sent[end].isspace():
+        end += 1
+    return sent[pos:end]
 
 
 #: a sentence that sets the number against others' ("compared to", "than", "outperforms")
@@ -164,39 +190,59 @@ _COMPARE = with_first_chars(re.compile(
     r"previous|prior|state-of-the-art|baselines?|whereas|while)\b", re.I))
 
 
-def _params(rule, m, value, page, ctx):
+def _scaled_values(m: re.Match, value: float) -> list[tuple[float, str]]:
+    """(absolute value, scale as written) of a match's number and of the numbers of its
+    list ("60 million, 220 million and 3 billion"), each with its own scale word, and with
+    a power of ten written after it ("13.6 · 10^6")."""
     scale = (m.groupdict().get("scale") or "").rstrip(".")
     mult = SCALES.get(scale, SCALES.get(scale.lower(), 1.0)) if scale else 1.0
-    n = value * mult
-    if n < 1e4 or _COMPUTE_BOUND.search(page.text[max(0, m.start() - 20):m.start()]):
-        return []  # too small, or a bound ("more than 40M parameters")
+    if m.groupdict().get("exp"):
+        mult *= 10.0 ** int(m.group("exp"))
+    out = [(value * mult, scale)]
+    for n in _SCALED_MORE.finditer(m.groupdict().get("more") or ""):
+        v = parse_number(n.group("n"))
+        sc = n.group("s") or scale
+        if v is not None:
+            out.append((v * SCALES.get(sc, SCALES.get(sc.lower(), mult if not n.group("s") else 1.0)),
+                        sc))
+    return out
+
+
+_SCALED_MORE = re.compile(r"(?P<n>\d+(?:,\d{3})*(?:\.\d+)?[kK]?)\s*(?P<s>[MBK]\b|million|billion|"
+                          r"thousand|Million|Billion)?")
+
+
+def _params(rule, m, value, page, ctx):
+    before = page.text[max(0, m.start() - 20):m.start()]
+    bound = bool(_COMPUTE_BOUND.search(before))
+    vals = [(n, sc) for n, sc in _scaled_values(m, value) if n >= 1e4]
+    if not vals:
+        return []  # too small for a model
     sent, _, conf = ctx()
+    ctx.signals["bound"] = bound  # "less than 25 million parameters": a bound, labelled all the same
+    ctx.signals["list"] = len(vals) > 1
     s, e = m.span("num")
-    return [_mk("parameters", rule.id, page, s, e, sent, conf, value, scale or None, n, "count")]
+    return [_mk("parameters", rule.id, page, s, e, sent, conf, value, sc or None, n, "count")
+            for n, sc in vals]
 
 
 def _compute(rule, m, value, page, ctx):
     unit = m.group("unit")
-    scale = m.groupdict().get("scale") or ""
     low = unit.lower()
     after = page.text[m.end():m.end() + 12]
     if _COMPUTE_RATE.match(after):
         return []  # throughput or total compute, not per pass
     before = page.text[max(0, m.start() - 20):m.start()]
-    if _COMPUTE_BOUND.search(before):
-        return []  # a bound or a cost difference ("less than 150 MFLOPs", "at the cost of 500 MFLOPs")
-    mult = SCALES.get(scale, 1.0) if scale else 1.0
-    # "GFLOPs" attached: the letter before FLOPs is the scale
-    n = value * mult
-    if n < 1e5:
+    vals = [(n, sc) for n, sc in _scaled_values(m, value) if n >= 1e5]
+    if not vals:
         return []
     sent, _, conf = ctx()
-    if not scale and _COMPUTE_PEAK.search(sent):
-        return []
+    ctx.signals["bound"] = bool(_COMPUTE_BOUND.search(before))
+    ctx.signals["peak_context"] = bool(_COMPUTE_PEAK.search(sent))
     norm_unit = _COMPUTE_UNITS.get(low, "flops")
     s, e = m.span("num")
     return [_mk("compute_per_pass", rule.id, page, s, e, sent, conf, value,
-                f"{scale}{unit}", n, norm_unit)]
+                f"{sc}{unit}", n, norm_unit) for n, sc in vals]
 
 
 _COMPUTE_RATE = re.compile(r"\s*(?:/\s*s|per\s+sec|-?\s*days?|/\s*day)", re.I)
