@@ -34,7 +34,7 @@ _SHARED = Path("..") / "shared"
 def train_scorer_cmd(settings: Settings, gold: Path, corpus: Path, lopo_out: Path | None,
                      output: Path | None, reviews_db: Path | None, workers: int,
                      cache: Path | None) -> None:
-    """Fit the scorer that decides which candidate facts are a paper's own, final values.
+    """Fit the scorer that decides which candidates are a paper's own, final values.
 
     Extracts every labelled paper, labels its candidates from the label files,
     fits one logistic regression per field and writes the model (a small JSON
