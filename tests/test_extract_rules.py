@@ -1,4 +1,8 @@
-"""Table-driven rule tests: one positive and one negative sentence per rule (spacy.blank)."""
+"""Table-driven sentence-rule tests: one positive and one negative sentence per rule (spacy.blank).
+
+Tables are read by position (tests/test_extract_tables.py); these are the rules over
+running text (extract/rules/regex.jsonl, extract/rules_engine.py).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,17 @@ import pytest
 
 from extract.nlp import cues, parse_number, regex_rules
 from extract.rules_engine import extract_compute_facts
-from extract.table_rules import table_facts
 from extract.text import PageText
 
 
 def facts_of(text: str, field: str) -> list:
     page = PageText(1, text)
     return [f for f in extract_compute_facts([page]) if f.field == field and f.confidence >= 0.5]
+
+
+def candidates_of(text: str, field: str) -> list:
+    """Every candidate of a field, whatever the rule's confidence (the scorer decides)."""
+    return [f for f in extract_compute_facts([PageText(1, text)]) if f.field == field]
 
 
 # (rule id, field, positive sentence, expected normalised value, negative sentence)
@@ -27,7 +35,7 @@ CASES = [
      "A larger model of 340M parameters was reported by Smith et al. [12]."),
     ("params-text-scaled-v1", "parameters",
      "A DenseNet-201 with 20M parameters yields a similar error.", 20e6,
-     "It matches a 101-layer ResNet with more than 40M parameters."),
+     "The dataset holds 20M images and 5M captions."),
     ("params-text-large-v1", "parameters",
      "The model has 1,200,000 trainable parameters.", 1.2e6,
      "We use 1,200,000 training images."),
@@ -45,7 +53,7 @@ CASES = [
      "Prior work does not report tiny models (e.g. complexity less than 150 MFLOPs)."),
     ("compute-text-flops-v1", "compute_per_pass",
      "Our model needs 1.3 GMACs for one forward pass.", 1.3e9,
-     "It is 3% more accurate at the cost of 500 MFLOPs."),
+     "Our models take 600 TFLOPs-days to train."),
     ("epochs-text-v1", "epochs",
      "We trained our models for a total of 7.5 epochs.", 7.5,
      "The learning rate is divided by 10 every 30 epochs."),
@@ -78,9 +86,103 @@ def test_rule(rule_id: str, field: str, pos: str, value: float, neg: str) -> Non
     assert not facts_of(neg, field)
 
 
+# Candidate generation (DIAGNOSIS.md 3.3): ranges, lists, sets, scientific notation, word
+# numbers. (rule id, field, sentence, the normalised values it gives, a negative sentence
+# and the values it must not give, None for no candidate of the field at all)
+GENERATION = [
+    ("time-text-v1", "training_time", "Training takes 1-4 hours on a single GPU.", [1, 4],
+     "It runs at 30 frames per second on 1-4 GPUs.", None),
+    ("time-text-v1", "training_time", "We trained the model for five to six days.", [120, 144],
+     "The five to six days of the conference were long.", None),
+    ("time-text-v1", "training_time", "Training took 45 minutes on 8 GPUs.", [0.75],
+     "We trained it for 12 hours; each epoch takes 3 minutes.", [0.05]),
+    ("time-text-v1", "training_time", "The model is trained for 2-3 weeks.", [336, 504],
+     "The model is evaluated every 2-3 hours of training time per epoch.", None),
+    ("time-text-between-v1", "training_time",
+     "Training the model takes between 2 and 3 days on 8 GPUs.", [48, 72],
+     "Inference takes between 2 and 3 hours on the test set.", None),
+    ("epochs-text-list-v1", "epochs", "The number of epochs in {3, 20} is chosen on the dev set.",
+     [3, 20], "The learning rate is searched in {1e-4, 3e-4} for all epochs.", None),
+    ("epochs-text-list-v1", "epochs", "Epochs: {1k, 3k}", [1000, 3000],
+     "We use kernel sizes in {3, 5} and train for a while.", None),
+    ("epochs-text-colon-v1", "epochs", "Training epochs = 300", [300],
+     "The number of epochs is tuned on the dev set.", None),
+    ("epochs-text-colon-v1", "epochs", "Number of epochs: 3, 5 and 10.", [3, 5, 10],
+     "Number of layers: 3, 5 and 10.", None),
+    ("params-text-list-v1", "parameters", "We train models with 110M and 340M parameters.",
+     [110e6, 340e6], "We train on 110M and 340M tokens.", None),
+    ("params-text-sci-v1", "parameters", "The network has 13.6 · 10^6 parameters.", [13.6e6],
+     "The corpus has 13.6 · 10^6 tokens.", None),
+    ("params-text-after-v1", "parameters", "Number of parameters: 12M for the encoder.", [12e6],
+     "The parameters are 12 layers deep.", None),
+    ("params-text-between-v1", "parameters",
+     "We vary the model size between 10M and 20M parameters.", [10e6, 20e6],
+     "We vary the depth between 10 and 20 layers.", None),
+    ("compute-text-flops-v1", "compute_per_pass", "The model uses 569 Million mult-adds.",
+     [569e6], "The model uses 569 million images.", None),
+    ("compute-text-flops-v1", "compute_per_pass", "The model needs 0.6 Billion FLOPs per image.",
+     [0.6e9], "Each V100 gives 15.7 TFLOPs per second.", None),
+]
+
+
+def _has(values: list[float], want: float) -> bool:
+    return any(abs(v - want) <= 1e-6 * want for v in values)
+
+
+@pytest.mark.parametrize(("rule_id", "field", "pos", "values", "neg", "not_values"), GENERATION)
+def test_candidate_generation(rule_id: str, field: str, pos: str, values: list[float], neg: str,
+                              not_values: list[float] | None) -> None:
+    got = candidates_of(pos, field)
+    mine = [f.normalized_value for f in got if f.rule_id == rule_id]
+    for want in values:
+        assert _has(mine, want), (want, [(f.rule_id, f.normalized_value) for f in got])
+    for f in got:
+        # the number as written, with the unit it is in: a list's later members keep their own
+        assert f.value is not None and f.evidence and f.page == 1
+    bad = [f.normalized_value for f in candidates_of(neg, field)]
+    if not_values is None:
+        assert not bad, bad
+    else:
+        assert not any(_has(bad, v) for v in not_values), bad
+
+
+def test_a_list_member_keeps_its_own_stated_value() -> None:
+    got = {(f.value, f.normalized_value) for f in candidates_of(
+        "We train models with 110M and 340M parameters.", "parameters")
+        if f.rule_id == "params-text-list-v1"}
+    assert got == {(110.0, 110e6), (340.0, 340e6)}
+    got = {(f.value, f.unit, f.normalized_value) for f in candidates_of(
+        "Sizes range between 60 million and 3 billion parameters.", "parameters")
+        if f.rule_id == "params-text-between-v1"}
+    assert got == {(60.0, "million", 60e6), (3.0, "billion", 3e9)}
+
+
+@pytest.mark.parametrize(("sentence", "field", "value"), [
+    ("Our model has less than 25 million parameters.", "parameters", 25e6),
+    ("It matches a 101-layer ResNet with more than 40M parameters.", "parameters", 40e6),
+    ("It is 3% more accurate at the cost of 500 MFLOPs.", "compute_per_pass", 500e6),
+    ("Our model has up to 5 GFLOPs.", "compute_per_pass", 5e9),
+])
+def test_bounds_are_candidates_marked_bound(sentence: str, field: str, value: float) -> None:
+    got = [f for f in candidates_of(sentence, field) if _has([f.normalized_value], value)]
+    assert got and all(f.extra["signals"]["bound"] for f in got)
+    plain = sentence.replace("less than ", "").replace("more than ", "").replace(
+        "at the cost of ", "").replace("up to ", "")
+    same = [f for f in candidates_of(plain, field) if _has([f.normalized_value], value)]
+    assert same and not any(f.extra["signals"]["bound"] for f in same)
+
+
+def test_peak_rates_are_marked_and_day_totals_dropped() -> None:
+    peak = candidates_of("The V100 offers 125 TFLOPS/GPU peak.", "compute_per_pass")
+    assert peak and all(f.extra["signals"]["peak_context"] for f in peak)
+    own = candidates_of("Our model needs 3.8 GFLOPs per image.", "compute_per_pass")
+    assert own and not any(f.extra["signals"]["peak_context"] for f in own)
+    assert not candidates_of("Our models take 600 TFLOPs-days to train.", "compute_per_pass")
+
+
 def test_every_regex_rule_has_a_case() -> None:
     ids = {r.id for r in regex_rules()}
-    assert ids <= {c[0] for c in CASES}
+    assert ids <= {c[0] for c in CASES} | {c[0] for c in GENERATION}
 
 
 def test_span_points_at_the_number() -> None:
@@ -121,26 +223,6 @@ def test_hardware_negative(sentence: str) -> None:
     assert not facts_of(sentence, "hardware")
 
 
-def test_table_rows_own_vs_cited() -> None:
-    text = ("Table 2. Results.\nModel Top-1 Params FLOPs\n"
-            "ResNet-50 [12] 76.1 25.6M 4.1G\nOurNet-S 79.8 21.0M 3.2G\nOurNet-B 81.2 45.3M 7.9G\n"
-            "This paragraph of prose explains the table in detail and ends here with words.")
-    got = [f for f in table_facts(PageText(3, text)) if f.confidence >= 0.5]
-    params = sorted(f.normalized_value for f in got if f.field == "parameters")
-    flops = sorted(f.normalized_value for f in got if f.field == "compute_per_pass")
-    assert params == [21e6, 45.3e6] and flops == [3.2e9, 7.9e9]
-    assert all(f.source == "table" and f.model.startswith("OurNet") for f in got)
-
-
-def test_table_header_scale_words() -> None:
-    text = ("Model ImageNet Million Million\nAccuracy Mult-Adds Parameters\n"
-            "Conv Net 71.7% 4866 29.3\nSmall Net 70.6% 569 4.2\n")
-    got = table_facts(PageText(1, text))
-    vals = {(f.field, f.normalized_value) for f in got}
-    assert ("compute_per_pass", 569e6) in vals and ("parameters", 4.2e6) in vals
-    assert all(f.normalized_unit in ("count", "multiply-adds") for f in got)
-
-
 def test_cues_from_jsonl() -> None:
     found = cues("As reported in [4] by Smith et al., we trained it.")
     assert {"CITE_CUE", "TRAIN_CUE", "OWN_CUE"} <= set(found)
@@ -155,113 +237,19 @@ def test_parse_number(s: str, v: float) -> None:
 def test_rule_files_have_label_and_id() -> None:
     from extract.nlp import RULES_DIR
 
-    for name in ("cues.jsonl", "regex.jsonl", "table_headers.jsonl"):
+    for name in ("cues.jsonl", "regex.jsonl", "columns.jsonl"):
         for line in (RULES_DIR / name).read_text().splitlines():
             d = json.loads(line)
             assert d["id"] and ("label" in d or "field" in d or "kind" in d)
-
-
-def test_table_header_abbreviated_and_wrapped() -> None:
-    # "Top-1 Acc." ends in a full stop but is a header; "FLOPs" / "(G)" wrap one cell per line
-    text = ("Table 3. Scaling up.\nModel FLOPS Top-1 Acc.\nOurNet wide (w=2) 2.2B 74.2%\n"
-            "Backbone\nParam\n(M)\nFLOPs\n(G)\nOurNet-L 112 1170\n")
-    got = {(f.field, f.normalized_value) for f in table_facts(PageText(1, text))}
-    assert ("compute_per_pass", 2.2e9) in got and ("compute_per_pass", 1170e9) in got
-    assert ("parameters", 112e6) in got
-    # a sentence ending in a full stop is not a header
-    prose = "The FLOPs of the model are low.\nOurNet 112 1170\n"
-    assert not table_facts(PageText(1, prose))
-
-
-def test_table_header_spelled_units() -> None:
-    text = ("teraflop/s-days Experiment Epochs gigaflops/img\nOurNet-50 118.6 8 3.86\n"
-            "Model BFLOPs FPS\nOurNet-53 52 66\n")
-    got = {(f.field, f.normalized_value) for f in table_facts(PageText(1, text))}
-    assert got == {("compute_per_pass", 3.86e9), ("compute_per_pass", 52e9)}
-
-
-def test_table_own_rows_by_ours_marker_and_caption() -> None:
-    # no own names known: "(ours)" rows are own, other named rows are baselines
-    text = ("Model Params(M) FLOPs(B) Top-1(%)\nSwin-T 29 4.5 81.3\nsNet-T (ours) 24.1 5.0 81.9\n")
-    got = [f for f in table_facts(PageText(1, text), []) if f.confidence >= 0.5]
-    assert sorted(f.normalized_value for f in got) == [24.1e6, 5.0e9]
-    # the caption names the paper's own model family
-    text = ("Network #Param MAdds Top-1\nResNet-18 11.1M 1.81G 70.4\nXY-ResNet-18 42.7M 1.85G 72.7\n"
-            "Table 8. ImageNet classification results of XY-CNNs. The\n")
-    got = [f for f in table_facts(PageText(1, text), ["Other"]) if f.confidence >= 0.5]
-    assert sorted(f.normalized_value for f in got) == [42.7e6, 1.85e9]
-    # a caption comparing "with" a baseline does not make it own
-    text = text.replace("results of XY-CNNs", "comparison with XY-CNNs")
-    got = [f for f in table_facts(PageText(1, text), ["Other"]) if f.confidence >= 0.5]
-    assert len(got) == 4
-
-
-def test_table_caption_continuation_and_row_settings() -> None:
-    # the caption goes on over a line naming MACs: that line is not the header
-    text = ("Table 4: Our performance compared to state-of-the-art\n"
-            "models. MACs (multiply-accumulate operations) and Throughput are measured\n"
-            "with a V100 GPU and batch size 64.\n"
-            "Model Top-1 #Params MACs Throughput Input (%) (M) (G) (images/s)\n"
-            "5-10M #Params\n"
-            "OurNet-5M 79.1 5.4 1.3 3,060 224\n")
-    got = {(f.field, f.normalized_value) for f in table_facts(PageText(1, text))}
-    assert got == {("parameters", 5.4e6), ("compute_per_pass", 1.3e9)}
-    # "w=3.8" settings in a row label are not cells
-    text = "Model FLOPS Top-1 Acc.\nScale by width (w=3.8) 2.2B 74.2%\nw=3.8 w=5.0\n"
-    got = [f.normalized_value for f in table_facts(PageText(1, text))]
-    assert got == [2.2e9]
-
-
-def test_table_abbreviated_params_column() -> None:
-    text = "N Top-1 (%) Top-5 (%) Para. (M) FLOPs (B)\n1 56.7 82.0 6.5 1.3\n3 79.6 94.1 18 3.6\n"
-    got = sorted((f.field, f.normalized_value) for f in table_facts(PageText(1, text)))
-    assert got == [("compute_per_pass", 1.3e9), ("compute_per_pass", 3.6e9),
-                   ("parameters", 6.5e6), ("parameters", 18e6)]
-    # "Para." in a sentence is not a column
-    assert not [f for f in table_facts(PageText(1, "See Para. 3 for FLOPs.\n1 56.7 82.0\n"))
-                if f.field == "parameters"]
-
-
-def test_epoch_axis_labels_are_not_a_row() -> None:
-    from extract.table_rules import row_facts
-    assert not row_facts(PageText(1, "Epoch-8 Epoch-9 Epoch-10 Epoch-11\n"))
-    assert [f.normalized_value for f in row_facts(PageText(1, "# Epochs 300 400\n"))] == [300, 400]
-
-
-def test_table_prefixed_rows_are_the_papers_method() -> None:
-    text = ("Networks #Param MAdds AP\nResNet-18 10.6M 1.77G 67.0\nXY-ResNet-18 42.2M 1.81G 68.6\n"
-            "MobileNetV2 2.2M 292.6M 64.7\nXY-MobileNetV2 9.8M 305.3M 67.6\n"
-            "OtherNet-S 1.1M 62.7M 57.1\n")
-    got = [f for f in table_facts(PageText(1, text), ["OtherNet"]) if f.confidence >= 0.5]
-    assert sorted(f.normalized_value for f in got if f.field == "parameters") == [1.1e6, 9.8e6, 42.2e6]
-    # a single prefixed pair is not enough to call the prefix the paper's own
-    one = "\n".join(ln for ln in text.split("\n") if "MobileNetV2" not in ln)
-    got = [f for f in table_facts(PageText(1, one), ["OtherNet"]) if f.confidence >= 0.5]
-    assert sorted(f.normalized_value for f in got if f.field == "parameters") == [1.1e6]
-
-
-def test_figure_axis_ticks_are_not_table_rows() -> None:
-    head = "Model Params FLOPs\n"
-    assert not table_facts(PageText(1, head + "101 102 103\n20M 40M 80M\n"))
-    got = table_facts(PageText(1, head + "OurNet 21.7 4.1\n"))
-    assert sorted(round(f.normalized_value) for f in got) == [21.7e6, 4.1e9]
-
-
-def test_transposed_size_rows() -> None:
-    from extract.table_rules import row_facts
-    got = row_facts(PageText(1, "FC 1000 1000 1000\nComplexity 143M 140M 137M\n#Params (M) 3.4 5.4\n"))
-    assert sorted((f.field, f.normalized_value) for f in got) == [
-        ("compute_per_pass", 137e6), ("compute_per_pass", 140e6), ("compute_per_pass", 143e6),
-        ("parameters", 3.4e6), ("parameters", 5.4e6)]
-    # unscaled cells, cited rows and prose are left alone
-    assert not row_facts(PageText(1, "FLOPs 4 5 6\nParams [12] 3.4M 5.4M\nFLOPs of 3.4M and 5.4M\n"))
 
 
 def test_regex_rule_anchors_are_in_every_match() -> None:
     # a rule's anchors let a page without them skip its scan: every match must hold one
     text = ("We train 60 million parameters for 90 epochs (12 hours on 8 GPUs), 4.1 GFLOPs, "
             "600M Mult-Adds, 2 passes through the training data; 1,234,567 weights; "
-            "params of 3M; twelve epochs; 300 MACs; 5 multiply-accumulates.")
+            "params of 3M; twelve epochs; 300 MACs; 5 multiply-accumulates; 110M and 340M "
+            "parameters; 13.6 · 10^6 parameters; parameters: 12M; between 10M and 20M "
+            "parameters; epochs in {3, 20}; Epochs: 300; between 2 and 3 days.")
     for rule in regex_rules():
         matches = [m.group(0) for m in rule.regex.finditer(text)]
         assert matches or not rule.anchors, rule.id

@@ -8,17 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from extract.extractor import table_pages
 from extract.fastre import GatedPattern, with_first_chars
+from extract.layout import read_layout_lines
 from extract.nlp import Sentences, cues, regex_rules, sentence_at
-from extract.results import (
-    RULES_PATH,
-    _bench_by_sentence,
-    _bench_in,
-    _sentences,
-    candidate_pages,
-    load_rules,
-)
-from extract.text import OpenPages, read_layout_lines, read_pages
+from extract.results import RULES_PATH, _bench_by_sentence, _bench_in, _sentences, load_rules
+from extract.text import OpenPages, read_pages
 
 SAMPLES = [
     "We train on ImageNet-V2 and PASCAL VOC 2007, then ImageNet and CIFAR-10; COCO test-dev.",
@@ -95,7 +90,7 @@ def test_layout_reuses_open_pages(corpus: Path) -> None:
     for pdf in _corpus_pdfs(corpus, 6):
         with OpenPages() as opened:
             pages, _ = read_pages(pdf, keep=opened)
-            wanted = candidate_pages(pages)
+            wanted = table_pages(pages)
             assert set(opened.pages) == {p.number for p in pages}
             reused = read_layout_lines(None, wanted, opened=opened)
         fresh = read_layout_lines(pdf, wanted)
@@ -209,60 +204,6 @@ def test_sentences_cache_agrees_with_sentence_at_and_cues(corpus: Path) -> None:
     assert checked > 50
 
 
-# ------------------------------------------------------------- layout words
-
-def test_word_boxes_from_two_ends_match_character_boxes(corpus: Path) -> None:
-    """A word boxed from its end characters has the box every character gives."""
-    import ctypes
-
-    import pypdfium2.raw as pdfium_c
-
-    from extract.tables import Word
-    from extract.text import _run_words
-
-    same = total = 0
-    for pdf in _corpus_pdfs(corpus, 5):
-        with OpenPages() as opened:
-            pages, _ = read_pages(pdf, keep=opened)
-            for n in candidate_pages(pages)[:3]:
-                page, tp = opened.pages[n]
-                raw, height = tp.raw, page.get_height()
-                count = pdfium_c.FPDFText_CountChars(raw)
-                buf = ctypes.create_string_buffer((count + 1) * 2)
-                pdfium_c.FPDFText_GetText(raw, 0, count, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)))
-                chars = buf.raw[: count * 2].decode("utf-16-le", errors="replace")
-                words = read_layout_lines(None, [n], opened=opened)[n]
-                fast: dict = {}
-                for ln in words:
-                    for w in ln.words:
-                        fast.setdefault((w.text, round(w.x0, 1)), []).append(w)
-                for m in re.finditer(r"[^\s\x00\x02\ufffe]+", chars):
-                    ref = _run_words(raw, height, chars, m.start(), m.end(), 1.2, Word,
-                                     pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FS_RECTF())
-                    cands = fast.get((ref[0].text, round(ref[0].x0, 1))) if len(ref) == 1 else None
-                    if not cands:
-                        continue  # split by its characters (kept so), skipped prose, merged number
-                    w = min(cands, key=lambda c: abs(c.top - ref[0].top))
-                    total += 1
-                    # glyphs differ in height by hundredths of a point: far below line spacing
-                    same += (abs(w.x1 - ref[0].x1) < 0.01 and abs(w.top - ref[0].top) < 0.5
-                             and abs(w.bottom - ref[0].bottom) < 0.5)
-    assert total > 500
-    assert same / total > 0.99
-
-
-def test_prose_lines_are_skipped_or_boxed_by_word() -> None:
-    from extract.text import CHARS, SKIP, WORDS, _layout_lines
-
-    chars = ("This is a line of running text that we wrote for the test here\n"
-             "Method Params FLOPs Top-1 Top-5\n"
-             "ResNet-50 25.6M 4.1G 76.2 93.0\n"
-             "the rows of the table are in it\n"
-             "Table 3: Results on ImageNet with the models of the paper\n")
-    modes = [mode for _, _, mode in _layout_lines(chars)]
-    assert modes == [SKIP, CHARS, CHARS, WORDS, CHARS]
-
-
 # ------------------------------------------------------------ text patterns
 
 def test_text_pattern_words_are_in_every_match() -> None:
@@ -298,7 +239,7 @@ def test_any_benchmark_prefilter_agrees_with_each_pattern(corpus: Path) -> None:
 
 
 def test_word_start_counts_equal_the_regex_count() -> None:
-    from extract.table_rules import _count_word_starts
+    from extract.context import _count_word_starts
 
     body = "ResNet ResNets xResNet ResNetResNet (ResNet) resnet ResNe\nResNet-50 aaa aa"
     for stem in ("ResNet", "aa", "a", "ResNe", "zz"):
