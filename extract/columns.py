@@ -181,10 +181,15 @@ def row_kind(label: str, caption: str = "") -> ColumnKind:
     # the kind word must lead the label: "All parameters" or "F Params" is no size row
     first = next((r for r in column_rules() if r.kind == k.kind or
                   (k.kind == "device_time" and r.kind == "time")), None)
-    m = first.regex.search(" ".join(words)) if first else None
-    if m is None or (m.start() > 3 and len(words) > 1):
+    joined = " ".join(words)
+    m = first.regex.search(joined) if first else None
+    # only marks may stand before it ("# Params", "• FLOPs"); a word may not ("F Params")
+    if m is None or (len(words) > 1 and _ALNUM.search(joined, 0, m.start())):
         return ColumnKind(None)
     return k
+
+
+_ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
 @lru_cache(maxsize=1 << 14)
