@@ -360,6 +360,9 @@ def label_files(gold: Path) -> list[Path]:
     """The label files of a gold folder: field labels and observation labels."""
     if gold.is_file():
         return [gold]
+    if not gold.is_dir():
+        raise TrainingError(f"no gold labels at {gold}: give the folder of dev.jsonl (or one "
+                            f"label file) with --gold")
     files = [gold / n for n in ("dev.jsonl", "dev-b.jsonl", "observations-dev.jsonl")]
     found = [f for f in files if f.is_file()]
     if not found:
@@ -378,6 +381,9 @@ def train_scorer(gold: Path, corpus: Path, *, output: Path | None = None,
     from extract.scorer import MODEL_PATH
 
     labels = load_labels(label_files(gold))
+    if not corpus.is_dir():
+        raise TrainingError(f"no PDF folder at {corpus}: give the folder of the labelled "
+                            f"papers' PDFs with --corpus")
     papers = collect(labels, corpus, workers=workers, cache=cache)
     extra = review_labels(store) if store is not None else []
     figures = None

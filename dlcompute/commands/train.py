@@ -14,11 +14,11 @@ _SHARED = Path("..") / "shared"
 
 @click.command(name="train-scorer")
 @common_options
-@click.option("--gold", type=click.Path(exists=True, path_type=Path),
+@click.option("--gold", type=click.Path(path_type=Path),
               default=_SHARED / "gold", show_default=True,
               help="Folder of label files (dev.jsonl, dev-b.jsonl, observations-dev.jsonl) or "
                    "one label file.")
-@click.option("--corpus", type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--corpus", type=click.Path(file_okay=False, path_type=Path),
               default=_SHARED / "corpus" / "pdfs", show_default=True,
               help="Folder holding the labelled papers' PDFs.")
 @click.option("--lopo", "lopo_out", type=click.Path(dir_okay=False, path_type=Path),
