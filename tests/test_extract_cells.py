@@ -157,6 +157,19 @@ def test_column_kind_from_the_group_is_marked() -> None:
     assert classify("Throughput").field is None
 
 
+@pytest.mark.parametrize(("header", "field", "scale"), [
+    ("gigaflops/img", "compute_per_pass", 1e9),
+    ("BFLOPs", "compute_per_pass", 1e9),
+    ("Cost (GFLOPs)", "compute_per_pass", 1e9),
+    ("TPUv3-core-days", "training_time", 24.0),
+    ("teraflop/s-days", None, None),   # total training compute, not per pass
+    ("petaflop/s-days", None, None),
+])
+def test_spelled_units(header: str, field: str | None, scale: float | None) -> None:
+    got = classify(header)
+    assert got.field == field and got.scale == scale, got
+
+
 @pytest.mark.parametrize(("label", "kind"), [
     ("#Params (M)", "params"),
     ("# Params", "params"),

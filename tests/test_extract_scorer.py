@@ -262,7 +262,6 @@ def _train_cmd(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.slow
 def test_train_scorer_end_to_end(shared: Path, corpus: Path, tmp_path: Path) -> None:
     """Fit on three labelled corpus papers, validate leave-one-paper-out, retrain from the
     cached candidates and get the same file (about 30 s)."""

@@ -74,6 +74,26 @@ def test_columns_from_value_extents_and_stacked_headers() -> None:
     assert {f.extra["scale_source"] for f in candidates(t)} == {"header"}
 
 
+def test_caption_paragraph_is_not_the_header() -> None:
+    # a two-line caption naming MACs and throughput, then the header after a gap
+    [t] = tables(
+        [(60, "Table 4: Our models against the state of the art. MACs and")],
+        [(60, "Throughput are measured with a V100 GPU and batch size 64.")],
+        None,
+        [(60, "Model"), (180, "Top-1"), (240, "#Params"), (300, "MACs"), (360, "Throughput")],
+        [(180, "(%)"), (240, "(M)"), (300, "(G)"), (360, "(images/s)")],
+        [(60, "OurNet-5M"), (180, "79.1"), (240, "5.4"), (300, "1.3"), (360, "3,060")],
+        [(60, "OurNet-9M"), (180, "80.6"), (240, "9.2"), (300, "2.0"), (360, "2,480")],
+    )
+    assert t.caption.startswith("Table 4:") and t.caption.endswith("batch size 64.")
+    assert [c.header_text for c in t.columns] == ["Top-1 (%)", "#Params (M)", "MACs (G)",
+                                                 "Throughput (images/s)"]
+    # the throughput column gives no compute; the scales come from the headers
+    got = {(f.field, f.normalized_value) for f in candidates(t)}
+    assert got == {("parameters", 5.4e6), ("parameters", 9.2e6),
+                   ("compute_per_pass", 1.3e9), ("compute_per_pass", 2.0e9)}
+
+
 def test_group_header_spans_two_columns() -> None:
     # "ImageNet" centred over two columns, "Training cost" set across two
     [t] = tables(
