@@ -97,8 +97,14 @@ def _row_flags(label: str, group: str, names: list[str], notes: str = "") -> dic
         "row_ablation": float(bool(_ABLATION.search(label))),
         "row_retrained": float(bool(_RETRAINED.search(label))),
         "row_no_label": float(not label.strip()),
-        "row_layer": float(bool(_LAYER.search(label))),
+        "row_layer": float(is_layer(label)),
     }
+
+
+def is_layer(label: str) -> bool:
+    """A row label naming a layer, stage or block of a network ("conv3_x", "inception
+    (4a)", "max pool", "Stage 2"), not a model."""
+    return bool(_LAYER.search(label))
 
 
 def retrains_baselines(text: str) -> bool:
