@@ -20,6 +20,7 @@ import analysis
 import crawler
 import curate
 from db import DlcomputeError, Store, T, open_store
+from db.store import check_store_path
 from dlcompute import __version__
 from dlcompute.executors import make_executor
 from dlcompute.lock import StoreLock
@@ -95,10 +96,17 @@ def _timed(summary: PipelineSummary, stage: str, t0: float) -> None:
 def run_pipeline(db_path: Path, data_dir: Path, options: PipelineOptions, *,
                  progress: Callable[..., Any] | None = None,
                  on_extracted: Callable[[Any], None] | None = None,
-                 echo: Echo = log.info) -> PipelineSummary:
-    """Run the stages in order on the store at ``db_path``; returns what was done."""
+                 echo: Echo = log.info, lock_wait: float | None = 0.0) -> PipelineSummary:
+    """Run the stages in order on the store at ``db_path``; returns what was done.
+
+    The store's lock is held throughout (the stages run in this process, under it);
+    ``lock_wait``: seconds to wait for another holder (None: as long as it takes).
+    """
     summary = PipelineSummary()
-    with StoreLock(db_path, command="run"), open_store(db_path) as store:
+    check_store_path(Path(db_path))
+    lock = StoreLock(db_path, command="run").acquire(
+        lock_wait, on_wait=lambda who: echo(f"waiting for {who} to finish with {db_path}"))
+    with lock, open_store(db_path, verify=True) as store:
         if "crawl" not in options.skip:
             _crawl(store, data_dir, options, summary, progress, echo)
         if "extract" not in options.skip:

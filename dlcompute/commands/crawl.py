@@ -11,7 +11,7 @@ import click
 import crawler
 from db import Store, T
 from dlcompute import __version__
-from dlcompute.options import open_settings_store, progress, store_options
+from dlcompute.options import open_settings_store, progress, store_options, writes_store
 from dlcompute.settings import Settings
 
 USER_AGENT = crawler.default_user_agent(__version__)
@@ -71,6 +71,7 @@ def arxiv_options(f):
 
 @click.command(name="crawl")
 @store_options
+@writes_store
 @benchmark_since_options
 @click.option("--until", callback=_day, metavar="YYYY-MM-DD",
               help="Submitted on or before this day [default: now].")
@@ -147,6 +148,7 @@ def benchmarks_command(settings: Settings, as_json: bool) -> None:
 
 @click.command(name="ingest")
 @store_options
+@writes_store
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--metadata", type=click.Path(exists=True, dir_okay=False), default=None,
               metavar="FILE.jsonl",
@@ -184,6 +186,7 @@ def ingest_command(settings: Settings, paths: tuple[str, ...], metadata: str | N
 
 @click.command(name="harvest")
 @store_options
+@writes_store
 @click.option("--set", "set_spec", default="cs", show_default=True, metavar="SET",
               help="OAI-PMH set (cs, math, physics:hep-th, ...).")
 @click.option("--from", "from_date", callback=_day, metavar="YYYY-MM-DD",

@@ -10,7 +10,7 @@ import click
 
 from curate import agreement, curate
 from curate.build import PEAK_COLUMNS
-from dlcompute.options import open_settings_store, store_options
+from dlcompute.options import open_settings_store, store_options, writes_store
 from dlcompute.settings import Settings
 
 
@@ -42,6 +42,7 @@ def curate_kwargs(settings: Settings, pwc: tuple[str, ...] = (), peak: str | Non
 
 @click.command(name="curate")
 @store_options
+@writes_store
 @click.option("--pwc", "pwc", multiple=True, type=click.Path(dir_okay=False),
               help="Papers with Code dump to load (evaluation-tables.json or AxCell "
                    "pwc-leaderboards.json); repeatable.")

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from dlcompute.executors import EXECUTORS, SEND_MODES, make_executor
-from dlcompute.options import open_settings_store, progress, store_options
+from dlcompute.options import open_settings_store, progress, store_options, writes_store
 from dlcompute.settings import Settings
 from extract.catalog import Chip, catalog_version, load_catalog, resolve
 from extract.runner import (
@@ -145,6 +145,7 @@ def _positive(name: str, value: float | None) -> None:
 
 @click.command()
 @store_options
+@writes_store
 @click.option("--paper", "papers", multiple=True, metavar="ID",
               help="Only this arXiv id (repeatable).")
 @click.option("--force", is_flag=True, help="Extract again what this version already did.")
