@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,13 @@ import click
 
 import dlcompute.commands
 from db import DlcomputeError
+from db.check import DAMAGE, check_store
 from db.export import FORMATS, MAIN_EXPORTS, columns, exportable, iter_rows, write_rows
 from db.status import store_status
+from db.store import store_error
 from dlcompute import __version__
-from dlcompute.options import open_settings_store, store_options
+from dlcompute.commands.check import print_report
+from dlcompute.options import SETTINGS_KEY, open_settings_store, store_options
 from dlcompute.settings import Settings
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100,
@@ -35,6 +39,12 @@ class DlcomputeGroup(click.Group):
             return super().invoke(ctx)
         except DlcomputeError as e:
             raise click.ClickException(str(e)) from e
+        except sqlite3.Error as e:
+            settings = ctx.meta.get(SETTINGS_KEY)
+            raise click.ClickException(
+                str(store_error(e, settings.db if settings else "(unknown)"))) from e
+        except MemoryError as e:
+            raise click.ClickException(_out_of_memory(ctx)) from e
         except KeyboardInterrupt:
             click.echo("Error: interrupted; run the same command again to resume", err=True)
             ctx.exit(130)
@@ -45,6 +55,14 @@ class DlcomputeGroup(click.Group):
             raise click.ClickException(f"No such file or directory: {e.filename}") from e
         except OSError as e:
             raise click.ClickException(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from e
+
+
+def _out_of_memory(ctx: click.Context) -> str:
+    settings = ctx.meta.get(SETTINGS_KEY)
+    where = f" on store {settings.db}" if settings else ""
+    return (f"Out of memory in dlcompute {ctx.invoked_subcommand or ''}{where}; free memory "
+            f"(close other programs; fewer --workers, a smaller --bootstrap or one "
+            f"--benchmark at a time) and run it again: finished work is kept")
 
 
 @click.group(cls=DlcomputeGroup, context_settings=CONTEXT_SETTINGS)
@@ -112,18 +130,32 @@ def _pairs(d: dict[str, Any]) -> str:
 @cli.command()
 @store_options
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
-def status(settings: Settings, as_json: bool) -> None:
+@click.option("--check", "check", is_flag=True,
+              help="Also check the store and the PDF cache (as dlcompute check); exit 1 on "
+                   "problems.")
+def status(settings: Settings, as_json: bool, check: bool) -> None:
     """Show what the store holds: papers, PDFs, facts, flags, reviews, runs.
 
     \b
     Example:
         dlcompute status --db papers.db
+        dlcompute status --check
     """
+    report = check_store(settings.db, settings.data_dir) if check else None
+    if report is not None and any(p.kind in DAMAGE for p in report.problems):
+        print_report(report, as_json)  # the counts cannot be read from a damaged store
     with open_settings_store(settings) as store:
         s = store_status(store)
         for hook in STATUS_HOOKS:
             s.update(hook(store))
+    if report is not None and as_json:
+        s["check"] = report.as_dict()
     click.echo(json.dumps(s, indent=2) if as_json else _format_status(s))
+    if report is not None:
+        if not as_json:
+            click.echo("\n".join(report.lines()))
+        if not report.ok:
+            click.get_current_context().exit(1)
 
 
 @cli.command()
