@@ -371,6 +371,15 @@ def m0001_initial(db: Database) -> None:
     db[T.meta].insert({"key": "application", "value": "dlcompute"}, replace=True)
 
 
+@migrations(name="0003_extraction_attempts")
+def m0003_extraction_attempts(db: Database) -> None:
+    """extractions: how many extract runs in a row tried the PDF (``attempts``) and, for
+    a failed one, when a later run may try it again (``next_attempt_after``, ISO UTC)."""
+    db[T.extractions].add_column("attempts", int)
+    db[T.extractions].add_column("next_attempt_after", str)
+    db.execute(f"update {T.extractions} set attempts = 1")
+
+
 def migration_names() -> list[str]:
     """Names of every migration this version of dlcompute knows."""
     return [m.name for m in migrations._migrations]
