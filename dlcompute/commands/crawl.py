@@ -216,7 +216,8 @@ def harvest_command(settings: Settings, set_spec: str, from_date: str | None,
     with open_settings_store(settings) as store:
         summary = crawler.harvest(store, benchmarks, set_spec=set_spec, from_date=from_date,
                                   until_date=until_date, oai_url=url, delay=wait,
-                                  user_agent=USER_AGENT, progress=_bar(settings))
+                                  user_agent=USER_AGENT, progress=_bar(settings),
+                                  data_dir=settings.data_dir)
     click.echo(summary.line())
 
 
