@@ -102,7 +102,7 @@ def test_two_commands_at_once_keep_the_spacing_between_them(arxiv_server, arxiv_
                               stderr=subprocess.PIPE, text=True)
              for c in (crawl_cmd, harvest_cmd)]
     for p in procs:
-        out, err = p.communicate(timeout=300)
+        _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
     kinds = {a[1] for a in arxiv_server.arrivals}
     assert {"api", "pdf", "oai"} <= kinds
