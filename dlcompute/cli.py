@@ -174,7 +174,8 @@ def export(settings: Settings, table: str, fmt: str, output: str | None) -> None
     Example:
         dlcompute export observations --format csv --output observations.csv
     """
-    with open_settings_store(settings) as store:
+    # no whole-file check first: a damaged page it reads is reported as it is met
+    with open_settings_store(settings, verify=False) as store:
         if table not in exportable():
             raise click.UsageError(
                 f'No table or view "{table}"; choose one of: {", ".join(MAIN_EXPORTS)} '
