@@ -59,7 +59,7 @@ class DlcomputeGroup(click.Group):
 
 def _out_of_memory(ctx: click.Context) -> str:
     settings = ctx.meta.get(SETTINGS_KEY)
-    where = f" on store {settings.db}" if settings else ""
+    where = f" on store {settings.db}" if settings and settings.db.exists() else ""
     return (f"Out of memory in dlcompute {ctx.invoked_subcommand or ''}{where}; free memory "
             f"(close other programs; fewer --workers, a smaller --bootstrap or one "
             f"--benchmark at a time) and run it again: finished work is kept")

@@ -204,3 +204,16 @@ def test_damage_is_a_typed_error_for_library_callers(damaged):
     db, _ = damaged
     with pytest.raises(StoreDamagedError):
         open_store(db, verify=True)
+
+
+def test_out_of_memory_is_one_line(cli_run, tmp_path):
+    """numpy cannot allocate the bootstrap's resamples: its MemoryError, as one line."""
+    from test_analysis_run import make_rows, write_csv
+
+    obs = write_csv(tmp_path / "obs.csv", make_rows())
+    r = cli_run("analyze", "--observations", obs, "--out", tmp_path / "r", "--bootstrap",
+                str(10**13))
+    assert r.exit_code == 1 and r.stdout == ""
+    assert r.stderr.count("\n") == 1
+    assert r.stderr.startswith("Error: Out of memory in dlcompute analyze; free memory")
+    assert "--bootstrap" in r.stderr
