@@ -52,38 +52,40 @@ def check_command(path: str | os.PathLike) -> str:
     return f"dlcompute check --db {path}"
 
 
+# SQLite's faults by words of its message: the error to raise and its message, where
+# {path} is the store, {text} SQLite's words and {check} the command that checks it.
+_FAULTS: list[tuple[tuple[str, ...], type[StoreError], str]] = [
+    (("locked", "busy"), StoreBusyError,
+     "Store {path} is busy ({text}): another process kept it locked too long; run the "
+     "command again, with --wait to queue behind a writing command"),
+    (("full",), StoreError,
+     "Store {path}: the disk is full ({text}); free space on the disk that holds it and "
+     "run the command again: finished work is kept"),
+    (("readonly", "read-only"), StoreError,
+     "Store {path} is read-only ({text}); make the file and its directory writable, or "
+     "copy it and use --db COPY"),
+    (("disk i/o error",), StoreError,
+     "Store {path}: {text}; check that its disk has free space and works, then run: {check}"),
+    (("unable to open",), StoreError,
+     "Cannot open store {path} ({text}); check that its directory exists and is writable"),
+    (("malformed", "not a database", "corrupt"), StoreDamagedError,
+     "Store {path} is damaged ({text}); nothing more was written to it; see what is wrong "
+     "and how to recover with: {check}"),
+]
+
+
 def store_error(e: sqlite3.Error, path: str | os.PathLike) -> StoreError:
     """An SQLite error met while using the store at ``path``, as a StoreError whose
     message names the store and the fix."""
     text = str(e) or type(e).__name__
     low = text.lower()
-    if "locked" in low or "busy" in low:
-        return StoreBusyError(
-            f"Store {path} is busy ({text}): another process kept it locked too long; run "
-            f"the command again, with --wait to queue behind a writing command", path)
-    if "full" in low:
-        return StoreError(
-            f"Store {path}: the disk is full ({text}); free space on the disk that holds "
-            f"it and run the command again: finished work is kept", path)
-    if "readonly" in low or "read-only" in low:
-        return StoreError(
-            f"Store {path} is read-only ({text}); make the file and its directory "
-            f"writable, or copy it and use --db COPY", path)
-    if "disk i/o error" in low:
-        return StoreError(
-            f"Store {path}: {text}; check that its disk has free space and works, then "
-            f"run: {check_command(path)}", path)
-    if "unable to open" in low:
-        return StoreError(
-            f"Cannot open store {path} ({text}); check that its directory exists and is "
-            f"writable", path)
-    if "malformed" in low or "not a database" in low or "corrupt" in low or (
-            isinstance(e, sqlite3.DatabaseError) and not isinstance(e, sqlite3.OperationalError)):
-        return StoreDamagedError(
-            f"Store {path} is damaged ({text}); nothing more was written to it; see what "
-            f"is wrong and how to recover with: {check_command(path)}", path)
-    return StoreError(f"Store {path}: {text}; see what is wrong with: {check_command(path)}",
-                      path)
+    words = dict(path=path, text=text, check=check_command(path))
+    for needles, cls, message in _FAULTS:
+        if any(n in low for n in needles):
+            return cls(message.format(**words), path)
+    if isinstance(e, sqlite3.DatabaseError) and not isinstance(e, sqlite3.OperationalError):
+        return StoreDamagedError(_FAULTS[-1][2].format(**words), path)
+    return StoreError(f"Store {path}: {text}; see what is wrong with: {words['check']}", path)
 
 
 def verify_store(store: Store) -> None:
