@@ -1,8 +1,10 @@
 """Table and column names of the store, and the migrations that create them.
 
 This module is the one place that owns names: other code refers to tables as
-``T.papers`` and so on. The schema only changes by appending a migration to
-``MIGRATIONS``; an applied migration is never edited.
+``T.papers`` and so on. ``TABLES`` is the current schema: migration 0001 creates it in a
+new store, and each later migration brings an older store up to it (adding only what
+is missing, so it is harmless on a new store). The schema only changes by appending a
+migration; an applied migration is never edited.
 """
 
 from __future__ import annotations
@@ -166,6 +168,7 @@ TABLES: dict[str, dict] = {
             "hardware": str,  # canonical chip of the catalog
             "chip_count": float,
             "time_kind": str,  # wall_clock | device_hours
+            "row_id": str,  # the table row the fact was read from: p4.t1.r17
             "page": int,  # 1-based
             "span_start": int,  # character offsets in the page's normalised text
             "span_end": int,
@@ -378,6 +381,15 @@ def m0003_extraction_attempts(db: Database) -> None:
     db[T.extractions].add_column("attempts", int)
     db[T.extractions].add_column("next_attempt_after", str)
     db.execute(f"update {T.extractions} set attempts = 1")
+
+
+@migrations(name="0006_facts_row_id")
+def m0006_facts_row_id(db: Database) -> None:
+    # Facts read from one table row describe one model: curate pairs them by this id.
+    # (A store created by this version's 0001 has the column already.)
+    if "row_id" not in db[T.facts].columns_dict:
+        db[T.facts].add_column("row_id", str)
+    db[T.facts].create_index(["arxiv_id", "row_id"], if_not_exists=True)
 
 
 def migration_names() -> list[str]:

@@ -6,6 +6,7 @@ click commands in ``COMMANDS`` and is picked up here.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import pkgutil
@@ -17,15 +18,14 @@ from typing import Any
 import click
 
 import dlcompute.commands
-from db import DlcomputeError
-from db.check import DAMAGE, check_store
-from db.export import FORMATS, MAIN_EXPORTS, columns, exportable, iter_rows, write_rows
-from db.status import store_status
-from db.store import store_error
+from db.errors import DlcomputeError
+from db.export import FORMATS
 from dlcompute import __version__
-from dlcompute.commands.check import print_report
 from dlcompute.options import SETTINGS_KEY, open_settings_store, store_options
 from dlcompute.settings import Settings
+
+# Stages and the store are imported inside the commands that use them: `dlcompute
+# --help` must not pay for pandas, spaCy or matplotlib (see benchmarks/bench_startup.py).
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100,
                     "terminal_width": 100}
@@ -40,6 +40,8 @@ class DlcomputeGroup(click.Group):
         except DlcomputeError as e:
             raise click.ClickException(str(e)) from e
         except sqlite3.Error as e:
+            from db.store import store_error
+
             settings = ctx.meta.get(SETTINGS_KEY)
             raise click.ClickException(
                 str(store_error(e, settings.db if settings else "(unknown)"))) from e
@@ -48,12 +50,16 @@ class DlcomputeGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Error: interrupted; run the same command again to resume", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            raise  # `dlcompute export ... | head`: click ends quietly
         except PermissionError as e:
             raise click.ClickException(
                 f"Permission denied: {e.filename}; choose a writable path") from e
         except FileNotFoundError as e:
             raise click.ClickException(f"No such file or directory: {e.filename}") from e
         except OSError as e:
+            if e.errno == errno.EPIPE:
+                raise
             raise click.ClickException(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from e
 
 
@@ -82,15 +88,26 @@ def cli() -> None:
 
 @cli.command()
 @store_options
-def init(settings: Settings) -> None:
+@click.argument("path", required=False, metavar="[PATH]")
+def init(settings: Settings, path: str | None) -> None:
     """Create the store (or migrate an existing one) and show where it is.
+
+    PATH is the store, as --db gives it. Also writes STORE.metadata.json
+    beside it, for `datasette STORE -m STORE.metadata.json`.
 
     \b
     Example:
+        dlcompute init papers.db
         dlcompute init --db papers.db
     """
+    from db.datasette import write_metadata
+
+    if path is not None:
+        settings = settings.with_db(path)
     with open_settings_store(settings) as store:
         click.echo(f"Store ready: {store.path} ({len(store.db.table_names())} tables)")
+    meta = write_metadata(settings.db)
+    click.echo(f"Datasette metadata: {meta}", err=True)
 
 
 def _format_status(s: dict[str, Any]) -> str:
@@ -141,10 +158,14 @@ def status(settings: Settings, as_json: bool, check: bool) -> None:
         dlcompute status --db papers.db
         dlcompute status --check
     """
+    from db.check import DAMAGE, check_store
+    from db.status import store_status
+    from dlcompute.commands.check import print_report
+
     report = check_store(settings.db, settings.data_dir) if check else None
     if report is not None and any(p.kind in DAMAGE for p in report.problems):
         print_report(report, as_json)  # the counts cannot be read from a damaged store
-    with open_settings_store(settings) as store:
+    with open_settings_store(settings, write=False) as store:
         s = store_status(store)
         for hook in STATUS_HOOKS:
             s.update(hook(store))
@@ -165,30 +186,51 @@ def status(settings: Settings, as_json: bool, check: bool) -> None:
               help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to FILE instead of stdout.")
-def export(settings: Settings, table: str, fmt: str, output: str | None) -> None:
+@click.option("--where", default=None, metavar="SQL",
+              help="Only rows matching this SQL condition, e.g. \"year >= :year\".")
+@click.option("--param", "-p", "params", type=(str, str), multiple=True,
+              metavar="NAME VALUE", help="A :NAME parameter of --where (repeatable).")
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="At most N rows.")
+@click.option("--offset", type=click.IntRange(min=0), default=None, help="Skip N rows first.")
+def export(settings: Settings, table: str, fmt: str, output: str | None, where: str | None,
+           params: tuple[tuple[str, str], ...], limit: int | None,
+           offset: int | None) -> None:
     """Export a table or view (papers, facts, flags, reviews, observations, ...).
 
     `facts` in jsonl is one object per paper in the shape of the gold labels.
+    --where, --param, --limit and --offset work as in `sqlite-utils rows`.
 
     \b
     Example:
         dlcompute export observations --format csv --output observations.csv
+        dlcompute export facts --format json --where "field = :f" -p f epochs --limit 5
     """
+    from db.export import columns, exportable, iter_rows, main_exports, write_rows
+
     # no whole-file check first: a damaged page it reads is reported as it is met
-    with open_settings_store(settings, verify=False) as store:
+    with open_settings_store(settings, write=False, verify=False) as store:
         if table not in exportable():
+            main = main_exports()
             raise click.UsageError(
-                f'No table or view "{table}"; choose one of: {", ".join(MAIN_EXPORTS)} '
-                f"(or {', '.join(n for n in exportable() if n not in MAIN_EXPORTS)})")
-        special = EXPORT_HOOKS.get((table, fmt))
-        rows = special(store) if special else iter_rows(store, table)
+                f'No table or view "{table}"; choose one of: {", ".join(main)} '
+                f"(or {', '.join(n for n in exportable() if n not in main)})")
+        filtered = where is not None or limit is not None or offset is not None
+        special = None if filtered else EXPORT_HOOKS.get((table, fmt))
+        if params and where is None:
+            raise click.UsageError("--param fills a :NAME of --where; give --where too")
+        rows = special(store) if special else iter_rows(
+            store, table, where=where, params=dict(params), limit=limit, offset=offset)
         names = None if special else columns(store, table)
         if output is None:
             n = write_rows(rows, fmt, sys.stdout, names)
         else:
             tmp = Path(output + ".part")
-            with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                n = write_rows(rows, fmt, fh, names)
+            try:
+                with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                    n = write_rows(rows, fmt, fh, names)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
             tmp.replace(output)
     click.echo(f"{n} rows of {table} exported" + (f" to {output}" if output else ""), err=True)
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from db import DlcomputeError, utcnow
+from db.errors import DlcomputeError
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,8 @@ class StoreLock:
         except BaseException:
             fh.close()
             raise
+        from db.store import utcnow
+
         fh.seek(0)
         fh.truncate()
         fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),

@@ -8,17 +8,16 @@ import os
 import re
 import time
 
+from extract.candidates import table_candidates
+from extract.context import own_names
+from extract.features import add_features
+from extract.layout import read_layout_lines
 from extract.model import Fact, PaperExtraction
-from extract.results import candidate_pages, extract_results
+from extract.results import extract_results, load_rules, paper_context
 from extract.rules_engine import extract_compute_facts
-from extract.text import (
-    OpenPages,
-    PageText,
-    PdfTextError,
-    read_layout_lines,
-    read_pages,
-    text_quality,
-)
+from extract.scorer import score_facts
+from extract.tables import read_tables
+from extract.text import OpenPages, PageText, PdfTextError, read_pages, text_quality
 
 log = logging.getLogger(__name__)
 
@@ -52,27 +51,55 @@ def _sha256(path_or_bytes: str | os.PathLike | bytes) -> str | None:
     return h.hexdigest()
 
 
+#: a page that may hold a table: a caption word, or several lines of numbers
+_TABLE_WORD = re.compile(r"\b(?:Table|TABLE|Tab\.)\s*[A-Z]?\d")
+_NUMERIC_LINE = re.compile(r"^(?:.*?(?<![\w.])\d+(?:\.\d+)?[%KMGB]?\b){3}", re.MULTILINE)
+
+
+def table_pages(pages: list[PageText]) -> list[int]:
+    """Pages worth laying out: their plain text shows a table caption or numeric rows."""
+    out = []
+    for p in pages:
+        if p.in_references or not p.text:
+            continue
+        if _TABLE_WORD.search(p.text) or len(_NUMERIC_LINE.findall(p.text)) >= 3:
+            out.append(p.number)
+    return out
+
+
 def find_facts(pages: list[PageText], *, year: int | None = None,
                month: int | None = None, pdf: str | os.PathLike | bytes | None = None,
-               opened: OpenPages | None = None) -> list[Fact]:
-    """All facts from normalised pages: compute rules, then results (colleague's module).
+               opened: OpenPages | None = None, score: bool = True) -> list[Fact]:
+    """All candidate facts of a paper's normalised pages, each with its features and,
+    with `score`, the scorer's confidence.
 
-    `opened` (the PDF still open from reading its text) saves loading the table
-    candidate pages a second time.
+    The data path: sentences -> candidates (extract.rules_engine, extract.results);
+    page layout -> tables -> row candidates (extract.layout, extract.tables,
+    extract.candidates); then features (extract.features) and the learned scorer
+    (extract.scorer). `opened` (the PDF still open from reading its text) saves
+    loading the table pages a second time.
     """
+    rules = load_rules()
+    ctx = paper_context(pages, rules)
     facts: list[Fact] = []
     facts.extend(extract_compute_facts(pages, year=year, month=month))
-    # table layout from pypdfium2 character boxes, only on pages that look like results
-    # tables (pdfplumber would cost ~30x the plain text time)
-    tables = None
+    facts.extend(extract_results(pages, ctx))
+    tables: list = []
     if pdf is not None or opened is not None:
-        tables = read_layout_lines(pdf, candidate_pages(pages), opened=opened)
-    facts.extend(extract_results(pages, tables=tables, pdf=pdf))
+        laid = read_layout_lines(pdf, table_pages(pages), opened=opened)
+        for n, lines in laid.items():
+            tables += read_tables(lines, n, laid.widths.get(n), laid.prose.get(n))
+    texts = {p.number: p.text for p in pages}
+    facts.extend(table_candidates(tables, ctx, texts, rules))
+    names = list(dict.fromkeys([*ctx.names, *(n.rstrip("-") for n in own_names(pages))]))
+    add_features(facts, names, len(pages))
+    if score:
+        score_facts(facts)
     return facts
 
 
 def extract_pdf(path: str | os.PathLike | bytes, *, year: int | None = None,
-                month: int | None = None) -> PaperExtraction:
+                month: int | None = None, score: bool = True) -> PaperExtraction:
     """Extract candidate facts from one PDF (path or bytes).
 
     Never raises for a bad PDF: the returned PaperExtraction has a status
@@ -81,11 +108,12 @@ def extract_pdf(path: str | os.PathLike | bytes, *, year: int | None = None,
     t0 = time.perf_counter()
     sha = _sha256(path)
     with OpenPages() as opened:
-        return _extract_open(path, year, month, opened, t0, sha)
+        return _extract_open(path, year, month, opened, t0, sha, score)
 
 
 def _extract_open(path: str | os.PathLike | bytes, year: int | None, month: int | None,
-                  opened: OpenPages, t0: float, sha: str | None) -> PaperExtraction:
+                  opened: OpenPages, t0: float, sha: str | None,
+                  score: bool = True) -> PaperExtraction:
     try:
         pages, total = read_pages(path, keep=opened)
     except PdfTextError as e:
@@ -103,7 +131,8 @@ def _extract_open(path: str | os.PathLike | bytes, year: int | None, month: int 
             "no_text", "no usable text layer (scanned or garbled); OCR is needed",
             total, chars, time.perf_counter() - t0, [], sha)
     try:
-        facts = find_facts(pages, year=year, month=month, pdf=path, opened=opened)
+        facts = find_facts(pages, year=year, month=month, pdf=path, opened=opened,
+                           score=score)
     except Exception as e:  # a rule bug must not kill a batch; record it
         log.exception("extraction rules failed")
         return PaperExtraction("failed", f"rules failed: {type(e).__name__}: {e}", total, chars,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-EXTRACTOR_VERSION = "0.3.0"
+EXTRACTOR_VERSION = "0.4.0"
 
 #: Fact.field -> gold field name.
 GOLD_FIELDS = {
@@ -45,6 +45,8 @@ class Fact:
     hardware: str | None = None
     chip_count: float | None = None
     time_kind: str | None = None
+    #: the table row the fact was read from ("p4.t1.r17"): facts of one row describe one model
+    row_id: str | None = None
     extractor_version: str = EXTRACTOR_VERSION
     extra: dict = field(default_factory=dict)
 
@@ -70,6 +72,7 @@ def _item(f: dict[str, Any]) -> dict[str, Any]:
         "confidence": f.get("confidence"),
         "model": f.get("model"),
         "unit": f.get("unit"),
+        "row_id": f.get("row_id"),
     }
 
 

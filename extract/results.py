@@ -25,25 +25,22 @@ import json
 import logging
 import re
 from bisect import bisect_left
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache, partial
-from itertools import islice
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from extract.fastre import GatedPattern, lowered, with_first_chars
 from extract.model import Fact
-from extract.tables import Line, Word, read_page_lines
 
 log = logging.getLogger(__name__)
 
 RULES_PATH = Path(__file__).with_name("results_rules.json")
 
 #: metric (as used in Fact.metric) -> which benchmarks it can belong to.
-_METRIC_BENCHMARKS = {
+METRIC_BENCHMARKS = {
     "top1": ("imagenet", "cifar10", "cifar100"),
-    "top5": ("imagenet",),
+    "top5": ("imagenet", "cifar100"),
     "acc": ("imagenet", "cifar10", "cifar100"),
     "err": ("imagenet", "cifar10", "cifar100"),
     "box_ap": ("coco",),
@@ -410,7 +407,7 @@ def _text_fact(page: Any, sent: str, offset: int, m: re.Match, rule_id: str, kin
     if bench is None:
         return None
     metric = _metric_name(metric_kind, k, value) if metric_kind in ("err", "acc") else metric_kind
-    if metric is None or not 0 < value <= 100 or not _plausible(bench, metric, value):
+    if metric is None or not 0 < value <= 100 or not plausible(bench, metric, value):
         return None
     if metric == "top1_error" and bench == "imagenet" and value < 5:
         return None  # top-1 errors that low are deltas, not results
@@ -429,13 +426,13 @@ def _text_fact(page: Any, sent: str, offset: int, m: re.Match, rule_id: str, kin
                 normalized_value=value, normalized_unit="bleu" if metric == "bleu" else "percent",
                 page=page.number, span_start=span, span_end=span + len(m.group("v")),
                 evidence=sent.strip()[:500], rule_id=rule_id, confidence=conf, source="text",
-                model=None, benchmark=bench, metric=metric, split=_split_of(sent))
+                model=None, benchmark=bench, metric=metric, split=split_of(sent))
 
 
 def _pick_bench(kind: str, k: str | None, benches: list[tuple[int, str]], vpos: int, sent: str,
                 ctx: PaperContext) -> str | None:
-    allowed = _METRIC_BENCHMARKS["top5" if k and "5" in k else kind] if kind in (
-        "err", "acc") else _METRIC_BENCHMARKS.get(kind, ())
+    allowed = METRIC_BENCHMARKS["top5" if k and "5" in k else kind] if kind in (
+        "err", "acc") else METRIC_BENCHMARKS.get(kind, ())
     if kind == "err":
         allowed = ("cifar10", "cifar100")  # a bare "error" on ImageNet may be top-1 or top-5
     cands = [(abs(p - vpos), b) for p, b in benches if b in allowed or b == "other"]
@@ -462,7 +459,7 @@ _ON_BENCH = re.compile(r"\b(?:on|for|in)\b")
 _VALUE_BETWEEN = re.compile(r"(?<![\w.])\d{1,3}\.\d+\s*%|(?<![\w.])\d{1,3}\s*%")
 
 
-def _split_of(text: str) -> str | None:
+def split_of(text: str) -> str | None:
     low = text.lower()
     for key, name in (("test-dev", "test-dev"), ("minival", "minival"), ("val2017", "val2017"),
                       ("newstest2014", "newstest2014"), ("validation", "val"),
@@ -472,49 +469,20 @@ def _split_of(text: str) -> str | None:
     return None
 
 
-# ----------------------------------------------------------------- tables
-
-_HEADER_HINT = with_first_chars(re.compile(
-    r"\btop-?\s?[15]\b|\bm?AP\b|\bAP\s?(?:box|bb|b)\b|\bBLEU\b|\bF1\b|\bEM\b|\bacc(?:uracy|\.)|"
-    r"\berr(?:or|\.)|\bC10\+?|\bC100\+?|\bEN-(?:DE|FR)\b", re.I))
-_TABLE_WORD = re.compile(r"\bTable\s+\d+", re.I)
-_CELL_NUM = re.compile(r"^[(\[]?[<>~]?(\d{1,3}(?:[.,]\d{1,3})?)\s*%?\s*[)\]*†‡]*$")
-_NUMISH = re.compile(r"^(?:[\d.,x×%()+\-−±/:@*†‡∗$BMGKk]+|\d+(?:st|nd|rd|th))$")
+_ANY_DIGIT = re.compile(r"\d")
+_STOP = frozenset(["the", "is", "of", "and", "that", "we", "in", "to", "a", "as", "while", "at",
+                   "these", "this", "are", "was", "which", "it", "on", "for", "by", "from", "be",
+                   "can", "our", "an", "than"])
 
 
-def candidate_pages(pages: list[Any]) -> list[int]:
-    """Pages whose plain text looks like a results table: cheap, before any layout work."""
-    out = []
-    for p in pages:
-        if getattr(p, "in_references", False) or not p.text:
-            continue
-        if "table" not in lowered(p.text) or not _TABLE_WORD.search(p.text):
-            continue
-        if sum(1 for _ in islice(_HEADER_HINT.finditer(p.text), 2)) == 2:
-            out.append(p.number)
-    return out
+# ------------------------------------------------------- table columns and cells
+# The tables themselves are read by extract.tables and turned into candidates by
+# extract.candidates; these say what a result column's header and caption mean.
 
-
-@dataclass
-class Column:
-    """One header cell: its extent and what it says (metrics, benchmark, err/acc, split)."""
-
-    x0: float
-    x1: float
-    metrics: list[str]          # metric ids from the header, in order for "EM/F1"
-    bench: str | None
-    kind: str | None            # err | acc | None (from header words)
-    split: str | None
-    header: str
-
-    @property
-    def xc(self) -> float:
-        return (self.x0 + self.x1) / 2
-
-
-_SPLIT_HEAD = re.compile(r"^(dev|test|val|valid|validation|test-dev|minival|val2017|test-std)\b", re.I)
-
-
+SPLIT_HEAD = re.compile(r"^(dev|test|val|valid|validation|test-dev|minival|val2017|test-std)\b", re.I)
+DIFF_HEAD = re.compile(r"[∆Δ]|\bdiff|\bgains?\b|\bimprov|\bdrop\b", re.I)
+ERR_WORD = re.compile(r"\berr", re.I)
+ACC_WORD = re.compile(r"\bacc", re.I)
 _MEMO_MAX = 200_000  # entries; a worker extracting many papers must not grow forever
 
 
@@ -527,7 +495,8 @@ def _memo(rules: Rules, key: tuple, compute):
     return hit
 
 
-def _classify_header(text: str, rules: Rules) -> list[str]:
+def header_metrics(text: str, rules: Rules) -> list[str]:
+    """Metric ids a header cell names, in order ("EM/F1" -> ["em", "f1"])."""
     return list(_memo(rules, ("metric", text), lambda: tuple(_metrics_named(text, rules))))
 
 
@@ -548,7 +517,8 @@ def _metrics_named(text: str, rules: Rules) -> list[str]:
 _NO_BENCH = ""
 
 
-def _bench_of(text: str, rules: Rules) -> str | None:
+def header_bench(text: str, rules: Rules) -> str | None:
+    """The benchmark a header cell names ("other" for an untracked one), else None."""
     return _memo(rules, ("bench", text), lambda: _bench_named(text, rules) or _NO_BENCH) or None
 
 
@@ -563,463 +533,27 @@ def _bench_named(text: str, rules: Rules) -> str | None:
     return None
 
 
-def _is_prose(line: Line) -> bool:
-    """A line of running text (not a table row): a long cell with no value after it."""
-    longest = max(line.cells, key=len, default=[])
-    if len(longest) < 10 or sum(len(w.text) + 1 for w in longest) < 56:
-        return False
-    last = line.cells[-1]
-    return len(last) >= 4 or not _CELL_NUM.match(last[-1].text)
-
-
-def _num_cells(line: Line) -> int:
-    """Words that are values (a citation "[4]" is not)."""
-    return sum(1 for w in line.words if _CELL_NUM.match(w.text) and not _CITE_NUM.fullmatch(w.text))
-
-
-_CITE_NUM = re.compile(r"\[\d+(?:[,–-]\d+)*\]")
-
-
-def _block_end(lines: list[Line], k: int) -> int:
-    """Index of the last line of the table body starting at line k (a cheap pre-scan)."""
-    end = max(k - 1, 0)
-    while k < len(lines):
-        ln = lines[k]
-        if _TABLE_WORD.match(ln.text) or _is_prose(ln) or ln.top - lines[end].bottom > 40:
-            break
-        end = k
-        k += 1
-    return end
-
-
-def _caption_lines(lines: list[Line]) -> list[int]:
-    """Indexes of the lines that start a "Table N" caption."""
-    return [j for j, ln in enumerate(lines) if _TABLE_WORD.match(ln.text)]
-
-
-def _caption_near(lines: list[Line], i: int, end: int | None = None,
-                  caps: list[int] | None = None) -> str:
-    """Text of the "Table N" caption nearest to the table spanning lines i..end, with its next
-    lines. `caps`: the page's `_caption_lines`, when the caller has them."""
-    if caps is None:
-        caps = _caption_lines(lines)
-    if not caps:
-        return ""
-    top, bottom = lines[i].top, lines[end if end is not None else i].bottom
-
-    def dist(j: int) -> float:
-        y = lines[j].top
-        return top - y if y < top else max(0.0, y - bottom)
-
-    j = min(caps, key=dist)
-    return " ".join(ln.text for ln in lines[j:j + 4])
-
-
-def table_results(pages: list[Any], ctx: PaperContext, pdf: Any = None,
-                  rules: Rules | None = None,
-                  page_lines: dict[int, list[Line]] | None = None) -> list[Fact]:
-    """Results read from table rows (pdfplumber layout on candidate pages only)."""
-    rules = rules or load_rules()
-    if page_lines is None:
-        src = pdf if pdf is not None else next((getattr(p, "source", None) for p in pages
-                                                if getattr(p, "source", None)), None)
-        if src is None:
-            return []
-        page_lines = read_page_lines(src, candidate_pages(pages))
-    text_of = {p.number: p.text for p in pages}
-    facts: list[Fact] = []
-    for number, lines in page_lines.items():
-        facts += _page_table_facts(number, lines, text_of.get(number, ""), ctx, rules)
-    return facts
-
-
-def _header_columns(lines: list[Line], start: int, rules: Rules) -> tuple[list[list[Column]], int]:
-    """Header lines (top to bottom) as Columns around line `start`; and the first data line."""
-    hdr = [start]
-    j = start - 1
-    while j >= 0 and lines[start].top - lines[j].bottom < 16 and not _is_prose(lines[j]) \
-            and _num_cells(lines[j]) == 0 and not _TABLE_WORD.match(lines[j].text) and len(hdr) < 3 \
-            and not _running_text(lines[j].text):
-        hdr.insert(0, j)
-        j -= 1
-    k = start + 1
-    subs: dict[int, Line] = {}
-    while k < len(lines) and len(hdr) < 6:
-        nxt, last = lines[k], lines[hdr[-1]]
-        if nxt.top - last.top < 8 and all(len(w.text) <= 3 for w in nxt.words):
-            subs[hdr[-1]] = nxt  # sub/superscripts of the line above: AP_50, AP_S
-            k += 1
-            continue
-        if _num_cells(nxt) > 1 or _is_prose(nxt) or nxt.top - last.bottom >= 14:
-            break
-        texts = nxt.cell_texts()
-        # a line with a label but no metric words is a data row or a row-group title
-        if not any(_classify_header(t, rules) or _bench_of(t, rules) or _SPLIT_HEAD.match(t)
-                   for t in texts):
-            break
-        if _num_cells(nxt) and not re.search(r"AP|top|@", nxt.text, re.I):
-            break
-        hdr.append(k)
-        k += 1
-    out = [_line_columns(lines[idx], subs.get(idx), rules) for idx in hdr]
-    return out, k
-
-
-_SENTENCE_END = re.compile(r"[a-z]{4,}\)?\.\s*$|\d\)\.\s*$")
-_LOWER_RUN = re.compile(r"\b[a-z]{4,}\b")
-
-
-def _running_text(text: str) -> bool:
-    """A line of a caption or paragraph above a table, not a header line: it ends a
-    sentence ("beled text.", "0.021).") or holds several long lower-case words."""
-    return bool(_SENTENCE_END.search(text)) or len(_LOWER_RUN.findall(text)) >= 3
-
-
-def _line_columns(line: Line, subs: Line | None, rules: Rules) -> list[Column]:
-    """Header cells of one line; sub/superscripts on the line below are appended (AP_50)."""
-    row = []
-    for c in line.cells:
-        text = " ".join(w.text for w in c)
-        if subs is not None:
-            tail = [w.text for w in subs.words if c[0].x0 + 2 <= w.x0 <= c[-1].x1 + 7]
-            text = " ".join([text, *tail])
-        metrics = _classify_header(text, rules)
-        if _DIFF_HEAD.search(text):
-            metrics = []  # a column of differences, not of results
-        bench = _bench_of(text, rules) if len(text) < 40 else None
-        if bench is None and rules.other_columns.search(text):
-            bench = "other"  # a column of another task or language: not a tracked result
-        kind = "err" if _ERR_WORD.search(text) else ("acc" if _ACC_WORD.search(text) else None)
-        sm = _SPLIT_HEAD.match(text)
-        row.append(Column(c[0].x0, c[-1].x1, metrics, bench, kind,
-                          sm.group(1).lower() if sm else None, text))
-    return row
-
-
-@dataclass
-class ColumnInfo:
-    metrics: list[str]
-    bench: str | None
-    kind: str | None
-    split: str | None
-    header: str
-
-
-def _column_for(x0: float, x1: float, header: list[list[Column]]) -> ColumnInfo:
-    """What the header says about the value at [x0, x1].
-
-    The bottom header line names each column; upper lines may hold cells that
-    span several columns ("BLEU" over "EN-DE EN-FR", "Dev" over "P R F1"): there
-    the nearest cell centre decides.
-    """
-    info = ColumnInfo([], None, None, None, "")
-    xc = (x0 + x1) / 2
-    parts = []
-    for level, row in enumerate(reversed(header)):
-        if not row:
-            continue
-        near = min(row, key=lambda c: abs(c.xc - xc))
-        gap = max(near.x0 - x1, x0 - near.x1, 0.0)
-        limit = 10 if level == 0 and len(row) > 1 else 45
-        if gap > limit:
-            continue
-        if not (near.metrics or near.bench or near.split or info.metrics):
-            if level == 0:
-                return info  # a column of something else (#Params, FLOPs)
-            continue
-        if near.metrics and not info.metrics:
-            info.metrics = near.metrics
-        info.bench = info.bench or near.bench
-        info.kind = info.kind or near.kind
-        info.split = info.split or near.split
-        parts.append(near.header)
-    info.header = " ".join(reversed(parts))
-    return info
-
-
-def _page_table_facts(number: int, lines: list[Line], page_text: str, ctx: PaperContext,
-                      rules: Rules) -> list[Fact]:
-    facts: list[Fact] = []
-    caps = _caption_lines(lines)
-    middle = _page_middle(lines)
-    on_page: tuple[str, ...] | None = None  # the page's benchmarks, found at its first table
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        texts = line.cell_texts()
-        is_header = (not _is_prose(line) and _num_cells(line) <= max(1, len(line.cells) // 3)
-                     and any(_classify_header(t, rules) or (_bench_of(t, rules) and len(t) < 14)
-                             for t in texts))
-        if not is_header:
-            i += 1
-            continue
-        header, k = _header_columns(lines, i, rules)
-        if not any(c.metrics or c.bench for row in header for c in row):
-            i += 1
-            continue
-        caption = _caption_near(lines, i, _block_end(lines, k), caps)
-        side = _table_side(lines, header, middle)
-        if on_page is None:
-            on_page = _benches_on_page(page_text, rules)
-        # the benchmark of a column that names none: the same for every value cell
-        table_bench = cache(partial(_table_bench, caption=caption, on_page=on_page, ctx=ctx,
-                                    rules=rules))
-        table: list[Fact] = []
-        group_own = False
-        from_caption = bool(_TABLE_WORD.match(line.text))  # a caption line read as the header
-        last_bottom = lines[k - 1].bottom if k > 0 else line.bottom
-        rows = 0
-        while k < len(lines):
-            row = _clip(lines[k], side)
-            if not row.words:
-                k += 1
-                continue
-            if _TABLE_WORD.match(row.text) or _is_prose(row) or row.top - last_bottom > 40:
-                break
-            if _num_cells(row) == 0:
-                rtexts = row.cell_texts()
-                if rtexts and any(_classify_header(t, rules) for t in rtexts):
-                    if rows or from_caption:
-                        break  # the next table's header (a caption stood in for this one's)
-                    header.append(_line_columns(row, None, rules))  # a lower header line
-                    last_bottom = row.bottom
-                    k += 1
-                    continue
-                if not rows and not table and any(
-                        _SPLIT_HEAD.match(t) or rules.other_columns.search(t) for t in rtexts):
-                    # a lower header line of splits or variants: "val | real | v2"
-                    header.append(_line_columns(row, None, rules))
-                    last_bottom = row.bottom
-                    k += 1
-                    continue
-                # a row-group title ("Ours", "Our models") marks the rows below it
-                if len(row.text) < 60:
-                    group_own = bool(rules.own.search(row.text))
-                last_bottom = row.bottom
-                k += 1
-                continue
-            table += _row_facts(number, row, header, caption, table_bench, ctx, rules, group_own)
-            if not all(_numish(c) for c in row.cells):
-                rows += 1  # a lone number (a figure's axis tick beside the table) is no row
-            last_bottom = row.bottom
-            k += 1
-        # where the table marks the paper's own rows, the unmarked ones are baselines
-        if any(f.confidence >= CONF_OWN for f in table):
-            for f in table:
-                if f.confidence == CONF_PLAIN:
-                    f.confidence = CONF_UNMARKED
-        facts += table
-        i = max(k, i + 1)
-    return facts
-
-
-def _page_middle(lines: list[Line]) -> float | None:
-    """The x midway between the leftmost and rightmost word of a page's lines."""
-    if not any(ln.words for ln in lines):
-        return None
-    return (min(ln.words[0].x0 for ln in lines if ln.words)
-            + max(w.x1 for ln in lines for w in ln.words)) / 2
-
-
-def _table_side(lines: list[Line], header: list[list[Column]],
-                mid: float | None = None) -> tuple[float, float] | None:
-    """The x-range of a table set in one column of a two-column page, else None.
-    `mid`: the page's `_page_middle`, when the caller has it."""
-    mid = _page_middle(lines) if mid is None else mid
-    if mid is None:
-        return None
-    # all short header cells (the label column's "Model" too); long ones are prose beside it
-    cols = [c for row in header for c in row if len(c.header) < 30]
-    if not cols:
-        return None
-    if all(c.x1 < mid + 5 for c in cols):
-        return (-1e9, mid + 5)
-    if all(c.x0 > mid - 5 for c in cols):
-        return (mid - 5, 1e9)
-    return None
-
-
-def _clip(line: Line, side: tuple[float, float] | None) -> Line:
-    if side is None:
-        return line
-    lo, hi = side
-    cells = [c for c in line.cells if c[0].x0 >= lo and c[-1].x1 <= hi]
-    words = [w for c in cells for w in c]
-    if len(words) == len(line.words):
-        return line
-    out = Line(words, line.top, line.bottom, cells)
-    return out
-
-
-def _numish(cell: list[Word]) -> bool:
-    return all(_NUMISH.match(w.text) or _MARK_CELL.fullmatch(w.text) for w in cell)
-
-
-def _label_for(row: Line, idx: int) -> str:
-    """The model name for the value in cell `idx`: the run of text cells left of it.
-
-    Numbers between the name and the value (other columns) are skipped; a
-    number before the name ends it, so side-by-side tables keep their own names.
-    """
-    n = idx - 1
-    while n >= 0 and _numish(row.cells[n]):
-        n -= 1
-    parts: list[str] = []
-    while n >= 0 and not _numish(row.cells[n]):
-        parts.insert(0, " ".join(w.text for w in row.cells[n]))
-        n -= 1
-    return " ".join(_CID.sub(" ", " ".join(parts)).split())
-
-
-def _parse_values(words: list[Word]) -> list[float]:
-    """Values of one cell: '84.3%', '22.15 / 20.80', '75.2(3.2)', '88.55 ± 0.04' -> primary ones."""
-    text = " ".join(w.text for w in words)
-    text = _SPLIT_DECIMAL.sub(r"\1.\2", text)
-    if _APPROX.search(text):
-        return []  # approximate or bounded values are not results
-    text = _PAREN_DELTA.sub(" ", text)      # (+2.1), (3.2)
-    text = _PLUS_MINUS.sub(" ", text)
-    vals = []
-    for part in text.split("/"):
-        m = _VALUE.fullmatch(part)
-        if m:
-            vals.append(float(m.group(1)))
-    return vals
-
-
-_ANY_DIGIT = re.compile(r"\d")
-_DIFF_HEAD = re.compile(r"[∆Δ]|\bdiff|\bgains?\b|\bimprov|\bdrop\b", re.I)
-_ERR_WORD = re.compile(r"\berr", re.I)
-_ACC_WORD = re.compile(r"\bacc", re.I)
-_MARK_CELL = re.compile(r"\(cid:\d+\)|[✓✗X×-]")
-_CID = re.compile(r"\(cid:\d+\)")
-_SPLIT_DECIMAL = re.compile(r"(\d) ?\. ?(\d)")
-_APPROX = re.compile(r"[~∼≈<>]")
-_PAREN_DELTA = re.compile(r"\(\s*[+\-−]?\d[\d.]*\s*%?\s*\)")
-_PLUS_MINUS = re.compile(r"±\s*\d[\d.]*")
-_TWO_LETTERS = re.compile(r"[A-Za-z]{2}")
-_PROSE_OR_CODE = re.compile(r"[a-z][.,;:] [A-Za-z]|\w\.\w+\(|\bself\.")
-_VALUE = re.compile(r"\s*\(?(\d{1,3}(?:\.\d{1,3})?)\s*%?\s*\)?\s*[*†‡∗§¶]*\s*")
-_STOP = frozenset(["the", "is", "of", "and", "that", "we", "in", "to", "a", "as", "while", "at", "these", "this", "are", "was", "which", "it", "on", "for", "by", "from", "be", "can", "our", "an", "than"])
-
-
-def _plausible_label(label: str) -> bool:
-    """A model name, not a piece of running text caught beside a table."""
-    words = label.split()
-    if not words or len(words) > 10 or not _TWO_LETTERS.search(label):
-        return False
-    if _PROSE_OR_CODE.search(label):
-        return False  # sentence punctuation or code
-    if words[-1].lower() in _STOP or (len(words) > 5 and words[0][0].islower()):
-        return False
-    return sum(1 for w in words if w.lower() in _STOP) < 3
-
-
-def _row_facts(number: int, row: Line, header: list[list[Column]], caption: str,
-               table_bench: Callable[[str], str | None],
-               ctx: PaperContext, rules: Rules, group_own: bool) -> list[Fact]:
-    facts = []
-    for idx, cell in enumerate(row.cells):
-        vals = _parse_values(cell)
-        if not vals:
-            continue
-        x0, x1 = cell[0].x0, cell[-1].x1
-        info = _column_for(x0, x1, header)
-        metrics = info.metrics or _metrics_from_caption(caption, info.bench)
-        if not metrics and info.bench == "squad1.1" and len(vals) == 2:
-            # "94.8/89.3" under a bare "SQuAD1.1 dev": F1 is never below EM
-            metrics = ["f1", "em"] if vals[0] >= vals[1] else ["em", "f1"]
-        if not metrics:
-            continue
-        label = _label_for(row, idx)
-        if not _plausible_label(label):
-            continue
-        conf = _row_confidence(label, ctx, rules, group_own)
-        lm = re.search(r"\btop-?\s?([15])\b", label, re.I)
-        if lm and metrics and metrics[0] in ("top1", "top5", "acc", "err"):
-            # a transposed table: the row names the metric ("Val top5"), columns the models
-            metrics = [f"top{lm.group(1)}"]
-        for n, v in enumerate(vals):
-            mid = metrics[n] if len(metrics) == len(vals) else metrics[0]
-            fact = _table_fact(number, row, label, mid, v, info, caption, table_bench, ctx,
-                               rules, conf, x0)
-            if fact is not None:
-                facts.append(fact)
-    return facts
-
-
-#: a cited component added to a model ("ShuffleNet 2x (with SE[13])", "+ SE [13]")
-_COMPONENT_CITE = re.compile(r"(?:\bwith\s+|\+\s*)[\w-]+\s*\[\d+(?:\s*,\s*\d+)*\]")
-
-
-def _row_confidence(label: str, ctx: PaperContext, rules: Rules, group_own: bool) -> float:
-    # cited, unless it is the paper's own model with a cited component
-    if rules.cite.search(label) and (rules.cite.search(_COMPONENT_CITE.sub(" ", label)) or not (
-            ctx.is_own_name(label) or rules.own.search(label))):
-        return CONF_CITED
-    baseline = bool(rules.baseline_row.search(label))
-    own = bool(rules.own.search(label)) or group_own or ctx.is_own_name(label)
-    if own and not baseline:
-        return CONF_OWN
-    if baseline:
-        return CONF_BASELINE
-    return CONF_PLAIN
-
-
-def _metrics_from_caption(caption: str, bench: str | None) -> list[str]:
-    if bench is None:
-        return []
+def metrics_from_caption(caption: str, bench: str | None) -> list[str]:
+    """The metric a caption names for a column that names none."""
     low = caption.lower()
+    if bench is None:
+        if re.search(r"\bbleu\b", low):
+            return ["bleu"]
+        return []
     if bench.startswith("wmt"):
         return ["bleu"] if "bleu" in low else []
     if bench in ("imagenet", "cifar10", "cifar100"):
+        if re.search(r"\btop-?\s?5\b", low) and not re.search(r"\btop-?\s?1\b", low):
+            return ["top5"]
         if re.search(r"\berror", low):
             return ["err"]
         if re.search(r"\baccurac", low):
             return ["acc"]
     if bench == "coco" and re.search(r"\bAP\b|\bmAP\b", caption):
         return ["box_ap"]
+    if bench == "conll2003" and re.search(r"\bf1\b", low):
+        return ["f1"]
     return []
-
-
-def _table_fact(number: int, row: Line, label: str, mid: str, v: float, info: ColumnInfo,
-                caption: str, table_bench: Callable[[str], str | None], ctx: PaperContext,
-                rules: Rules, conf: float,
-                x0: float) -> Fact | None:
-    bench, kind, header = info.bench, info.kind, info.header
-    if bench is None:
-        bench = table_bench(mid)
-    if bench is None or bench not in _METRIC_BENCHMARKS.get(mid, ()):
-        return None
-    if bench == "coco" and re.search(r"\bkey-?points?\b|\bpose\s+estimation|\bpanoptic", caption, re.I):
-        return None  # COCO keypoint / panoptic AP is not box AP
-    split = info.split or _split_of(caption)
-    if split in ("dev", "val", "valid", "validation") and bench in (
-            "conll2003", "wmt14-en-de", "wmt14-en-fr"):
-        conf = min(conf, CONF_BASELINE)  # these benchmarks report test; dev is tuning
-    if mid in ("top1", "top5", "acc", "err"):
-        top = "top5" if mid == "top5" else "top1"
-        if kind is None:
-            low = (header + " " + caption).lower()
-            if re.search(r"\berr", low):
-                kind = "err"
-            elif re.search(r"\bacc", low):
-                kind = "acc"
-            else:
-                kind = "acc" if v >= (70 if top == "top5" else 50) else "err"
-        metric = f"{top}_{'error' if kind == 'err' else 'accuracy'}"
-    else:
-        metric = mid
-    if not 0 < v <= 100 or not _plausible(bench, metric, v):
-        return None
-    unit = "BLEU" if metric == "bleu" else "%"
-    return Fact(field="result", value=v, unit=unit, normalized_value=v,
-                normalized_unit="bleu" if metric == "bleu" else "percent", page=number,
-                span_start=-1, span_end=-1, evidence=row.text[:500],
-                rule_id=f"results.table.{mid}", confidence=conf, source="table",
-                model=label[:120] or None, benchmark=bench, metric=metric,
-                split=split, extra={"header": header, "caption": caption[:200],
-                                                 "x0": round(x0, 1)})
 
 
 #: (benchmark, metric) -> (lowest, highest) value a real result can have, in percent
@@ -1030,17 +564,18 @@ _BOUNDS = {
     ("conll2003", "f1"): (70, 99), ("wmt14-en-de", "bleu"): (10, 50),
     ("wmt14-en-fr", "bleu"): (15, 60), ("cifar10", "top1_error"): (0.5, 40),
     ("cifar100", "top1_error"): (3, 70), ("cifar10", "top1_accuracy"): (60, 99.7),
-    ("cifar100", "top1_accuracy"): (30, 97),
+    ("cifar100", "top1_accuracy"): (30, 97), ("cifar100", "top5_error"): (1, 40),
+    ("cifar100", "top5_accuracy"): (60, 99),
 }
 
 
-def _plausible(bench: str, metric: str, v: float) -> bool:
+def plausible(bench: str, metric: str, v: float) -> bool:
     """Table cells next to results (deltas, std devs, ratios) fall outside these ranges."""
     lo, hi = _BOUNDS.get((bench, metric), (0, 100))
     return lo <= v <= hi
 
 
-def _benches_on_page(page_text: str, rules: Rules) -> tuple[str, ...]:
+def benches_on_page(page_text: str, rules: Rules) -> tuple[str, ...]:
     """The benchmarks named on a page, in rule order, then "other" if the page names an
     untracked one."""
     found = [b for b, rx in rules.benchmarks if rx.search(page_text)]
@@ -1049,58 +584,42 @@ def _benches_on_page(page_text: str, rules: Rules) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _bench_for_table(mid: str, caption: str, page_text: str, ctx: PaperContext,
-                     rules: Rules) -> str | None:
-    """The benchmark of a table's `mid` column that names none: from its caption, else
-    the page, else the paper, only when one allowed benchmark is plausible."""
-    return _table_bench(mid, caption, _benches_on_page(page_text, rules), ctx, rules)
-
-
-def _table_bench(mid: str, caption: str, on_page: tuple[str, ...], ctx: PaperContext,
-                 rules: Rules) -> str | None:
-    """`_bench_for_table`, with the page's `_benches_on_page` already found."""
-    allowed = _METRIC_BENCHMARKS.get(mid, ())
+def table_bench(mid: str, caption: str, on_page: tuple[str, ...], ctx: PaperContext,
+                rules: Rules) -> tuple[str | None, str | None]:
+    """The benchmark of a table column that names none, and where it was found: the
+    caption, else the page, else the paper, only when one allowed benchmark fits."""
+    allowed = METRIC_BENCHMARKS.get(mid, ())
     if rules.other.search(caption) and not any(
             b in allowed and rx.search(caption) for b, rx in rules.benchmarks):
-        return None  # the caption names a benchmark we do not track (CoNLL 2000, VOC)
+        return None, None  # the caption names a benchmark we do not track (CoNLL 2000, VOC)
     found = [b for b, rx in rules.benchmarks if b in allowed and rx.search(caption)]
     if len(found) == 1:
-        return found[0]
+        return found[0], "caption"
     if len(found) > 1:
-        return None
+        return None, None
     page_found = [b for b in on_page if b in allowed]
     if len(page_found) == 1:
-        return page_found[0]
+        return page_found[0], "page"
     if not page_found and mid in ("box_ap", "f1") and "other" in on_page:
-        return None  # the page is about another dataset (VOC mAP in a COCO paper, CoNLL-2000)
+        return None, None  # the page is about another dataset (VOC mAP, CoNLL-2000)
     paper = [b for b in allowed if ctx.mentions(b)]
     if len(paper) == 1 and mid not in ("acc", "err"):
-        return paper[0]
+        return paper[0], "paper"
     if mid in ("top1", "top5") and "imagenet" in paper:
-        return "imagenet"
-    return None
+        return "imagenet", "paper"
+    return None, None
 
 
 # ------------------------------------------------------------------ entry point
 
-def extract_results(pages: list[Any], *, tables: list | None = None,
-                    pdf: Any = None) -> list[Fact]:
-    """Benchmark results from normalised pages (extract.text.PageText).
+def extract_results(pages: list[Any], ctx: PaperContext | None = None) -> list[Fact]:
+    """Benchmark results stated in the sentences of normalised pages (extract.text.PageText).
 
-    `tables` may hold pre-read table lines as {page_number: [Line, ...]};
-    otherwise candidate pages are laid out with pdfplumber from `pdf` (path or
-    bytes) or from the pages' `source` path.
+    Results in tables come from extract.candidates, on tables read by extract.tables.
     """
     rules = load_rules()
-    ctx = paper_context(pages, rules)
+    ctx = ctx or paper_context(pages, rules)
     facts = text_results(pages, ctx, rules)
-    page_lines = tables if isinstance(tables, dict) else None
-    try:
-        facts += table_results(pages, ctx, pdf, rules, page_lines=page_lines)
-    except Exception as e:  # table layout is best effort; text results still count
-        log.warning("table results failed: %s: %s", type(e).__name__, e)
     for f in facts:
         f.extra.setdefault("rules_version", rules.version)
-        if ctx.names:
-            f.extra.setdefault("own_names", ctx.names[:8])
     return facts

@@ -4,7 +4,8 @@ Flow per page: the regex rules of rules/regex.jsonl find candidate numbers with
 their unit (cheap, over the whole page); only for those, the sentence around
 the number is cut with spaCy's sentencizer and the cue Matcher (rules/cues.jsonl)
 decides whether the number is about the paper's own training (train cues,
-inference cues, citation cues). Tables are handled by extract.table_rules.
+inference cues, citation cues). Tables are handled by extract.tables and
+extract.candidates.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ _COMPUTE_UNITS = {"mac": "multiply-adds", "macs": "multiply-adds", "mult-adds": 
                   "multi-adds": "multiply-adds", "multiply-adds": "multiply-adds",
                   "multiply-accumulates": "multiply-adds", "multiplication-adds": "multiply-adds",
                   "madds": "multiply-adds", "madd": "multiply-adds"}
-_TIME_HOURS = {"h": 1, "hrs": 1, "hour": 1, "hours": 1, "day": 24, "days": 24, "week": 168,
+_TIME_HOURS = {"minute": 1 / 60, "minutes": 1 / 60, "mins": 1 / 60,
+               "h": 1, "hrs": 1, "hour": 1, "hours": 1, "day": 24, "days": 24, "week": 168,
                "weeks": 168, "month": 720, "months": 720}
 _NUM_RE = re.compile(NUM)
 _TABLE_LINE = re.compile(r"^(?:[^\s]+\s+){0,6}?(?:[-\d.,%×x±()]+\s+){3,}")
@@ -89,10 +91,14 @@ def _mk(field: str, rule_id: str, page: PageText, s: int, e: int, sent: str, con
                 extractor_version=EXTRACTOR_VERSION, **kw)
 
 
+_MORE_NUM = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?[kK]?")
+
+
 def _more_numbers(more: str | None) -> list[float]:
+    """The further numbers of a range or list ("-4", ", 20, 50 and 100", "to 2.5k")."""
     if not more:
         return []
-    return [v for v in (parse_number(m.group(0)) for m in _NUM_RE.finditer(more)) if v is not None]
+    return [v for v in (parse_number(m.group(0)) for m in _MORE_NUM.finditer(more)) if v is not None]
 
 
 def _text_rule_facts(page: PageText, sentences: Sentences | None = None) -> list[Fact]:
@@ -113,8 +119,11 @@ def _text_rule_facts(page: PageText, sentences: Sentences | None = None) -> list
             if _TABLE_LINE.match(line) and rule.field in ("parameters", "compute_per_pass"):
                 continue  # table rows are the table rules' business
             fn = _FIELD_HANDLERS[rule.field]
-            out.extend(fn(rule, m, value, page,
-                          _Context(sentences, num_s, num_e, rule)))
+            ctx = _Context(sentences, num_s, num_e, rule)
+            got = fn(rule, m, value, page, ctx)
+            for f in got:
+                f.extra["signals"] = ctx.signals
+            out.extend(got)
     return out
 
 
@@ -123,21 +132,36 @@ class _Context:
 
     Built lazily: the sentence window (a spaCy pass) and the cue Matcher are the
     costly part of a rule, and most candidates are rejected by checks on the few
-    characters around the number first, so they never need it.
+    characters around the number first, so they never need it. What the sentence
+    said (cues, citations) is kept in `signals` for the scorer's features.
     """
 
-    __slots__ = ("_e", "_rule", "_s", "_sentences")
+    __slots__ = ("_e", "_rule", "_s", "_sentences", "signals")
 
     def __init__(self, sentences: Sentences, s: int, e: int, rule) -> None:
         self._sentences, self._s, self._e, self._rule = sentences, s, e, rule
+        self.signals: dict = {}
 
     def __call__(self) -> tuple[str, dict, float]:
         ss, se = self._sentences.at(self._s, self._e)
         sent, found = self._sentences.text[ss:se], self._sentences.cues(ss, se)
         conf = self._rule.confidence
-        if _attributed(sent, self._s - ss, found, self._rule.field):
+        pos = self._s - ss
+        attributed = _attributed(sent, pos, found, self._rule.field)
+        if attributed:
             conf = CITED_CONFIDENCE
+        self.signals = {"cues": sorted(found), "attributed": attributed,
+                        "near_cited": _near_cited(sent, pos),
+                        "compare": bool(_COMPARE.search(sent)),
+                        "hedged": bool(_HYPOTHETICAL.search(sent)),
+                        "rule_confidence": conf}
         return sent, found, conf
+
+
+#: a sentence that sets the number against others' ("compared to", "than", "outperforms")
+_COMPARE = with_first_chars(re.compile(
+    r"\b(?:than|compared|comparison|compare|versus|vs\.?|outperform\w*|surpass\w*|"
+    r"previous|prior|state-of-the-art|baselines?|whereas|while)\b", re.I))
 
 
 def _params(rule, m, value, page, ctx):
@@ -197,14 +221,26 @@ def _epochs(rule, m, value, page, ctx):
     sent, found, conf = ctx()
     if not found.get("TRAIN_CUE") and not re.search(r"\b(for|ended|total)\b", sent, re.I):
         conf -= 0.2
-    vals = [value, *_more_numbers(m.groupdict().get("more"))]
+    vals = [parse_number(m.group("num")) or value, *_more_numbers(m.groupdict().get("more"))]
     s, e = m.span("num")
+    near = text[max(0, m.start() - 40):m.end() + 40]
+    ctx.signals.update({
+        "warmup_near": bool(_WARMUP.search(near)),
+        "every_before": bool(_EVERY.search(text, max(0, m.start() - 30), m.start())),
+        "schedule": bool(_SCHEDULE.search(sent)),
+        "list": len(vals) > 1})
     out = []
     for v in vals:
-        if v < 1 or v > 5000 or (v != int(v) and v != 7.5 and v % 0.5):
+        if v < 1 or v > 1e6 or (v != int(v) and v % 0.5):
             continue
         out.append(_mk("epochs", rule.id, page, s, e, sent, conf, v, "epochs", v, "epochs"))
     return out
+
+
+_WARMUP = re.compile(r"warm[- ]?up|warming|burn-?in|ramp", re.I)
+_EVERY = re.compile(r"\b(?:every|each|per|after|at|until|first|last)\b", re.I)
+_SCHEDULE = re.compile(r"\b(?:then|decay\w*|divid\w*|drop\w*|reduc\w*|multipl\w*|anneal\w*|"
+                       r"restart\w*|milestones?)\b", re.I)
 
 
 def _time(rule, m, value, page, ctx):
@@ -330,10 +366,8 @@ def _hardware_facts(page: PageText, year: int | None, month: int | None,
 
 def extract_compute_facts(pages: list[PageText], *, year: int | None = None,
                           month: int | None = None) -> list[Fact]:
-    """Sentence and table rules over all pages (references already cut)."""
-    from extract.table_rules import own_names, row_facts, table_facts
-
-    own = own_names(pages)
+    """Sentence rules over all pages (references already cut); tables are read by
+    extract.tables and extract.candidates."""
     facts: list[Fact] = []
     for page in pages:
         if not page.text or page.in_references:
@@ -341,8 +375,6 @@ def extract_compute_facts(pages: list[PageText], *, year: int | None = None,
         sentences = Sentences(page.text)
         facts.extend(_text_rule_facts(page, sentences))
         facts.extend(_hardware_facts(page, year, month, sentences))
-        facts.extend(table_facts(page, own))
-        facts.extend(row_facts(page))
     return _prune_hardware(facts)
 
 

@@ -265,6 +265,7 @@ class RunSummary:
     skipped: int = 0  # already extracted by this version
     waiting: int = 0  # failed, to be tried again after their back-off
     next_retry: str | None = None  # the earliest of their back-offs' ends
+    damaged: list[str] = field(default_factory=list)  # cached PDFs not matching their hash
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -292,6 +293,7 @@ def run_extraction(store: Store, data_dir: Path, *, executor: Executor | None = 
                          waiting=len(waiting), next_retry=waiting[0][1] if waiting else None,
                          skipped=max(0, (len(set(ids)) if ids else total_ok) - len(jobs)
                                      - len(waiting)))
+    jobs, summary.damaged = keep_good_extractions(store, jobs)
     if not jobs:
         return summary
     by_id = {j.arxiv_id: j for j in jobs}
@@ -315,6 +317,40 @@ def run_extraction(store: Store, data_dir: Path, *, executor: Executor | None = 
         if executor is None:
             pool.close()
     return summary
+
+
+def keep_good_extractions(store: Store, jobs: list[ExtractJob]
+                          ) -> tuple[list[ExtractJob], list[str]]:
+    """Leave out jobs that would replace a good extraction with one of a damaged cache file.
+
+    A paper with an ``ok`` extraction is extracted again (``--force``, a new
+    extractor version) only when its cached PDF still has the SHA-256 the
+    store recorded; otherwise the old facts stay and the file is reported.
+    """
+    import hashlib
+
+    good = {r["arxiv_id"] for r in store.db.query(
+        f"select distinct arxiv_id from {T.extractions} where status = 'ok'")}
+    keep, damaged = [], []
+    for job in jobs:
+        if job.arxiv_id not in good or not job.pdf_sha256:
+            keep.append(job)
+            continue
+        try:
+            h = hashlib.sha256()
+            with open(job.path, "rb") as fh:
+                for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            why = None if h.hexdigest() == job.pdf_sha256 else "its SHA-256 does not match"
+        except OSError as e:
+            why = f"it cannot be read ({e.strerror or e})"
+        if why is None:
+            keep.append(job)
+        else:
+            damaged.append(f"{job.arxiv_id}: the cached PDF {job.path} is damaged ({why}); "
+                           f"its earlier extraction is kept; delete the file and fetch it "
+                           f"again (dlcompute crawl, or dlcompute ingest FILE)")
+    return keep, damaged
 
 
 def _with_bytes(job: ExtractJob) -> ExtractJob:

@@ -1,168 +1,676 @@
-"""Table layout from PDF pages: words with positions grouped into lines and cells.
+"""The table-structure reader: laid-out lines -> tables of rows and columns, by position.
 
-pdfplumber is slow (tens of milliseconds per page), so callers run it only on
-pages whose plain text already looks like it holds a results table. Words are
-read with a small x tolerance so LaTeX-set words are not glued together, then
-grouped into lines by their vertical position. Cells are runs of words whose
-horizontal gap is small.
+One reader serves every field (parameters, compute, training time, epochs,
+results). It works on geometry, not on the wording of any paper's tables:
+
+- a page set in two columns is read three ways (full width, left half, right
+  half); a table crossing the gutter is full width, tables that stand side by side
+  or beside the other column's text are read in their half;
+- a table body is a run of lines holding value cells (extract.cells), with
+  short text lines between them (row-group titles, sub-headers, wrapped labels);
+- columns come from the x-extents of the value cells, clustered across rows;
+- the header is the text stacked above each column; a header cell spanning
+  several columns is a group header of all of them ("Dev | Test",
+  "ImageNet | COCO");
+- each row's label is the text left of the first value column; a label written
+  on the line above, or wrapped onto the next, is joined to its row;
+- the caption is the nearest "Table N" text above or below.
+
+What a column means (parameters? FLOPs? top-1?) is decided by
+extract.columns from the header text, not here.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from operator import attrgetter
+from statistics import median
 
-log = logging.getLogger(__name__)
+from extract.cells import CellRead, read_cell
+from extract.layout import Line, Word
 
-#: words closer than this (points) on one line belong to one cell.
-CELL_GAP = 4.5
-#: words whose tops differ by less than this (points) are on one line.
-LINE_TOLERANCE = 2.6
+#: lines further apart than this many median line heights end a table body
+BODY_GAP = 2.6
+#: the most header lines stacked above a body
+MAX_HEADER_LINES = 5
+#: a caption is looked for this far (points) above the header or below the body
+CAPTION_REACH = (110.0, 70.0)
 
 
-@dataclass(slots=True)
-class Word:
-    text: str
-    x0: float
-    x1: float
-    top: float
-    bottom: float
+@dataclass
+class Cell:
+    words: list[Word]
+
+    @property
+    def x0(self) -> float:
+        return self.words[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.words[-1].x1
 
     @property
     def xc(self) -> float:
         return (self.x0 + self.x1) / 2
 
+    @property
+    def text(self) -> str:
+        """The cell's text without superscripts (a "224²" glued to the next cell)."""
+        return " ".join(w.text for w in self.words if not w.sup) or " ".join(
+            w.text for w in self.words)
+
+    @property
+    def full_text(self) -> str:
+        """All of the cell's text, a script joined to its word by "_" ("AP_50", "d_model")."""
+        out = ""
+        for w in self.words:
+            out += ("_" if w.sup and out else (" " if out else "")) + w.text
+        return out
+
+    @property
+    def bold(self) -> bool:
+        body = [w for w in self.words if not w.sup]
+        return bool(body) and all(w.bold for w in body)
+
+    def read(self) -> CellRead:
+        if all(w.sup for w in self.words):
+            return CellRead()  # a sub- or superscript alone (AP with its ".5") is no value
+        return read_cell(self.text)
+
 
 @dataclass
-class Line:
-    """Words on one visual line, left to right."""
+class Segment:
+    """One line of a view: the cells of a line in one half of the page (or all of it)."""
 
-    words: list[Word]
+    cells: list[Cell]
     top: float
     bottom: float
-    cells: list[list[Word]] = field(default_factory=list)
+    line: int  # index of the line on the page
 
-    @cached_property
+    @property
     def text(self) -> str:
-        # cached: read many times per row; words are only changed while lines are grouped
-        return " ".join(w.text for w in self.words)
+        return " ".join(c.full_text for c in self.cells)
 
-    def cell_texts(self) -> list[str]:
-        return [" ".join(w.text for w in c) for c in self.cells]
+    @property
+    def text(self) -> str:
+        return " ".join(c.full_text for c in self.cells)
+
+    @property
+    def x0(self) -> float:
+        return self.cells[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.cells[-1].x1
 
 
+@dataclass
+class Column:
+    index: int
+    x0: float
+    x1: float
+    #: header text stacked above the column, top to bottom, group headers included
+    header: list[str] = field(default_factory=list)
+    #: which of `header` span several columns (group headers)
+    group: list[bool] = field(default_factory=list)
+
+    @property
+    def xc(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def header_text(self) -> str:
+        return " ".join(self.header)
+
+    @property
+    def own_header(self) -> str:
+        """The header parts that are this column's alone (not group headers)."""
+        own = [h for h, g in zip(self.header, self.group, strict=True) if not g]
+        return " ".join(own) or self.header_text
+
+    @property
+    def group_header(self) -> str:
+        return " ".join(h for h, g in zip(self.header, self.group, strict=True) if g)
 
 
-_BY_TOP_X = attrgetter("top", "x0")
-_BY_X = attrgetter("x0")
+@dataclass
+class Row:
+    index: int
+    label: str
+    #: column index -> the cell under it
+    cells: dict[int, Cell]
+    top: float
+    text: str
+    #: the row-group title above the row ("Transformers", "Ours"), if any
+    group: str = ""
+    #: text cells between value columns (a backbone name, "✓")
+    notes: list[str] = field(default_factory=list)
+    label_bold: bool = False
+    #: column index -> header parts a sub-header line set for this row and the rows below
+    subheader: dict[int, list[str]] = field(default_factory=dict)
+
+    @property
+    def bold(self) -> bool:
+        return bool(self.cells) and all(c.bold for c in self.cells.values())
 
 
-def group_lines(words: list[Word], tolerance: float = LINE_TOLERANCE,
-                cell_gap: float = CELL_GAP) -> list[Line]:
-    """Group positioned words into lines (by top) and each line into cells (by gaps)."""
-    lines: list[Line] = []
-    for w in sorted(words, key=_BY_TOP_X):
-        if lines and abs(w.top - lines[-1].top) <= tolerance:
-            lines[-1].words.append(w)
-            lines[-1].bottom = max(lines[-1].bottom, w.bottom)
-        else:
-            lines.append(Line([w], w.top, w.bottom))
-    for line in lines:
-        line.words = merge_touching(sorted(line.words, key=_BY_X))
-        cells: list[list[Word]] = []
-        for w in line.words:
-            if cells and w.x0 - cells[-1][-1].x1 <= cell_gap and not _starts_cell_text(
-                    cells[-1][-1].text, w.text):
-                cells[-1].append(w)
+@dataclass
+class Table:
+    page: int
+    index: int
+    side: str  # F | L | R
+    columns: list[Column]
+    rows: list[Row]
+    caption: str
+    label_header: str
+    top: float
+    bottom: float
+    x0: float
+    x1: float
+    header_lines: int = 0
+    #: indexes of the page's lines the table was read from
+    lines: set[int] = field(default_factory=set)
+
+    @property
+    def id(self) -> str:
+        return f"p{self.page}.t{self.index}"
+
+    def row_id(self, row: Row) -> str:
+        return f"{self.id}.r{row.index}"
+
+    def header_of(self, row: Row, col: int) -> list[str]:
+        """The header parts of column `col` as they stand at `row` (sub-headers applied)."""
+        return row.subheader.get(col) or self.columns[col].header
+
+
+# ------------------------------------------------------------------- reading
+
+#: a caption starts "Table 3:", "Table 3.", "TABLE III", "Table 3 |", or "Table 3" alone on its
+#: line or set in bold; "Table 5 shows ..." is a sentence
+_CAPTION = re.compile(r"^\s*(?:Table|TABLE|Tab\.)\s*(?:[A-Z]?\d+[a-z]?|[IVX]+)(?:\s*[:.|]|\s*$|\s{2,})")
+_CAPTION_WORD = re.compile(r"^\s*(?:Table|TABLE|Tab\.)\s*(?:[A-Z]?\d+[a-z]?|[IVX]+)\b")
+_FIGURE = re.compile(r"^\s*(?:Figure|FIGURE|Fig\.)\s*\d+[a-z]?(?:\s*[:.|]|\s*$|\s{2,})")
+_FUNCTION = frozenset(["the", "of", "and", "to", "in", "is", "we", "a", "an", "for", "with",
+                       "that", "on", "as", "are", "by", "this", "be", "our", "it", "from",
+                       "which", "at", "can", "not", "was", "were", "has", "have", "than"])
+_WORDISH = re.compile(r"[A-Za-z]{2,}")
+
+
+def _cells(words: list[list[Word]]) -> list[Cell]:
+    return [Cell(ws) for ws in words if ws]
+
+
+def _is_prose_cell(cell: Cell) -> bool:
+    words = cell.full_text.split()
+    if len(words) >= 9:
+        return True
+    return len(words) >= 5 and sum(1 for w in words if w.lower() in _FUNCTION) >= 2
+
+
+def _value_cells(seg: Segment) -> list[Cell]:
+    return [c for c in seg.cells if c.read().is_value]
+
+
+def _kind(seg: Segment) -> str:
+    """caption | figure | prose | numeric | text."""
+    text = seg.text
+    first = seg.cells[0]
+    if _CAPTION.match(text) or (_CAPTION_WORD.match(text) and first.words[0].bold):
+        return "caption"
+    if _FIGURE.match(text) or (text.startswith(("Figure", "Fig.")) and first.words[0].bold):
+        return "figure"
+    words = text.split()
+    if len(words) >= 8 and sum(1 for w in words if w.lower() in _FUNCTION) >= 3 \
+            and len(_value_cells(seg)) <= 2:
+        return "prose"
+    if any(_is_prose_cell(c) for c in seg.cells):
+        if not _value_cells(seg) or len(seg.cells) == 1:
+            return "prose"
+        # a long label beside values: a row, if the long cell is not running text
+        if sum(1 for c in seg.cells if _is_prose_cell(c)) > 1:
+            return "prose"
+    vals = [c for c in _value_cells(seg) if c.read().values]
+    if vals:
+        return "numeric"
+    return "text"
+
+
+def _split(line: Line, mid: float) -> tuple[list[Cell], list[Cell]] | None:
+    """A line's cells left and right of the gutter, or None when a cell crosses it."""
+    left, right = [], []
+    for ws in line.cells:
+        c = Cell(ws)
+        if c.x0 < mid - 1 and c.x1 > mid + 1:
+            return None
+        (left if c.x1 <= mid + 1 else right).append(c)
+    return left, right
+
+
+def _two_column(lines: list[Line], width: float, prose: list[tuple[float, float]]) -> bool:
+    """Whether the page is set in two columns: its running text keeps to one half."""
+    mid = width / 2
+    spans = list(prose) + [(ln.words[0].x0, ln.words[-1].x1) for ln in lines
+                           if len(ln.words) >= 8 and ln.words]
+    if len(spans) < 4:
+        return False
+    halves = sum(1 for x0, x1 in spans if x1 < mid + 8 or x0 > mid - 8)
+    return halves >= 0.6 * len(spans)
+
+
+def read_tables(lines: list[Line], page: int, width: float | None = None,
+                prose: list[tuple[float, float]] | None = None) -> list[Table]:
+    """Every table on a page (lines from extract.layout), read by position."""
+    if not lines:
+        return []
+    if width is None:
+        width = max(w.x1 for ln in lines for w in ln.words) + min(
+            w.x0 for ln in lines for w in ln.words)
+    mid = width / 2
+    full = [Segment(_cells(ln.cells), ln.top, ln.bottom, i) for i, ln in enumerate(lines)
+            if ln.cells]
+    heights = [s.bottom - s.top for s in full if s.bottom > s.top]
+    lh = median(heights) if heights else 10.0
+    found = _find(full, lh, "F")
+    if _two_column(lines, width, prose or []):
+        left, right = [], []
+        crossing: set[int] = set()
+        for i, ln in enumerate(lines):
+            parts = _split(ln, mid) if ln.cells else None
+            if parts is None:
+                crossing.add(i)
+                continue  # a line across the gutter ends both halves' tables
+            lc, rc = parts
+            if lc:
+                left.append(Segment(lc, ln.top, ln.bottom, i))
+            if rc:
+                right.append(Segment(rc, ln.top, ln.bottom, i))
+        halves = _find(left, lh, "L") + _find(right, lh, "R")
+        found = _choose(found, halves, crossing)
+    found.sort(key=lambda t: (t.top, t.x0))
+    for n, t in enumerate(found):
+        t.page, t.index = page, n
+    return found
+
+
+def _self_sufficient(t: Table) -> bool:
+    """A table with text of its own in its rows (labels, names): one half of a side-by-side
+    pair, not the bare right-hand columns of a table set across the page."""
+    return any(_WORDISH.search(r.label) or any(_WORDISH.search(n) for n in r.notes)
+               for r in t.rows)
+
+
+def _choose(full: list[Table], halves: list[Table], crossing: set[int]) -> list[Table]:
+    """Full-width readings against half-page readings of the same lines.
+
+    A table with a cell across the gutter is set across the page: its full-width
+    reading stands. Otherwise its halves stand when each half that holds a table
+    carries its own row labels (tables side by side, or a table beside the other
+    column's text); a half without labels is the rest of a full-width table.
+    """
+    out: list[Table] = []
+    used: set[int] = set()
+    for t in full:
+        parts = [i for i, h in enumerate(halves) if set(h.lines) & set(t.lines)]
+        if not t.lines & crossing and (not parts or all(
+                _self_sufficient(halves[i]) for i in parts)):
+            continue  # the halves read it (or it is not a table of this page's halves)
+        out.append(t)
+        used.update(parts)
+    out += [h for i, h in enumerate(halves) if i not in used]
+    return out
+
+
+def _find(segs: list[Segment], lh: float, side: str) -> list[Table]:
+    kinds = [_kind(s) for s in segs]
+    gap = BODY_GAP * lh + 2
+    tables: list[Table] = []
+    i = 0
+    n = len(segs)
+    while i < n:
+        if kinds[i] != "numeric":
+            i += 1
+            continue
+        # the body: numeric lines with at most three text lines between them
+        j = i
+        k = i + 1
+        texts = 0
+        while k < n and segs[k].top - segs[k - 1].bottom <= gap:
+            if kinds[k] == "numeric":
+                j, texts = k, 0
+            elif kinds[k] == "text" and texts < 3:
+                texts += 1
             else:
-                cells.append([w])
-        line.cells = cells
-    return lines
+                break
+            k += 1
+        body = list(range(i, j + 1))
+        # the header: text lines right above the body
+        h = i - 1
+        head: list[int] = []
+        while h >= 0 and len(head) < MAX_HEADER_LINES and kinds[h] == "text" \
+                and segs[h + 1].top - segs[h].bottom <= gap:
+            head.insert(0, h)
+            h -= 1
+        head = _below_caption(segs, kinds, head, lh)
+        caption = _caption(segs, kinds, head[0] if head else i, j)
+        if caption != FIGURE_MARK:
+            for lo, hi in _side_by_side(segs, kinds, head, body):
+                clipped = [_clip(s, lo, hi) for s in segs]
+                t = _build(clipped, [_kind(s) if s.cells else "text" for s in clipped],
+                           head, body, side) if (lo, hi) != _ALL else _build(
+                               segs, kinds, head, body, side)
+                if t is not None:
+                    t.caption = caption
+                    if _valid(t):
+                        tables.append(t)
+        i = j + 1
+    return tables
 
 
-_NUMBER = re.compile(r"^\(?[+-]?\d+(?:\.\d+)?%?\)?[*†‡∗]?$")
-_JOINERS = re.compile(r"(?:/|±|\(|=|:|×|x|-|\+)$")
-#: a header word that starts a new column even when set tight against the previous one
-_HEAD_START = re.compile(r"^(?:m?AP|Top-?[15]|top-?[15]|EM|F1|BLEU|Params|#|FLOPs|MACs|Acc|Err)")
+FIGURE_MARK = "\x00figure"
 
 
-_YEAR = re.compile(r"\(?(?:19|20)\d\d[a-z]?\)?[,;.]?")
-_ENDS_WORD = re.compile(r"[A-Za-z%)]$")
-_SIZED_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*[A-Za-z]-\d+")
-_DECIMAL = re.compile(r"\d+\.\d+%?")
-_NOT_HEAD_BEFORE = re.compile(r"box|Box|val|test|dev|.*/")
-#: words a number belongs to: "SQuAD 1.1", "WMT 2014", "Top 1" (a header, not two columns)
-_VERSIONED = re.compile(r"(?i)^(?:squad|wmt['’]?|conll|ilsvrc|newstest|v|version|imagenet|coco|voc|top)$")
+def _below_caption(segs: list[Segment], kinds: list[str], head: list[int], lh: float) -> list[int]:
+    """Header lines without the caption's own continuation lines above them (a caption
+    paragraph's lines start where the caption starts and follow it closely)."""
+    if not head:
+        return head
+
+    def follows(k: int) -> bool:  # line k continues the line above it
+        return segs[k].top - segs[k - 1].bottom < 0.8 * lh and abs(segs[k].x0 - segs[k - 1].x0) < 3
+
+    k = head[0]
+    while k > 0 and kinds[k - 1] != "caption" and kinds[k - 1] in ("prose", "text") and follows(k):
+        k -= 1
+    if k == 0 or kinds[k - 1] != "caption" or not follows(k):
+        return head
+    keep = list(head)
+    while keep and (keep[0] == k or follows(keep[0])) and abs(segs[keep[0]].x0 - segs[k - 1].x0) < 3:
+        keep.pop(0)
+    return keep
 
 
-@lru_cache(maxsize=1 << 16)  # word pairs repeat across rows and pages
-def _starts_cell_text(prev: str, word: str) -> bool:
-    """Tight tables leave column gaps no wider than word spaces: numbers start new cells."""
-    if _VERSIONED.match(prev) or _YEAR.fullmatch(word):
-        return False  # "SQuAD 1.1", "WMT 2014", "Lin and Wu (2009)"
-    if _NUMBER.match(word) and not _JOINERS.search(prev) and (
-            _NUMBER.match(prev) or not prev.endswith(("=", "(", "/"))):
-        # "DenseNet-121 25.02": a model name ending in its size, then a decimal value
-        return bool(_NUMBER.match(prev) or _ENDS_WORD.search(prev)
-                    or (_SIZED_NAME.fullmatch(prev) and _DECIMAL.fullmatch(word)))
-    return bool(_HEAD_START.match(word) and not _NOT_HEAD_BEFORE.fullmatch(prev))
+def _prose_label(label: str) -> bool:
+    words = label.split()
+    return len(words) >= 8 and sum(1 for w in words if w.lower() in _FUNCTION) >= 3
 
 
-_ENDS_DIGIT = re.compile(r"\d$")
-_ENDS_DOT = re.compile(r"\d\.$|\.$")
-_ENDS_DIGIT_DOT = re.compile(r"\d\.?$")
-_DOT_OR_PCT = re.compile(r"\.\d|\.$|%")
-_DIGIT = re.compile(r"\d")
+def _valid(t: Table) -> bool:
+    """A block that reads as a table: not running text, not a figure's ticks and labels."""
+    rows = t.rows
+    if sum(1 for r in rows if _prose_label(r.label)) > len(rows) / 2:
+        return False
+    ncols = len(t.columns)
+    density = sum(len(r.cells) for r in rows) / (len(rows) * ncols)
+    if ncols >= 6 and density < 0.35:
+        return False  # scattered numbers: a plot's ticks and point labels
+    labelled = sum(1 for r in rows if _WORDISH.search(r.label))
+    headed = any(c.header for c in t.columns)
+    if not labelled and not headed:
+        return False  # bare numbers: axis ticks, a bar chart's values
+    return len(rows) >= 2 or (headed and len(rows[0].cells) >= 2)
 
 
-def merge_touching(words: list[Word]) -> list[Word]:
-    """Join touching pieces of one number ("88" "." "55" -> "88.55"): LaTeX spacing splits them."""
-    out: list[Word] = []
-    for w in words:
-        if out and w.x0 - out[-1].x1 < 2.5 and (
-                (_ENDS_DIGIT.search(out[-1].text) and _DOT_OR_PCT.match(w.text))
-                or (_ENDS_DOT.search(out[-1].text) and _DIGIT.match(w.text)
-                    and _ENDS_DIGIT_DOT.search(out[-1].text))):
-            p = out[-1]
-            out[-1] = Word(p.text + w.text, p.x0, w.x1, min(p.top, w.top),
-                           max(p.bottom, w.bottom))
+def _caption(segs: list[Segment], kinds: list[str], first: int, last: int) -> str:
+    top, bottom = segs[first].top, segs[last].bottom
+    best, dist = None, None
+    for k, s in enumerate(segs):
+        if kinds[k] not in ("caption", "figure"):
+            continue
+        d = top - s.bottom if s.bottom <= top else s.top - bottom
+        reach = CAPTION_REACH[0] if s.bottom <= top else CAPTION_REACH[1]
+        if d < -2 or d > reach:
+            continue
+        if dist is None or d < dist:
+            best, dist = k, d
+    if best is None:
+        return ""
+    if kinds[best] == "figure":
+        return FIGURE_MARK  # the block is a figure's text (axis ticks, labels, legends)
+    parts = [segs[best].text]
+    for k in range(best + 1, min(best + 4, len(segs))):
+        if kinds[k] in ("prose", "text") and segs[k].top - segs[k - 1].bottom < 6 \
+                and not (first <= k <= last):
+            parts.append(segs[k].text)
         else:
-            out.append(w)
-    return out
+            break
+    return " ".join(parts)
 
 
-def read_page_lines(pdf_path: str | os.PathLike | bytes, page_numbers: list[int]) -> dict[int, list[Line]]:
-    """Lines of the given 1-based pages, read with pdfplumber. Unreadable pages are skipped."""
-    import io
+_ALL = (-1e9, 1e9)
 
-    import pdfplumber
 
-    out: dict[int, list[Line]] = {}
-    if not page_numbers:
-        return out
-    src = io.BytesIO(pdf_path) if isinstance(pdf_path, bytes | bytearray) else os.fspath(pdf_path)
-    try:
-        pdf = pdfplumber.open(src)
-    except Exception as e:  # pdfminer raises many types on damaged files
-        log.warning("pdfplumber cannot open %s: %s", "<bytes>" if isinstance(src, io.BytesIO) else src, e)
-        return out
-    with pdf:
-        for n in page_numbers:
-            if not 1 <= n <= len(pdf.pages):
+def _clip(seg: Segment, lo: float, hi: float) -> Segment:
+    return Segment([c for c in seg.cells if c.x0 >= lo and c.x1 <= hi], seg.top, seg.bottom,
+                   seg.line)
+
+
+_HEAD_WORD = re.compile(r"[A-Za-z#][A-Za-z0-9#.\-]*")
+
+
+def _side_by_side(segs: list[Segment], kinds: list[str], head: list[int],
+                  body: list[int]) -> list[tuple[float, float]]:
+    """X-ranges of sub-tables set side by side in one block ("(a) | (b) | (c)"): where a run
+    of column headers repeats ("Params MAdds Top-1 ... Params MAdds Top-1"), the block is cut
+    at the clean vertical gap after each run."""
+    rows = [k for k in body if kinds[k] == "numeric"]
+    spans = _columns(segs, rows)
+    if len(spans) < 4 or not head:
+        return [_ALL]
+    lines = [segs[k] for k in [*head, *body]]
+    names = []
+    for x0, x1 in spans:
+        words = [w.lower() for k in head for c in segs[k].cells
+                 if x0 - 3 <= c.xc <= x1 + 3 for w in _HEAD_WORD.findall(c.text)]
+        names.append(" ".join(words))
+    best: list[int] = []
+    for k in range(len(names) // 2, 1, -1):
+        for i in range(len(names) - k + 1):
+            run = names[i:i + k]
+            if not all(run):
                 continue
-            try:
-                raw = pdf.pages[n - 1].extract_words(
-                    x_tolerance=1.2, y_tolerance=2, keep_blank_chars=False,
-                    extra_attrs=["fontname"])
-            except Exception as e:  # one bad page must not lose the others
-                log.warning("pdfplumber failed on page %d: %s", n, e)
+            starts = [j for j in range(i, len(names) - k + 1) if names[j:j + k] == run]
+            picked = []
+            for j in starts:
+                if not picked or j >= picked[-1] + k:
+                    picked.append(j)
+            if len(picked) >= 2:
+                best = [j + k - 1 for j in picked[:-1]]
+                break
+        if best:
+            break
+    cuts = []
+    for e in best:
+        if e + 1 >= len(spans):
+            continue
+        # just right of the run's last column: the next part's labels may fill the gap
+        x = min(spans[e][1] + 3, (spans[e][1] + spans[e + 1][0]) / 2)
+        if not any(c.x0 < x < c.x1 for s in lines for c in s.cells):
+            cuts.append(x)
+    if not cuts:
+        return [_ALL]
+    edges = [-1e9, *cuts, 1e9]
+    return list(zip(edges, edges[1:], strict=False))
+
+
+def _columns(segs: list[Segment], body: list[int]) -> list[tuple[float, float]]:
+    """Value columns from the x-extents of value cells across the body's rows."""
+    spans = []
+    for r, k in enumerate(body):
+        for c in segs[k].cells:
+            if c.read().is_value:
+                spans.append((c.x0, c.x1, r))
+    if not spans:
+        return []
+    spans.sort()
+    clusters: list[list[tuple[float, float, int]]] = []
+    for s in spans:
+        if clusters and s[0] <= max(x1 for _, x1, _ in clusters[-1]) + 0.5:
+            clusters[-1].append(s)
+        else:
+            clusters.append([s])
+    out: list[tuple[float, float]] = []
+    for cl in clusters:
+        per_row: dict[int, int] = {}
+        for _, _, r in cl:
+            per_row[r] = per_row.get(r, 0) + 1
+        k = max(per_row.values())
+        if k == 1:
+            out.append((min(x0 for x0, _, _ in cl), max(x1 for _, x1, _ in cl)))
+            continue
+        # two columns whose cells touch: split at the k-1 widest gaps between centres
+        cl.sort(key=lambda s: (s[0] + s[1]) / 2)
+        centres = [(s[0] + s[1]) / 2 for s in cl]
+        gaps = sorted(range(1, len(cl)), key=lambda g: centres[g] - centres[g - 1],
+                      reverse=True)[:k - 1]
+        cuts = sorted(gaps)
+        prev = 0
+        for g in [*cuts, len(cl)]:
+            part = cl[prev:g]
+            if part:
+                out.append((min(x0 for x0, _, _ in part), max(x1 for _, x1, _ in part)))
+            prev = g
+    return sorted(out)
+
+
+def _col_of(cell: Cell, cols: list[tuple[float, float]]) -> int | None:
+    best, score = None, 0.0
+    for n, (x0, x1) in enumerate(cols):
+        ov = min(cell.x1, x1) - max(cell.x0, x0)
+        if ov > score:
+            best, score = n, ov
+    if best is None:
+        for n, (x0, x1) in enumerate(cols):
+            d = max(x0 - cell.x1, cell.x0 - x1)
+            if d < 3 and (best is None or d < score):
+                best, score = n, d
+    return best
+
+
+def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[int],
+           side: str) -> Table | None:
+    numeric = [k for k in body if kinds[k] == "numeric"]
+    if not numeric:
+        return None
+    spans = _columns(segs, [k for k in body if kinds[k] == "numeric"])
+    if not spans:
+        return None
+    # cells left of every value column are row labels; a numeric column left of the
+    # labels is part of them ("0.75 MobileNet-224")
+    first_x = spans[0][0]
+    labelled = any(c.x1 <= first_x + 1 for k in numeric for c in segs[k].cells)
+    if not labelled and len(spans) > 1:
+        texts_after = [c for k in numeric for c in segs[k].cells
+                       if spans[0][1] < c.x0 < spans[1][0] and not c.read().is_value]
+        if len(texts_after) >= len(numeric) // 2 + 1:
+            spans = spans[1:]
+            first_x = spans[0][0]
+    if len(numeric) < 2 and len(spans) < 2:
+        return None
+    cols = [Column(n, x0, x1) for n, (x0, x1) in enumerate(spans)]
+    group = ""
+    if len(head) >= 2 and _group_title(segs[head[-1]]) and len(segs[head[-2]].cells) >= 2:
+        group = segs[head[-1]].text  # a row-group title right under the header
+        head = head[:-1]
+    label_header = _header(segs, head, cols, first_x)
+    rows: list[Row] = []
+    pending_label = ""
+    sub: dict[int, list[str]] = {}
+    for k in body:
+        seg = segs[k]
+        if not seg.cells:
+            continue
+        if kinds[k] != "numeric":
+            over = [c for c in seg.cells if c.x1 > first_x + 1]
+            if len(over) >= 2:
+                # a line over the value columns: a sub-header for the rows below
+                for c in over:
+                    for n in _covered(c, cols):
+                        sub[n] = [*cols[n].header, c.full_text]
                 continue
-            words = [Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]),
-                          float(w["bottom"]))
-                     for w in raw]
-            out[n] = group_lines(words)
-    return out
+            text = seg.text
+            nxt = next((q for q in body if q > k), None)
+            nxt_has_label = nxt is not None and kinds[nxt] == "numeric" and any(
+                c.x1 <= first_x + 1 and not c.read().is_value for c in segs[nxt].cells)
+            if rows and (text[:1].islower() or text[:1] in "(+[×*/,") and nxt_has_label:
+                rows[-1].label = f"{rows[-1].label} {text}".strip()  # a wrapped label
+            elif nxt is not None and not nxt_has_label and kinds[nxt] == "numeric":
+                pending_label = text  # the label on the line above its values
+            else:
+                group = text
+            continue
+        label_parts, cells, notes = [], {}, []
+        for c in seg.cells:
+            if c.x1 <= first_x + 1:
+                label_parts.append(c)
+                continue
+            n = _col_of(c, spans)
+            if n is None:
+                continue
+            if c.read().is_value:
+                if n not in cells:
+                    cells[n] = c
+            else:
+                notes.append(c.full_text)
+        label = " ".join(c.text for c in label_parts)
+        if pending_label and not label:
+            label = pending_label
+        pending_label = ""
+        if not cells:
+            continue
+        rows.append(Row(len(rows), " ".join(label.split()), cells, seg.top, seg.text,
+                        group=group, notes=notes,
+                        label_bold=bool(label_parts) and all(c.bold for c in label_parts),
+                        subheader={n: list(v) for n, v in sub.items()}))
+    if not rows:
+        return None
+    x0 = min(segs[k].x0 for k in body if segs[k].cells)
+    x1 = max(segs[k].x1 for k in body if segs[k].cells)
+    return Table(page=0, index=0, side=side, columns=cols, rows=rows, caption="",
+                 label_header=label_header, top=segs[head[0] if head else body[0]].top,
+                 bottom=segs[body[-1]].bottom, x0=x0, x1=x1, header_lines=len(head),
+                 lines={segs[k].line for k in [*head, *body]})
+
+
+def _group_title(seg: Segment) -> bool:
+    """A line of one short name: the title of the rows below it ("Transformers", "Ours")."""
+    return len(seg.cells) == 1 and bool(_WORDISH.search(seg.text)) and not seg.text.startswith("(")
+
+
+def _covered(cell: Cell, cols: list[Column]) -> list[int]:
+    """The columns a header cell stands over: those whose centre it spans, else the one
+    it overlaps most, else the nearest within a few points."""
+    inside = [c.index for c in cols if cell.x0 - 2 <= c.xc <= cell.x1 + 2]
+    if inside:
+        return inside
+    best = max(cols, key=lambda c: min(cell.x1, c.x1) - max(cell.x0, c.x0))
+    if min(cell.x1, best.x1) - max(cell.x0, best.x0) > 0:
+        return [best.index]
+    near = min(cols, key=lambda c: abs(c.xc - cell.xc))
+    return [near.index] if abs(near.xc - cell.xc) < 18 else []
+
+
+def _header(segs: list[Segment], head: list[int], cols: list[Column], first_x: float) -> str:
+    """Stack the header lines above each column; returns the label column's header."""
+    label_parts = []
+    for level, k in enumerate(head):
+        lowest = level == len(head) - 1
+        for cell in segs[k].cells:
+            if cell.x1 <= first_x + 1:
+                label_parts.append(cell.full_text)
+                continue
+            covered = _covered(cell, cols)
+            if len(covered) > 1 and len(cell.words) >= len(covered):
+                # a header line set tight: its words may name the columns one by one
+                near = [min(covered, key=lambda n, w=w: abs(cols[n].xc - w.xc))
+                        for w in cell.words]
+                one_each = sorted(set(near)) == covered and near == sorted(near)
+                if one_each and (lowest or len(cell.words) == len(covered)):
+                    for n in covered:
+                        cols[n].header.append(" ".join(w.text for w, m in zip(
+                            cell.words, near, strict=True) if m == n))
+                        cols[n].group.append(False)
+                    continue
+            for n in covered:
+                cols[n].header.append(cell.full_text)
+                cols[n].group.append(len(covered) > 1)
+    return " ".join(label_parts)

@@ -127,7 +127,7 @@ def cut_references(pages: list[PageText]) -> list[PageText]:
     return pages
 
 
-def _open(path_or_bytes: str | os.PathLike | bytes):
+def open_pdf(path_or_bytes: str | os.PathLike | bytes):
     import pypdfium2 as pdfium
 
     data = path_or_bytes
@@ -189,7 +189,7 @@ def read_raw_pages(path_or_bytes: str | os.PathLike | bytes, max_pages: int = MA
 
     With `keep`, the document, pages and text pages stay open in it (the caller closes).
     """
-    pdf = _open(path_or_bytes)
+    pdf = open_pdf(path_or_bytes)
     if keep is not None:
         keep.pdf = pdf
     try:
@@ -252,172 +252,3 @@ def text_quality(pages: list[PageText], sample: int = QUALITY_SAMPLE) -> float:
         words += len(found)
         common += sum(map(_COMMON.__contains__, found))
     return common / words if words else 0.0
-
-
-_PROSE_WORD = re.compile(r"[A-Za-z][a-z]{2,}[,.;:]?")
-_ALPHA_WORD = re.compile(r"[A-Za-z][a-z]*[,.;:]?")
-#: words of running English that table rows and headers almost never hold
-_FUNCTION_WORDS = frozenset(
-    ["the", "of", "and", "to", "in", "is", "we", "a", "an", "for", "with", "that", "on", "as",
-     "are", "by", "this", "be", "our", "it", "from", "which", "at", "can", "not", "or", "was",
-     "were", "has", "have", "its", "their", "these", "than", "when", "while", "into"])
-SKIP, WORDS, CHARS = 0, 1, 2
-_NOT_SPACE = re.compile("[^\\s\x00\x02\ufffe]+")
-
-
-def _layout_lines(chars: str):
-    """(start, end, mode) for each line of a text page's characters (end past the break).
-
-    mode SKIP: a long prose line, which needs no layout (tables, headers, captions and
-    short lines do) and is most of a page's characters; mode WORDS: a line of running
-    English (caption continuations, the other column beside a table) whose words are
-    boxed from their first and last characters only; mode CHARS: every character boxed.
-    """
-    start = 0
-    n = len(chars)
-    while start < n:
-        end = chars.find("\n", start)
-        end = n if end == -1 else end + 1
-        line = chars[start:end]
-        words = line.split()
-        mode = CHARS
-        if len(words) >= 6 and not line.lstrip().startswith(("Table", "TABLE")):
-            if sum(1 for w in words if _PROSE_WORD.fullmatch(w)) > 0.7 * len(words):
-                mode = SKIP if len(words) >= 7 else WORDS
-            elif sum(1 for w in words if w.lower() in _FUNCTION_WORDS) >= 2 and \
-                    sum(1 for w in words if _ALPHA_WORD.fullmatch(w)) > 0.7 * len(words):
-                mode = WORDS
-        yield start, end, mode
-        start = end
-
-
-def _page_words(raw, height: float, chars: str, x_tolerance: float, word_cls, pdfium_c) -> list:
-    """Words (text, x0, x1, top, bottom) from one text page's character boxes.
-
-    The hot loop of the layout pass. A word (a run of characters between spaces,
-    which pdfium generates at gaps) is boxed from its first and last characters;
-    only a run whose two ends disagree (rotated or stacked text, pieces set out of
-    order, a gap wider than its characters) is boxed character by character and
-    split where pdfplumber would split it. ctypes calls are bound to locals.
-    """
-    import ctypes
-
-    rect = pdfium_c.FS_RECTF()
-    rect_ref = ctypes.byref(rect)
-    loose_box = pdfium_c.FPDFText_GetLooseCharBox
-    words: list = []
-    append = words.append
-    finditer = _NOT_SPACE.finditer
-    for start, end, mode in _layout_lines(chars):
-        if mode == SKIP:
-            continue
-        for m in finditer(chars, start, end):
-            first, stop = m.span()
-            # the loose box spans the glyph's advance and the font's ascent/descent,
-            # as pdfplumber's boxes do: tight boxes split "112" into "1" "12"
-            loose_box(raw, first, rect_ref)
-            x0, x1, t, b = rect.left, rect.right, height - rect.top, height - rect.bottom
-            if stop - first > 1:
-                loose_box(raw, stop - 1, rect_ref)
-                lx0, lx1, lt, lb = rect.left, rect.right, height - rect.top, height - rect.bottom
-                if lx0 < x0 - 1 or (abs(lt - t) > 3 and abs(lb - b) > 3) \
-                        or lx1 - x0 > (stop - first) * (b - t) * 0.9:
-                    words.extend(_run_words(raw, height, chars, first, stop, x_tolerance,
-                                            word_cls, loose_box, rect))
-                    continue
-                if lx1 > x1:
-                    x1 = lx1
-                if lt < t:
-                    t = lt
-                if lb > b:
-                    b = lb
-            append(word_cls(chars[first:stop], x0, x1, t, b))
-    return words
-
-
-def _run_words(raw, height: float, chars: str, i0: int, i1: int, x_tolerance: float,
-               word_cls, loose_box, rect) -> list:
-    """A run of characters split into words from every character's box."""
-    import ctypes
-
-    rect_ref = ctypes.byref(rect)
-    out: list = []
-    cur: list[str] = []
-    x0w = x1w = tw = bw = 0.0  # the current word's box: x0, x1, top, bottom
-    for i in range(i0, i1):
-        loose_box(raw, i, rect_ref)
-        x0, x1 = rect.left, rect.right
-        t, b = height - rect.top, height - rect.bottom
-        if cur and (x0 - x1w > x_tolerance or x0 < x0w - 1
-                    or (abs(t - tw) > 3 and abs(b - bw) > 3)):
-            out.append(word_cls("".join(cur), x0w, x1w, tw, bw))
-            cur = []
-        if not cur:
-            x0w, x1w, tw, bw = x0, x1, t, b
-        else:
-            x1w, tw, bw = max(x1w, x1), min(tw, t), max(bw, b)
-        cur.append(chars[i])
-    if cur:
-        out.append(word_cls("".join(cur), x0w, x1w, tw, bw))
-    return out
-
-
-def read_layout_lines(path_or_bytes: str | os.PathLike | bytes | None, page_numbers: list[int],
-                      x_tolerance: float = 1.2, opened: OpenPages | None = None) -> dict:
-    """Words with positions grouped into lines (extract.tables.Line) for the given pages.
-
-    The same layout pdfplumber gives with a small x tolerance (so LaTeX-set words
-    are not glued together), read from pypdfium2's character boxes: an order of
-    magnitude faster, so table layout can run on every candidate page. Pages
-    already loaded in `opened` (see OpenPages) are reused instead of loaded again.
-    """
-    import ctypes
-
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
-
-    from extract.tables import Word, group_lines
-
-    out: dict = {}
-    if not page_numbers:
-        return out
-    pdf = opened.pdf if opened is not None else None
-    own = pdf is None
-    if own:
-        if path_or_bytes is None:
-            return out
-        try:
-            pdf = _open(path_or_bytes)
-        except PdfTextError:
-            return out
-    try:
-        for n in page_numbers:
-            if not 1 <= n <= len(pdf):
-                continue
-            reused = opened.pages.get(n) if opened is not None else None
-            page = tp = None
-            try:
-                if reused is not None:
-                    page, tp = reused
-                else:
-                    page = pdf[n - 1]
-                    tp = page.get_textpage()
-                raw = tp.raw
-                count = pdfium_c.FPDFText_CountChars(raw)
-                buf = ctypes.create_string_buffer((count + 1) * 2)
-                pdfium_c.FPDFText_GetText(raw, 0, count, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)))
-                chars = buf.raw[: count * 2].decode("utf-16-le", errors="replace")
-                words = _page_words(raw, page.get_height(), chars, x_tolerance, Word, pdfium_c)
-                out[n] = group_lines(words)
-            except pdfium.PdfiumError as e:  # one bad page must not lose the others
-                log.warning("layout failed on page %d: %s", n, e)
-            finally:
-                if reused is None:
-                    if tp is not None:
-                        tp.close()
-                    if page is not None:
-                        page.close()
-    finally:
-        if own:
-            pdf.close()
-    return out

@@ -116,7 +116,8 @@ class WorkerProcess:
         self.max_tasks = max_tasks
         self.proc: subprocess.Popen | None = None
         self.tasks_done = 0
-        self._killed: set[int] = set()  # pids this object killed: not deaths to report
+        # pids this object killed (a limit, or stop()): deaths that are ours, not the kernel's
+        self._killed: set[int] = set()
         self._start_rss = 0
         self._ready = False
 
@@ -150,6 +151,10 @@ class WorkerProcess:
         (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline, lambda: None))
         pickle.loads(_read_exact(fd, size, deadline, lambda: None))
         self._ready = True
+
+    def stop(self) -> None:
+        """Kill the child because the run is over (Ctrl-C, an error): not a task's fault."""
+        self.kill()
 
     def kill(self) -> None:
         """Stop the child now (SIGKILL) and reap it."""
@@ -210,8 +215,8 @@ class WorkerProcess:
         if self.proc is proc:
             self.proc = None
         seconds = time.monotonic() - t0
-        if proc.pid in self._killed:  # stopped by this side (the run was stopped)
-            return Outcome(item, "died", error="stopped", seconds=seconds)
+        if proc.pid in self._killed:  # stopped by this side (the run is over)
+            return Outcome(item, "died", error="stopped with the run", seconds=seconds)
         limit = (self.max_memory_mb or 0) * 1024 * 1024
         if limit and -code in CRASH_SIGNALS and \
                 peak - self._start_rss >= MEMORY_CRASH_SHARE * limit:
@@ -338,7 +343,7 @@ class LocalPool:
             if running:
                 # Stopped early (error, interrupt, consumer gone): do not wait for tasks.
                 for p in self._procs:
-                    p.kill()
+                    p.stop()
             for t in threads:
                 t.join(timeout=10)
 
@@ -405,6 +410,8 @@ def _send(out, status: str, value: Any) -> None:
 
 def child_main(argv: list[str]) -> int:
     """Serve tasks from stdin until it closes."""
+    # Ctrl-C reaches the whole process group; the parent decides, and stops us itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The protocol owns the real stdout; stray prints from libraries go to stderr.
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)

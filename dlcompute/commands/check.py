@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
-from db.check import CheckReport, check_store
 from dlcompute.options import store_options, writes_store
 from dlcompute.settings import Settings
+
+if TYPE_CHECKING:
+    from db.check import CheckReport
 
 
 def print_report(report: CheckReport, as_json: bool) -> None:
@@ -43,6 +46,8 @@ def check_cmd(settings: Settings, quick: bool, repair: bool, as_json: bool) -> N
         dlcompute check --db papers.db
         dlcompute status --check
     """
+    from db.check import check_store
+
     print_report(check_store(settings.db, settings.data_dir, quick=quick, repair=repair),
                  as_json)
 

@@ -8,10 +8,8 @@ from typing import Any
 
 import click
 
-from curate import agreement, curate
-from curate.build import PEAK_COLUMNS
 from dlcompute.options import open_settings_store, store_options, writes_store
-from dlcompute.settings import Settings
+from dlcompute.settings import SCHEMA, Settings
 
 
 def _fraction(value: Any) -> float:
@@ -46,7 +44,7 @@ def curate_kwargs(settings: Settings, pwc: tuple[str, ...] = (), peak: str | Non
 @click.option("--pwc", "pwc", multiple=True, type=click.Path(dir_okay=False),
               help="Papers with Code dump to load (evaluation-tables.json or AxCell "
                    "pwc-leaderboards.json); repeatable.")
-@click.option("--peak", type=click.Choice(list(PEAK_COLUMNS)), default=None,
+@click.option("--peak", type=click.Choice(SCHEMA["curate"]["peak"].choices), default=None,
               help="Catalog peak used for hardware burden [default: fp32_base; "
                    "[curate] peak].")
 @click.option("--pwc-tolerance", type=float, default=None,
@@ -72,6 +70,8 @@ def curate_cmd(settings: Settings, pwc: tuple[str, ...], peak: str | None,
     if double_review_fraction is not None and not 0 <= double_review_fraction <= 1:
         raise click.BadParameter(f"{double_review_fraction} is not between 0 and 1",
                                  param_hint="--double-review-fraction")
+    from curate import curate
+
     with open_settings_store(settings) as store:
         kwargs = curate_kwargs(settings, pwc, peak, pwc_tolerance, double_review_fraction)
         summary = curate(store, **kwargs)
@@ -94,7 +94,8 @@ def curate_cmd(settings: Settings, pwc: tuple[str, ...], peak: str | None,
 @click.command(name="review")
 @store_options
 @click.option("--host", default=None, help="Interface to bind [default: 127.0.0.1].")
-@click.option("--port", type=int, default=None, help="Port [default: 8765].")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port, 1-65535 [default: 8765].")
 @click.option("--annotator", default=None,
               help="Your name, recorded with every decision (others set theirs in the app).")
 def review_cmd(settings: Settings, host: str | None, port: int | None,
@@ -123,6 +124,8 @@ def review_cmd(settings: Settings, host: str | None, port: int | None,
 
 def agreement_status(store) -> dict:
     """Cohen's kappa per field between two annotators (for ``dlcompute status``)."""
+    from curate import agreement
+
     return agreement(store)
 
 

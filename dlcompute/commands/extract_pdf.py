@@ -6,22 +6,21 @@ import json
 
 import click
 
+from dlcompute.commands.extract import HELP_MAX_MEMORY_MB, HELP_TIMEOUT, HELP_WORKERS
 from dlcompute.options import common_options, progress
 from dlcompute.settings import Settings
-from extract.files import extract_files
-from extract.worker import DEFAULT_MAX_MEMORY_MB, DEFAULT_TIMEOUT, DEFAULT_WORKERS
 
 
 @click.command("extract-pdf")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help=f"Worker processes [default: {DEFAULT_WORKERS}; [extract] workers].")
+              help=f"Worker processes [default: {HELP_WORKERS}; [extract] workers].")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               metavar="S", help=f"Seconds per PDF before its worker is killed [default: "
-                                f"{DEFAULT_TIMEOUT:g}; [extract] timeout].")
+                                f"{HELP_TIMEOUT:g}; [extract] timeout].")
 @click.option("--max-memory", type=click.FloatRange(min=0, min_open=True), default=None,
               metavar="MB", help=f"Memory per worker before it is killed [default: "
-                                 f"{DEFAULT_MAX_MEMORY_MB:g}; [extract] max_memory].")
+                                 f"{HELP_MAX_MEMORY_MB:g}; [extract] max_memory].")
 @common_options
 def extract_pdf_cmd(files: tuple[str, ...], workers: int | None, timeout: float | None,
                     max_memory: float | None, settings: Settings) -> None:
@@ -39,12 +38,14 @@ def extract_pdf_cmd(files: tuple[str, ...], workers: int | None, timeout: float 
         dlcompute extract-pdf data/pdfs/1512.03385.pdf > facts.jsonl
         dlcompute extract-pdf --timeout 60 --max-memory 1024 papers/*.pdf
     """
+    from extract.files import extract_files
+
     records = extract_files(
         files,
-        workers=settings.pick("extract", "workers", workers, DEFAULT_WORKERS, cast=int),
-        timeout=settings.pick("extract", "timeout", timeout, DEFAULT_TIMEOUT, cast=float),
+        workers=settings.pick("extract", "workers", workers, HELP_WORKERS, cast=int),
+        timeout=settings.pick("extract", "timeout", timeout, HELP_TIMEOUT, cast=float),
         max_memory_mb=settings.pick("extract", "max_memory", max_memory,
-                                    DEFAULT_MAX_MEMORY_MB, cast=float))
+                                    HELP_MAX_MEMORY_MB, cast=float))
     with progress(records, label="extract", settings=settings, length=len(files)) as bar:
         for record in bar:
             click.echo(json.dumps(record, ensure_ascii=False))

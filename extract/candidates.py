@@ -1,0 +1,280 @@
+"""Candidate facts from the rows of tables: every field, generously, with their evidence.
+
+Rules generate; they do not decide. Every value cell under a column of a tracked
+kind (parameters, per-pass compute, training time, epochs, a benchmark metric)
+becomes a candidate Fact that keeps its row (`Fact.row_id`, the table and row it
+came from), so a result and the compute on the same row can be paired exactly.
+Whether a candidate is the paper's own, final value is left to the scorer
+(extract.scorer), which reads the features recorded in `Fact.extra["features"]`
+(extract.features).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from extract import results as res
+from extract.cells import CellValue
+from extract.columns import ColumnKind, classify, row_kind
+from extract.model import Fact
+from extract.tables import Column, Row, Table
+
+#: plausible absolute ranges for a table value of each field
+RANGES = {"parameters": (1e4, 2e12), "compute_per_pass": (1e5, 1e16),
+          "training_time": (1 / 60, 24 * 365 * 5), "epochs": (1, 5000)}
+
+
+@dataclass
+class TableContext:
+    """What candidates of one table share."""
+
+    table: Table
+    ctx: res.PaperContext
+    page_benches: tuple[str, ...]
+    rules: res.Rules
+
+
+def _norm_unit(kind: str) -> str:
+    return {"params": "count", "flops": "flops", "macs": "multiply-adds",
+            "time": "hours", "device_time": "device_hours", "epochs": "epochs"}[kind]
+
+
+def _guess_scale(field: str, value: float) -> float:
+    """A scale where header, caption and cell give none: sizes are printed in millions,
+    per-pass compute in billions (or millions when the number is large)."""
+    if field == "parameters":
+        return 1e6 if value < 5000 else 1.0
+    if field == "compute_per_pass":
+        return 1e9 if value < 100 else (1e6 if value < 1e5 else 1.0)
+    return 1.0
+
+
+def _value(kind: ColumnKind, v: CellValue) -> tuple[float, str] | None:
+    """(normalised value, where the scale came from) of a cell under a column of `kind`."""
+    field = kind.field
+    if v.percent or v.value <= 0:
+        return None
+    if field in ("parameters", "compute_per_pass"):
+        if v.scale is not None:
+            return v.value * v.scale, "cell"
+        if kind.scale is not None:
+            return v.value * kind.scale, kind.scale_source or "header"
+        return v.value * _guess_scale(field, v.value), "guess"
+    if field == "training_time":
+        if v.hours_per_unit is not None:
+            return v.value * v.hours_per_unit, "cell"
+        if kind.scale is not None:
+            return v.value * kind.scale, kind.scale_source or "header"
+        return None  # a time without a unit says too little
+    if field == "epochs":
+        return v.value, "cell"
+    return None
+
+
+def _row_fact(tc: TableContext, row: Row, field: str, value: float, stated: CellValue,
+              unit: str, norm_unit: str, rule_id: str, model: str, extra: dict,
+              **kw) -> Fact:
+    t = tc.table
+    return Fact(field=field, value=stated.value, unit=unit, normalized_value=value,
+                normalized_unit=norm_unit, page=t.page, span_start=-1, span_end=-1,
+                evidence=row.text[:500], rule_id=rule_id, confidence=0.5, source="table",
+                model=model[:160] or None, row_id=t.row_id(row), extra=extra, **kw)
+
+
+def _transposed_rows(t: Table) -> dict[int, ColumnKind]:
+    """Rows whose label names what they hold ("#Params (M)", "FLOPs", "Top-1"): in such a
+    table the columns are models (the model names are the column headers)."""
+    out = {}
+    for r in t.rows:
+        if not r.label:
+            continue
+        k = row_kind(r.label, t.caption)
+        if k.kind not in (None, "exclude"):
+            out[r.index] = k
+    return out
+
+
+def _column_model(col: Column) -> str:
+    return col.own_header if col.header else ""
+
+
+def size_candidates(tc: TableContext) -> list[Fact]:
+    """Parameters, per-pass compute, training time and epochs from a table's cells."""
+    t = tc.table
+    out: list[Fact] = []
+    kinds: dict[int, ColumnKind] = {}
+    for col in t.columns:
+        kinds[col.index] = classify(col.own_header, col.group_header, t.caption)
+    transposed = _transposed_rows(t)
+    for row in t.rows:
+        row_kind = transposed.get(row.index)
+        for n, cell in row.cells.items():
+            if row_kind is not None:
+                kind, model, layout = row_kind, _column_model(t.columns[n]), "transposed"
+            else:
+                parts = row.subheader.get(n)
+                kind = kinds[n] if not parts else classify(parts[-1], " ".join(parts[:-1]),
+                                                           t.caption)
+                model, layout = row.label, "rows"
+            field = kind.field
+            if field is None:
+                continue
+            for v in cell.read().values:
+                got = _value(kind, v)
+                if got is None:
+                    continue
+                value, scale_source = got
+                lo, hi = RANGES[field]
+                if not lo <= value <= hi:
+                    continue
+                unit = v.raw.strip()
+                extra = {"table": t.id, "column": t.columns[n].header_text[:80],
+                         "group": row.group[:80], "caption": t.caption[:200],
+                         "notes": " ".join(row.notes)[:120], "row": row.index,
+                         "rows": len(t.rows),
+                         "scale_source": scale_source, "layout": layout,
+                         "approx": v.approx, "range": v.range_, "bold": cell.bold,
+                         "column_kind": kind.kind, "from_group": kind.from_group}
+                kw = {}
+                if field == "training_time":
+                    kw["time_kind"] = "device_hours" if kind.kind == "device_time" else "wall_clock"
+                out.append(_row_fact(tc, row, field, value, v, unit, _norm_unit(kind.kind),
+                                     kind.rule_id or "col", model, extra, **kw))
+    return out
+
+
+# ------------------------------------------------------------------- results
+
+def _result_column(tc: TableContext, parts: list[str], groups: list[bool]) -> dict:
+    """Metric, benchmark, error/accuracy and split a column's stacked header names: its
+    own header (the parts that are its alone, read together) first, group headers after."""
+    rules = tc.rules
+    own = " ".join(p for p, g in zip(parts, groups, strict=True) if not g)
+    group = " ".join(p for p, g in zip(parts, groups, strict=True) if g)
+    info = {"metrics": [], "bench": None, "kind": None, "split": None, "header": " ".join(parts),
+            "diff": False, "other": False}
+    for text in (own, group, *parts):
+        if not text:
+            continue
+        if res.DIFF_HEAD.search(text):
+            info["diff"] = True
+        if not info["metrics"]:
+            info["metrics"] = res.header_metrics(text, rules)
+        if info["bench"] is None and len(text) < 40:
+            info["bench"] = res.header_bench(text, rules)
+        if info["bench"] is None and rules.other_columns.search(text):
+            info["other"] = True
+        if info["kind"] is None:
+            info["kind"] = "err" if res.ERR_WORD.search(text) else (
+                "acc" if res.ACC_WORD.search(text) else None)
+        if info["split"] is None:
+            m = res.SPLIT_HEAD.match(text)
+            if m:
+                info["split"] = m.group(1).lower()
+    return info
+
+
+def result_candidates(tc: TableContext) -> list[Fact]:
+    """Benchmark results from a table's metric columns (or metric rows, transposed)."""
+    t = tc.table
+    out: list[Fact] = []
+    cols = {c.index: _result_column(tc, c.header, c.group) for c in t.columns}
+    for row in t.rows:
+        label_metric = res.header_metrics(row.label, tc.rules) if row.label else []
+        for n, cell in row.cells.items():
+            info = cols[n]
+            if n in row.subheader:
+                parts = row.subheader[n]
+                info = _result_column(tc, parts, [False] * len(parts))
+            if info["diff"] or info["other"]:
+                continue
+            metrics = info["metrics"]
+            model = row.label
+            layout = "rows"
+            if label_metric and (not metrics or metrics[0] in ("acc", "err")):
+                # a transposed table: the row names the metric, the columns the models
+                metrics, model, layout = label_metric, _column_model(t.columns[n]), "transposed"
+            if not metrics:
+                metrics = res.metrics_from_caption(t.caption, info["bench"])
+            vals = cell.read().values
+            if not metrics and info["bench"] == "squad1.1" and len(vals) == 2:
+                metrics = ["f1", "em"] if vals[0].value >= vals[1].value else ["em", "f1"]
+            if not metrics:
+                continue
+            for i, v in enumerate(vals):
+                if v.approx:
+                    continue
+                mid = metrics[i] if len(metrics) == len(vals) else metrics[0]
+                fact = _result_fact(tc, row, mid, v, info, model, layout, cell.bold)
+                if fact is not None:
+                    out.append(fact)
+    return out
+
+
+def _result_fact(tc: TableContext, row: Row, mid: str, v: CellValue, info: dict, model: str,
+                 layout: str, bold: bool) -> Fact | None:
+    t = tc.table
+    bench = info["bench"]
+    bench_source = "header" if bench else None
+    if bench is None:
+        bench, bench_source = res.table_bench(mid, t.caption, tc.page_benches, tc.ctx, tc.rules)
+    if bench is None or bench == "other" or bench not in res.METRIC_BENCHMARKS.get(mid, ()):
+        return None
+    if bench == "coco" and re.search(r"\bkey-?points?\b|\bpose\s+estimation|\bpanoptic|\bmask\b",
+                                     t.caption, re.I):
+        return None  # keypoint, panoptic or mask AP is not box AP
+    split = info["split"] or res.split_of(t.caption)
+    value = v.value
+    if mid in ("top1", "top5", "acc", "err"):
+        top = "top5" if mid == "top5" else "top1"
+        kind = info["kind"]
+        if kind is None:
+            low = (info["header"] + " " + t.caption).lower()
+            if re.search(r"\berr", low):
+                kind = "err"
+            elif re.search(r"\bacc", low):
+                kind = "acc"
+            else:
+                kind = "acc" if value >= (70 if top == "top5" else 50) else "err"
+        metric = f"{top}_{'error' if kind == 'err' else 'accuracy'}"
+    else:
+        metric = mid
+    if not 0 < value <= 100 or not res.plausible(bench, metric, value):
+        return None
+    extra = {"table": t.id, "header": info["header"][:80], "caption": t.caption[:200],
+             "group": row.group[:80], "notes": " ".join(row.notes)[:120], "row": row.index,
+             "rows": len(t.rows),
+             "bench_source": bench_source, "layout": layout, "bold": bold,
+             "spread": v.spread is not None}
+    return Fact(field="result", value=value, unit="BLEU" if metric == "bleu" else "%",
+                normalized_value=value,
+                normalized_unit="bleu" if metric == "bleu" else "percent", page=t.page,
+                span_start=-1, span_end=-1, evidence=row.text[:500],
+                rule_id=f"results.table.{mid}", confidence=0.5, source="table",
+                model=model[:160] or None, benchmark=bench, metric=metric, split=split,
+                row_id=t.row_id(row), extra=extra)
+
+
+def table_candidates(tables: list[Table], ctx: res.PaperContext, page_texts: dict[int, str],
+                     rules: res.Rules | None = None) -> list[Fact]:
+    """Every candidate of every table of a paper."""
+    rules = rules or res.load_rules()
+    out: list[Fact] = []
+    benches: dict[int, tuple[str, ...]] = {}
+    for t in tables:
+        if t.page not in benches:
+            benches[t.page] = res.benches_on_page(page_texts.get(t.page, ""), rules)
+        tc = TableContext(t, ctx, benches[t.page], rules)
+        out += size_candidates(tc)
+        out += result_candidates(tc)
+    return out
+
+
+def log_distance(value: float, lo: float, hi: float) -> float:
+    """Decades outside [lo, hi] (0 inside)."""
+    if value <= 0:
+        return 10.0
+    lv = math.log10(value)
+    return max(0.0, math.log10(lo) - lv, lv - math.log10(hi))
