@@ -23,7 +23,9 @@ only a tensor figure); ``observations.sources`` names where each value came from
 
 ``load_pwc(store, paths)`` loads dumps alone; ``review.create_app(db_path, ...)``
 is the annotators' web app (``dlcompute review``); ``agreement(store)`` gives
-Cohen's kappa between two annotators per field.
+Cohen's kappa between two annotators per field with a bootstrap interval.
+``curate.decisions`` checks decisions (typed or stored) and replays reviews into
+the decision in force; ``curate.humanize.human`` shows values in human units.
 """
 
 from curate.agreement import agreement

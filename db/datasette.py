@@ -32,7 +32,8 @@ TABLE_DESCRIPTIONS: dict[str, str] = {
                 "tensor).",
     T.flags: "What curate asks a person to check: missing, conflicting or implausible "
              "values, Papers with Code mismatches, unknown hardware.",
-    T.reviews: "Annotators' decisions, append-only (an undo is a new row).",
+    T.reviews: "Annotators' decisions, append-only (the database refuses UPDATE and DELETE; "
+               "an undo or a changed decision is a new row).",
     T.pwc_results: "Results loaded from Papers with Code's archived dumps.",
     T.observations: "One row per paper, model, benchmark and metric: the values the "
                     "analysis uses.",
@@ -142,6 +143,9 @@ TABLE_COLUMNS: dict[tuple[str, str], str] = {
     (T.open_flags, "kind"): "missing | conflict | implausible | pwc_mismatch | unknown_hardware",
     (T.crawl_runs, "kind"): "api | oai | ingest", (T.hardware, "kind"): "gpu | tpu | cpu",
     (T.meta, "key"): "setting name", (T.flags, "status"): "open | closed",
+    (T.reviews, "token"): "the review form's one-time token: one review per submitted form",
+    (T.reviews, "role"): "annotator | adjudicator (whose decision settles a disagreement)",
+    (T.reviews, "undoes"): "reviews.id this undo or changed decision replaces",
     (T.analysis_runs, "status"): "running | done | failed",
 }
 

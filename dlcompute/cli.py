@@ -126,8 +126,10 @@ def _format_status(s: dict[str, Any]) -> str:
         f"Reviews: {s['reviews']}",
     ]
     for field, a in (s.get("agreement") or {}).items():
+        ci = (f", 95% CI {a['kappa_low']:.2f} to {a['kappa_high']:.2f}"
+              if a.get("kappa_low") is not None else "")
         lines.append(f"  agreement on {field}: {a['percent']:.1f}% "
-                     f"(Cohen's kappa {a['kappa']:.2f}, n={a['n']})")
+                     f"(Cohen's kappa {a['kappa']:.2f}{ci}, n={a['n']})")
     lines.append(f"Observations: {s['observations']}")
     c = s["last_crawl"]
     lines.append("Last crawl: " + ("never" if c is None else

@@ -34,7 +34,7 @@ class ConfigError(DlcomputeError):
 class Setting:
     """One key of dlcompute.toml: its type and the values it may take."""
 
-    kind: str  # int | float | str | paths (a string or a list of strings) | table
+    kind: str  # int | float | str | paths, names (a string or a list of strings) | table
     lo: float | None = None
     hi: float | None = None
     lo_open: bool = False  # lo itself is not allowed
@@ -51,10 +51,11 @@ class Setting:
             if self.choices and value not in self.choices:
                 return f"choose one of {', '.join(self.choices)}"
             return None
-        if self.kind == "paths":
+        if self.kind in ("paths", "names"):
             ok = isinstance(value, str) or (isinstance(value, list)
                                             and all(isinstance(v, str) for v in value))
-            return None if ok else "must be a path or a list of paths"
+            what = "path" if self.kind == "paths" else "name"
+            return None if ok else f"must be a {what} or a list of {what}s"
         if isinstance(value, bool) or not isinstance(value, int | float):
             return "must be a number"
         if self.kind == "int" and not isinstance(value, int):
@@ -96,7 +97,9 @@ SCHEMA: dict[str, dict[str, Setting]] = {
                "fit_min_pairs": Setting("int", lo=2),
                "double_review_fraction": Setting("float", lo=0, hi=1)},
     "review": {"host": Setting("str"), "port": Setting("int", lo=1, hi=65535),
-               "annotator": Setting("str"), "lease_minutes": Setting("float", lo=0, lo_open=True)},
+               "annotator": Setting("str"), "lease_minutes": Setting("float", lo=0, lo_open=True),
+               "token": Setting("str"), "allowed_hosts": Setting("names"),
+               "adjudicators": Setting("names")},
     "analysis": {"out": Setting("str"), "bootstrap": Setting("int", lo=10),
                  "seed": Setting("int", lo=0, hi=2**32 - 1),
                  "quantile": Setting("float", lo=0, hi=1, lo_open=True, hi_open=True),

@@ -25,9 +25,11 @@ import math
 import re
 from collections import defaultdict
 
+from extract.context import NameStats, Sections
 from extract.model import Fact
+from extract.result_features import result_features
 
-FEATURE_VERSION = "1"
+FEATURE_VERSION = "2"
 
 #: usual absolute range of each field's values (a value outside costs, by decades)
 USUAL = {"parameters": (3e5, 2e11), "compute_per_pass": (1e7, 5e13),
@@ -92,8 +94,11 @@ def _row_flags(label: str, group: str, names: list[str], notes: str = "") -> dic
     }
 
 
-def add_features(facts: list[Fact], names: list[str], pages: int) -> None:
-    """Set `extra["features"]` on every fact of one paper (numbers, names: floats)."""
+def add_features(facts: list[Fact], names: list[str], pages: int,
+                 stats: NameStats | None = None, sections: Sections | None = None) -> None:
+    """Set `extra["features"]` on every fact of one paper (numbers, names: floats).
+
+    `stats` (extract.context.NameStats) tells how the paper uses the names in row labels."""
     by_field_value: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for f in facts:
         if f.normalized_value is not None:
@@ -103,6 +108,7 @@ def add_features(facts: list[Fact], names: list[str], pages: int) -> None:
         if f.source == "table" and f.extra.get("table"):
             tables[f.extra["table"]].append(f)
     table_info = {tid: _table_info(fs, names) for tid, fs in tables.items()}
+    results = [f for f in facts if f.field == "result"]
     for f in facts:
         feats: dict[str, float] = {"bias": 1.0, f"src_{f.source}": 1.0,
                                    "page_frac": f.page / max(pages, 1)}
@@ -116,8 +122,15 @@ def add_features(facts: list[Fact], names: list[str], pages: int) -> None:
         feats["repeats"] = math.log1p(max(0, len(same) - 1))
         if f.source == "table":
             _table_features(f, feats, names, table_info.get(f.extra.get("table")))
+            if stats is not None:
+                for k, x in stats.label_stats(f.model or "").items():
+                    feats[f"label_{k}"] = x
         else:
             _text_features(f, feats, names)
+        if sections is not None:
+            feats[f"section_{sections.at(f.page, max(f.span_start, 0))}"] = 1.0
+        if f.field == "result":
+            result_features(f, feats, results)
         f.extra["features"] = {k: round(float(x), 4) for k, x in feats.items() if x}
 
 
@@ -171,9 +184,6 @@ def _table_features(f: Fact, feats: dict, names: list[str], info: dict | None) -
         feats["caption_own"] = float(bool(_CAPTION_OWN.search(cap)))
         feats["caption_own_name"] = float(names_in(cap, names))
         feats["no_caption"] = float(not cap)
-    if f.field == "result":
-        feats[f"bench_{ex.get('bench_source') or 'header'}"] = 1.0
-        feats["spread"] = float(bool(ex.get("spread")))
 
 
 def _text_features(f: Fact, feats: dict, names: list[str]) -> None:
@@ -186,7 +196,7 @@ def _text_features(f: Fact, feats: dict, names: list[str]) -> None:
     feats["compare"] = float(bool(sig.get("compare")))
     feats["hedged"] = float(bool(sig.get("hedged")))
     feats["rule_confidence"] = float(sig.get("rule_confidence", f.confidence))
-    for key in ("warmup_near", "every_before", "schedule", "list", "peak_context"):
+    for key in ("warmup_near", "every_before", "schedule", "list", "peak_context", "bound"):
         if sig.get(key):
             feats[key] = 1.0
     v = f.normalized_value

@@ -164,39 +164,59 @@ _COMPARE = with_first_chars(re.compile(
     r"previous|prior|state-of-the-art|baselines?|whereas|while)\b", re.I))
 
 
-def _params(rule, m, value, page, ctx):
+def _scaled_values(m: re.Match, value: float) -> list[tuple[float, str]]:
+    """(absolute value, scale as written) of a match's number and of the numbers of its
+    list ("60 million, 220 million and 3 billion"), each with its own scale word, and with
+    a power of ten written after it ("13.6 · 10^6")."""
     scale = (m.groupdict().get("scale") or "").rstrip(".")
     mult = SCALES.get(scale, SCALES.get(scale.lower(), 1.0)) if scale else 1.0
-    n = value * mult
-    if n < 1e4 or _COMPUTE_BOUND.search(page.text[max(0, m.start() - 20):m.start()]):
-        return []  # too small, or a bound ("more than 40M parameters")
+    if m.groupdict().get("exp"):
+        mult *= 10.0 ** int(m.group("exp"))
+    out = [(value * mult, scale)]
+    for n in _SCALED_MORE.finditer(m.groupdict().get("more") or ""):
+        v = parse_number(n.group("n"))
+        sc = n.group("s") or scale
+        if v is not None:
+            out.append((v * SCALES.get(sc, SCALES.get(sc.lower(), mult if not n.group("s") else 1.0)),
+                        sc))
+    return out
+
+
+_SCALED_MORE = re.compile(r"(?P<n>\d+(?:,\d{3})*(?:\.\d+)?[kK]?)\s*(?P<s>[MBK]\b|million|billion|"
+                          r"thousand|Million|Billion)?")
+
+
+def _params(rule, m, value, page, ctx):
+    before = page.text[max(0, m.start() - 20):m.start()]
+    bound = bool(_COMPUTE_BOUND.search(before))
+    vals = [(n, sc) for n, sc in _scaled_values(m, value) if n >= 1e4]
+    if not vals:
+        return []  # too small for a model
     sent, _, conf = ctx()
+    ctx.signals["bound"] = bound  # "less than 25 million parameters": a bound, labelled all the same
+    ctx.signals["list"] = len(vals) > 1
     s, e = m.span("num")
-    return [_mk("parameters", rule.id, page, s, e, sent, conf, value, scale or None, n, "count")]
+    return [_mk("parameters", rule.id, page, s, e, sent, conf, value, sc or None, n, "count")
+            for n, sc in vals]
 
 
 def _compute(rule, m, value, page, ctx):
     unit = m.group("unit")
-    scale = m.groupdict().get("scale") or ""
     low = unit.lower()
     after = page.text[m.end():m.end() + 12]
     if _COMPUTE_RATE.match(after):
         return []  # throughput or total compute, not per pass
     before = page.text[max(0, m.start() - 20):m.start()]
-    if _COMPUTE_BOUND.search(before):
-        return []  # a bound or a cost difference ("less than 150 MFLOPs", "at the cost of 500 MFLOPs")
-    mult = SCALES.get(scale, 1.0) if scale else 1.0
-    # "GFLOPs" attached: the letter before FLOPs is the scale
-    n = value * mult
-    if n < 1e5:
+    vals = [(n, sc) for n, sc in _scaled_values(m, value) if n >= 1e5]
+    if not vals:
         return []
     sent, _, conf = ctx()
-    if not scale and _COMPUTE_PEAK.search(sent):
-        return []
+    ctx.signals["bound"] = bool(_COMPUTE_BOUND.search(before))
+    ctx.signals["peak_context"] = bool(_COMPUTE_PEAK.search(sent))
     norm_unit = _COMPUTE_UNITS.get(low, "flops")
     s, e = m.span("num")
     return [_mk("compute_per_pass", rule.id, page, s, e, sent, conf, value,
-                f"{scale}{unit}", n, norm_unit)]
+                f"{sc}{unit}", n, norm_unit) for n, sc in vals]
 
 
 _COMPUTE_RATE = re.compile(r"\s*(?:/\s*s|per\s+sec|-?\s*days?|/\s*day)", re.I)
