@@ -323,17 +323,21 @@ def _choose(full: list[Table], halves: list[Table], crossing: set[int]) -> list[
     """Full-width readings against half-page readings of the same lines.
 
     A table with a cell across the gutter is set across the page: its full-width
-    reading stands. Otherwise its halves stand when each half that holds a table
-    carries its own row labels (tables side by side, or a table beside the other
-    column's text); a half without labels is the rest of a full-width table.
+    reading stands. Otherwise its halves stand when only one half holds a table (a
+    table beside the other column's text), or when both do and each carries its own
+    row names (tables side by side); a half without names is the rest of a
+    full-width table.
     """
     out: list[Table] = []
     used: set[int] = set()
     for t in full:
         parts = [i for i, h in enumerate(halves) if set(h.lines) & set(t.lines)]
-        if not t.lines & crossing and (not parts or all(
+        sides = {halves[i].side for i in parts}
+        if not t.lines & crossing and (len(sides) < 2 or all(
                 _self_sufficient(halves[i]) for i in parts)):
-            continue  # the halves read it (or it is not a table of this page's halves)
+            # the halves read it: a table in one half (beside the other half's text), or
+            # two tables side by side, each with its own row names
+            continue
         out.append(t)
         used.update(parts)
     out += [h for i, h in enumerate(halves) if i not in used]
