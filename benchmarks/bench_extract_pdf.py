@@ -89,11 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         "lines": r["lines"], "statuses": r["statuses"],
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
-    if args.json:
-        print(json.dumps(out, indent=2))
-    else:
-        for k, v in out.items():
-            print(f"{k:20s} {v}")
+    print(json.dumps(out, indent=2) if args.json else
+          "\n".join(f"{k:20s} {v}" for k, v in out.items()))
     return 0
 
 
