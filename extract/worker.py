@@ -243,8 +243,8 @@ class WorkerProcess:
                 self.kill()
                 return Outcome(item, "died", error=f"the worker process did not start "
                                f"within {STARTUP_TIMEOUT:g} s", seconds=time.monotonic() - t0)
-            except (WorkerDied, EOFError, pickle.UnpicklingError, OSError) as e:
-                return self._death(proc, item, t0, e)
+            except (WorkerDied, EOFError, pickle.UnpicklingError, OSError, ValueError) as e:
+                return self._death(proc, item, t0, e)  # ValueError: pipes closed by stop()
         t0 = time.monotonic()
         deadline = t0 + timeout if timeout else None
         if self.max_memory_mb:
@@ -269,7 +269,8 @@ class WorkerProcess:
             return Outcome(item, "memory", error=f"over the memory limit of "
                            f"{self.max_memory_mb:g} MB ({e}); killed",
                            seconds=time.monotonic() - t0)
-        except (WorkerDied, BrokenPipeError, EOFError, pickle.UnpicklingError, OSError) as e:
+        except (WorkerDied, BrokenPipeError, EOFError, pickle.UnpicklingError, OSError,
+                ValueError) as e:  # ValueError: pipes closed by stop() in another thread
             return self._death(proc, item, t0, e)
         self.tasks_done += 1
         if self.max_tasks and self.tasks_done >= self.max_tasks:
