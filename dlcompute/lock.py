@@ -78,14 +78,8 @@ class StoreLock:
         ``on_wait`` is told once, with the holder's description, when the lock is
         held and the call starts to wait. Raises LockHeldError naming the holder.
         """
-        try:
-            fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
-        except OSError as e:
-            if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
-                raise
-            # No lock file in a read-only place: nobody writes the store from here, and
-            # the store's own checks say so when the command first writes.
-            log.info("cannot create the lock file %s (%s); going on without it", self.path, e)
+        fh = self._open()
+        if fh is None:
             return self
         try:
             if not self._try(fh):
@@ -93,16 +87,32 @@ class StoreLock:
         except BaseException:
             fh.close()
             raise
-        from db.store import utcnow
+        if fh.writable():
+            from db.store import utcnow
 
-        fh.seek(0)
-        fh.truncate()
-        fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                             "command": self.command, "argv": sys.argv[1:],
-                             "started_at": utcnow()}))
-        fh.flush()
+            fh.seek(0)
+            fh.truncate()
+            fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                 "command": self.command, "argv": sys.argv[1:],
+                                 "started_at": utcnow()}))
+            fh.flush()
         self._fh = fh
         return self
+
+    def _open(self) -> IO[str] | None:
+        """The lock file, for writing the holder's name, or only for locking (another
+        user's file); None where none can be made (a read-only folder)."""
+        for mode in ("a+", "r"):
+            try:
+                return open(self.path, mode, encoding="utf-8")  # held until release()
+            except OSError as e:
+                if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT):
+                    raise
+                reason = e
+        # Nobody writes the store from here, and the store's own checks say so when the
+        # command first writes.
+        log.info("cannot open the lock file %s (%s); going on without it", self.path, reason)
+        return None
 
     def _wait(self, fh: IO[str], wait: float | None,
               on_wait: Callable[[str], None] | None) -> None:
@@ -128,8 +138,9 @@ class StoreLock:
     def release(self) -> None:
         if self._fh is not None:
             with contextlib.suppress(OSError):
-                self._fh.seek(0)
-                self._fh.truncate()
+                if self._fh.writable():
+                    self._fh.seek(0)
+                    self._fh.truncate()
             fcntl.flock(self._fh, fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None

@@ -132,8 +132,10 @@ class WorkerProcess:
         cmd = [sys.executable, "-m", "extract.worker"]
         if self.max_memory_mb:
             cmd += ["--max-memory-mb", str(self.max_memory_mb)]
+        # A process group of its own: a terminal's Ctrl-C reaches the parent, which decides
+        # and stops the workers, not a child still importing (a traceback on the terminal).
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     env=env, close_fds=True)
+                                     env=env, close_fds=True, process_group=0)
         self.tasks_done = 0
         self._ready = False
         return self.proc
