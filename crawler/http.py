@@ -289,7 +289,14 @@ class HttpClient:
             if wait > 0:
                 self.clock.sleep(wait)
         pacer = self._pacer(url)
-        self._last = pacer.turn(gap) if pacer is not None else self.clock.monotonic()
+        if pacer is not None:
+            try:
+                self._last = pacer.turn(gap)
+                return
+            except OSError as e:  # the pace file went away or turned read-only
+                log.warning("cannot share request pacing in %s: %s", self.pace_dir, e)
+                self.pace_dir = None
+        self._last = self.clock.monotonic()
 
     def _pause(self, seconds: float, url: str, floor: float | None = None) -> None:
         """Wait before a retry: ``seconds`` of backoff, at least ``floor`` (a
