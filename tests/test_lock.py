@@ -72,6 +72,12 @@ def test_wait_with_a_limit_gives_up_naming_the_holder(holder, cli_run):
     assert f"still in use by pid {holder.pid}" in r.stderr and "after waiting 1 s" in r.stderr
 
 
+def test_run_waits_with_a_limit_too(holder, cli_run):
+    r = cli_run("run", *WRITERS["run"], "--silent", "--wait", "0.5")
+    assert r.exit_code == 1
+    assert f"still in use by pid {holder.pid}" in r.stderr and "(crawl, since" in r.stderr
+
+
 def test_readers_and_other_stores_are_not_held_up(holder, cli_run):
     assert cli_run("init").exit_code == 0  # creating or migrating is a small write
     assert cli_run("status", "--silent").exit_code == 0
