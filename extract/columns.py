@@ -128,6 +128,7 @@ _OUTSIDE_PARENS = frozenset(["col.exclude.relative", "col.exclude.shape"])
 _PARENS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 
 
+@lru_cache(maxsize=1 << 14)  # header texts repeat across rows, tables and papers
 def _match(text: str) -> tuple[str, str] | None:
     bare = _PARENS.sub(" ", text)
     for rule in column_rules():
@@ -181,7 +182,7 @@ def row_kind(label: str, caption: str = "") -> ColumnKind:
     first = next((r for r in column_rules() if r.kind == k.kind or
                   (k.kind == "device_time" and r.kind == "time")), None)
     m = first.regex.search(" ".join(words)) if first else None
-    if m is None or m.start() > 3:
+    if m is None or (m.start() > 3 and len(words) > 1):
         return ColumnKind(None)
     return k
 

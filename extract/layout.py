@@ -177,6 +177,10 @@ _FUNCTION_WORDS = frozenset(
      "are", "by", "this", "be", "it", "from", "which", "at", "can", "not", "or", "was",
      "were", "has", "have", "its", "their", "these", "than", "when", "while", "into"])
 SKIP, WORDS, CHARS = 0, 1, 2
+#: lines before and after a table-like line (a caption, a line with two values) that are laid out
+NEAR_TABLE = (7, 4)
+_TABULAR = re.compile(r"^\s*(?:Table|TABLE|Tab\.)\s*[A-Z]?\d|(?:(?<![\w.])[-+]?\d[\d.,]*[%KMGBTkx×]?"
+                      r"(?![\w.]).*){2}")
 _NOT_SPACE = re.compile("[^\\s\x00\x02\ufffe]+")
 
 
@@ -191,6 +195,7 @@ def layout_modes(chars: str):
     A line of lower-case column names ("method augmentation crop sizes top-1") has
     no function words, so it is never skipped.
     """
+    lines = []
     start = 0
     n = len(chars)
     while start < n:
@@ -202,11 +207,20 @@ def layout_modes(chars: str):
         if len(words) >= 6 and not line.lstrip().startswith(("Table", "TABLE")):
             function = sum(1 for w in words if w.lower() in _FUNCTION_WORDS)
             if function >= 2 and sum(1 for w in words if _ALPHA_WORD.fullmatch(w)) > 0.7 * len(words):
-                mode = SKIP if len(words) >= 7 else WORDS
+                mode = SKIP
             elif sum(1 for w in words if _PROSE_WORD.fullmatch(w)) > 0.7 * len(words):
                 mode = WORDS
-        yield start, end, mode
+        lines.append((start, end, mode, bool(_TABULAR.search(line))))
         start = end
+    # only lines near a table (a caption, a line of values) need boxes: a header stands a
+    # few lines above its values, a wrapped caption a few lines around its first line
+    near = [False] * len(lines)
+    for i, (_, _, _, tabular) in enumerate(lines):
+        if tabular:
+            for j in range(max(0, i - NEAR_TABLE[0]), min(len(lines), i + NEAR_TABLE[1] + 1)):
+                near[j] = True
+    for (start, end, mode, _), keep in zip(lines, near, strict=True):
+        yield start, end, mode if keep else SKIP
 
 
 _BOLD_FONT = re.compile(r"Bold|Bd\b|CMBX|Medi|Semibold|SemiBold|Black|Heavy|Demi|Md\b", re.I)

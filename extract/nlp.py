@@ -32,7 +32,7 @@ NUM = (r"(?<![\w.\-/])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
        r"|(?i:(?:a|an)(?=\s+(?:day|week|month|hour))|(?:" + _WORDS_ALT + r")\b))")
 
 #: a number right after another one in a range or list ("1-4", "3, 20"): no look-behind
-NUM_NEXT = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+NUM_NEXT = (r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+|(?i:(?:" + _WORDS_ALT + r")\b))")
 
 SCALES = {
     "k": 1e3, "K": 1e3, "thousand": 1e3, "M": 1e6, "m": 1e6, "million": 1e6, "mil": 1e6,
