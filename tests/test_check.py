@@ -78,10 +78,13 @@ def _cli(*args: str, cwd: Path, **kw) -> subprocess.CompletedProcess:
 
 
 def _one_error_line(r: subprocess.CompletedProcess) -> str:
+    """The command's error: one last line, no traceback (warnings of the extractor's
+    worker processes, on the same stderr, may come before it)."""
     assert r.returncode == 1, (r.stdout, r.stderr)
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), r.stderr
-    return lines[0]
+    assert [x for x in lines if x.startswith("Error: ")] == lines[-1:], r.stderr
+    assert "Traceback" not in r.stderr and "sqlite3." not in r.stderr, r.stderr
+    return lines[-1]
 
 
 def test_a_store_damaged_mid_file_is_refused_in_one_line(damaged, tmp_path, cli_run):
