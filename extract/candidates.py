@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from extract import results as res
 from extract.cells import CellValue
 from extract.columns import ColumnKind, classify, row_kind
+from extract.features import is_layer
 from extract.model import Fact
 from extract.tables import Column, Row, Table
 
@@ -112,7 +113,14 @@ def size_candidates(tc: TableContext) -> list[Fact]:
     for col in t.columns:
         kinds[col.index] = classify(col.own_header, col.group_header, t.caption)
     transposed = _transposed_rows(t)
+    # a table of a network's layers (an architecture table): the sizes of its layer rows
+    # are parts of one model, not models; a row naming the whole ("Total") still counts
+    layers = {r.index for r in t.rows if is_layer(r.label)}
+    if len(layers) < 3 or len(layers) < 0.4 * len(t.rows):
+        layers = set()
     for row in t.rows:
+        if row.index in layers:
+            continue
         row_kind = transposed.get(row.index)
         for n, cell in row.cells.items():
             if row_kind is not None:

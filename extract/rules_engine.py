@@ -161,11 +161,15 @@ class _Context:
             conf = CITED_CONFIDENCE
         toks = sent.split()
         numeric = sum(1 for t in toks if _NUMERIC_TOKEN.fullmatch(t))
+        # the model named closest before the number, in its clause: whose number it is
+        clause = re.split(r"[;:]|,\s+(?:while|whereas|but)\b", sent[:pos])[-1]
+        names = _MODEL_NAME.findall(clause)
         self.signals = {"cues": sorted(found), "attributed": attributed,
                         # a run of numbers: a figure's axis or a table read as text
                         "numeric_text": numeric >= 5 and numeric >= 0.35 * len(toks),
                         "word_number": not any(ch.isdigit() for ch in
                                                sentence_number(sent, self._s - ss)),
+                        "name_before": names[-1] if names else "",
                         "near_cited": _near_cited(sent, pos),
                         "compare": bool(_COMPARE.search(sent)),
                         "hedged": bool(_HYPOTHETICAL.search(sent)),
@@ -173,6 +177,10 @@ class _Context:
         return sent, found, conf
 
 
+#: a model-like name: inner capitals, letters with digits or a hyphen ("ResNet-50", "GPT-2",
+#: "ShuffleNet", "PVT-Medium", "BERTBASE")
+_MODEL_NAME = re.compile(r"\b(?!Table|Figure|Fig|Section|Top)(?:[A-Z][a-z]*[A-Z][A-Za-z]*|[A-Z]{2,}[a-z]*|"
+                         r"[A-Z][A-Za-z]*-?\d+[A-Za-z]*)(?:-[A-Za-z0-9]+)*\b")
 _NUMERIC_TOKEN = re.compile(r"[(\[]?[-+]?\d[\d.,]*[%x×]?[)\],;:]?")
 
 

@@ -39,36 +39,28 @@ MAX_HEADER_LINES = 5
 CAPTION_REACH = (110.0, 70.0)
 
 
-@dataclass
 class Cell:
-    words: list[Word]
-    _read: CellRead | None = field(default=None, repr=False, compare=False)
+    """A run of words on one line set apart from its neighbours; what it reads as is
+    worked out once and kept (every view of a page shares its cells)."""
 
-    @property
-    def x0(self) -> float:
-        return self.words[0].x0
+    __slots__ = ("_read", "full_text", "text", "words", "x0", "x1", "xc")
 
-    @property
-    def x1(self) -> float:
-        return self.words[-1].x1
-
-    @property
-    def xc(self) -> float:
-        return (self.x0 + self.x1) / 2
-
-    @property
-    def text(self) -> str:
-        """The cell's text without superscripts (a "224²" glued to the next cell)."""
-        return " ".join(w.text for w in self.words if not w.sup) or " ".join(
-            w.text for w in self.words)
-
-    @property
-    def full_text(self) -> str:
-        """All of the cell's text, a script joined to its word by "_" ("AP_50", "d_model")."""
+    def __init__(self, words: list[Word]) -> None:
+        self.words = words
+        self.x0, self.x1 = words[0].x0, words[-1].x1
+        self.xc = (self.x0 + self.x1) / 2
+        # without superscripts (a "224²" glued to the next cell)
+        self.text = " ".join(w.text for w in words if not w.sup) or " ".join(
+            w.text for w in words)
+        # all of it, a script joined to its word by "_" ("AP_50", "d_model")
         out = ""
-        for w in self.words:
+        for w in words:
             out += ("_" if w.sup and out else (" " if out else "")) + w.text
-        return out
+        self.full_text = out
+        self._read: CellRead | None = None
+
+    def __repr__(self) -> str:
+        return f"Cell({self.full_text!r}, {self.x0:.1f}-{self.x1:.1f})"
 
     @property
     def bold(self) -> bool:
