@@ -172,12 +172,23 @@ def test_bounds_are_candidates_marked_bound(sentence: str, field: str, value: fl
     assert same and not any(f.extra["signals"]["bound"] for f in same)
 
 
-def test_peak_rates_are_marked_and_day_totals_dropped() -> None:
-    peak = candidates_of("The V100 offers 125 TFLOPS/GPU peak.", "compute_per_pass")
+@pytest.mark.parametrize("sentence", [
+    "The V100 offers 125 TFLOPS/GPU peak.",      # a chip's rate
+    "The GPU sustains 15 TFLOPS in FP32.",       # tera-scale FLOPS: a rate
+    "We reach 120 GFLOPs per GPU.",              # per device
+    "It runs at 3.1 GFLOPS/s.",                  # per second
+    "Our models take 600 TFLOPs-days to train.",  # a total
+])
+def test_rates_and_totals_are_not_per_pass_compute(sentence: str) -> None:
+    assert not candidates_of(sentence, "compute_per_pass")
+
+
+def test_peak_context_is_marked() -> None:
+    peak = candidates_of("The model needs 4.1 GFLOPs at peak throughput of the GPU.",
+                         "compute_per_pass")
     assert peak and all(f.extra["signals"]["peak_context"] for f in peak)
     own = candidates_of("Our model needs 3.8 GFLOPs per image.", "compute_per_pass")
     assert own and not any(f.extra["signals"]["peak_context"] for f in own)
-    assert not candidates_of("Our models take 600 TFLOPs-days to train.", "compute_per_pass")
 
 
 def test_every_regex_rule_has_a_case() -> None:
