@@ -49,9 +49,15 @@ class Cell:
         self.words = words
         self.x0, self.x1 = words[0].x0, words[-1].x1
         self.xc = (self.x0 + self.x1) / 2
-        # without superscripts (a "224²" glued to the next cell)
-        self.text = " ".join(w.text for w in words if not w.sup) or " ".join(
-            w.text for w in words)
+        # without superscripts (a "224²" glued to the next cell), but a power of ten keeps
+        # its exponent ("1.8×10⁹" -> "1.8×10^9")
+        parts: list[str] = []
+        for w in words:
+            if not w.sup:
+                parts.append(w.text)
+            elif parts and parts[-1].endswith("10") and w.text.lstrip("-−").isdigit():
+                parts[-1] += "^" + w.text
+        self.text = " ".join(parts) or " ".join(w.text for w in words)
         # all of it, a script joined to its word by "_" ("AP_50", "d_model")
         out = ""
         for w in words:
