@@ -285,8 +285,9 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
     heights = [s.bottom - s.top for s in full if s.bottom > s.top]
     lh = median(heights) if heights else 10.0
     known: dict[tuple, str] = {}
-    found = _find(full, lh, "F", known)
-    if two_column if two_column is not None else _two_column(lines, width, prose or []):
+    if not (two_column if two_column is not None else _two_column(lines, width, prose or [])):
+        found = _find(full, lh, "F", known)
+    else:
         left, right = [], []
         crossing: set[int] = set()
         for i, ln in enumerate(lines):
@@ -300,7 +301,12 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
             if rc:
                 right.append(Segment(rc, ln.top, ln.bottom, i))
         halves = _find(left, lh, "L", known) + _find(right, lh, "R", known)
-        found = _choose(found, halves, crossing)
+        # the full-width reading can only win where a line crosses the gutter or a half
+        # holds a table without names of its own (the right columns of a wide table)
+        if crossing or not all(_self_sufficient(h) for h in halves):
+            found = _choose(_find(full, lh, "F", known), halves, crossing)
+        else:
+            found = halves
     _own_captions(found)
     found.sort(key=lambda t: (t.top, t.x0))
     for n, t in enumerate(found):
