@@ -110,11 +110,15 @@ def is_layer(label: str) -> bool:
 def retrains_baselines(text: str) -> bool:
     """Whether a paper says it trained its baselines itself (its text, references cut): a
     re-training phrase in the same sentence as the word baseline(s)."""
-    for m in _RETRAINS.finditer(text):
-        lo = max(text.rfind(". ", 0, m.start()), 0)
-        hi = text.find(". ", m.end())
-        if re.search(r"\bbaselines?\b", text[lo:hi if hi != -1 else len(text)], re.I):
+    low = text.lower()
+    at = low.find("baseline")
+    while at != -1:  # only sentences that name a baseline are read
+        lo = max(low.rfind(". ", 0, at), 0)
+        hi = low.find(". ", at)
+        hi = len(low) if hi == -1 else hi
+        if _RETRAINS.search(text, lo, hi):
             return True
+        at = low.find("baseline", hi)
     return False
 
 

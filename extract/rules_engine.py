@@ -263,8 +263,8 @@ _COMPUTE_BOUND = re.compile(
     r"(?:(?:less|fewer|more|greater|lower|higher|smaller|larger)\s+than|[<>≤≥]|\bat\s+the\s+cost\s+of|"
     r"\bup\s+to|\bunder|\bbelow|\bwithin|\bextra|\badditional|\bexceeding|\bover)\s*(?:about\s+|only\s+)?$", re.I)
 _EPOCH_BAD_BEFORE = with_first_chars(re.compile(
-    r"(?:every|each|per|first|last|warm-?up|warming|linear(?:ly)?|initial|at|after every|within|"
-    r"than|epoch)\s*(?:the\s+)?(?:first\s+)?$", re.I))
+    r"(?:every|each|per|first|last|final|warm-?up|warming|linear(?:ly)?|initial|at|after every|"
+    r"within|than|epoch)\s*(?:the\s+)?(?:first\s+)?$", re.I))
 _EPOCH_BAD_AFTER = re.compile(r"^\s*(?:of\s+(?:linear\s+)?warm-?up|warm[- ]?up)", re.I)
 # a milestone of the schedule, not the length of training: "After 5 epochs, we began halving"
 _EPOCH_MILESTONE = re.compile(r"(?:^|[.;:]\s+|\n)After\s+$")

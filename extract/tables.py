@@ -49,9 +49,15 @@ class Cell:
         self.words = words
         self.x0, self.x1 = words[0].x0, words[-1].x1
         self.xc = (self.x0 + self.x1) / 2
-        # without superscripts (a "224²" glued to the next cell)
-        self.text = " ".join(w.text for w in words if not w.sup) or " ".join(
-            w.text for w in words)
+        # without superscripts (a "224²" glued to the next cell), but a power of ten keeps
+        # its exponent ("1.8×10⁹" -> "1.8×10^9")
+        parts: list[str] = []
+        for w in words:
+            if not w.sup:
+                parts.append(w.text)
+            elif parts and parts[-1].endswith("10") and w.text.lstrip("-−").isdigit():
+                parts[-1] += "^" + w.text
+        self.text = " ".join(parts) or " ".join(w.text for w in words)
         # all of it, a script joined to its word by "_" ("AP_50", "d_model")
         out = ""
         for w in words:
@@ -279,8 +285,9 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
     heights = [s.bottom - s.top for s in full if s.bottom > s.top]
     lh = median(heights) if heights else 10.0
     known: dict[tuple, str] = {}
-    found = _find(full, lh, "F", known)
-    if two_column if two_column is not None else _two_column(lines, width, prose or []):
+    if not (two_column if two_column is not None else _two_column(lines, width, prose or [])):
+        found = _find(full, lh, "F", known)
+    else:
         left, right = [], []
         crossing: set[int] = set()
         for i, ln in enumerate(lines):
@@ -294,7 +301,12 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
             if rc:
                 right.append(Segment(rc, ln.top, ln.bottom, i))
         halves = _find(left, lh, "L", known) + _find(right, lh, "R", known)
-        found = _choose(found, halves, crossing)
+        # the full-width reading can only win where a line crosses the gutter or a half
+        # holds a table without names of its own (the right columns of a wide table)
+        if crossing or not all(_self_sufficient(h) for h in halves):
+            found = _choose(_find(full, lh, "F", known), halves, crossing)
+        else:
+            found = halves
     _own_captions(found)
     found.sort(key=lambda t: (t.top, t.x0))
     for n, t in enumerate(found):
