@@ -72,6 +72,8 @@ class Rules:
     version: str
     #: a header cell naming another task or language (a column of German NER F1)
     other_columns: re.Pattern
+    #: a header naming no metric that holds no result either (hyper-parameters, counts)
+    not_result_column: re.Pattern
     #: matches where any of `benchmarks` or `other` matches (a quick "none of them")
     any_bench: re.Pattern
     #: benchmark -> words (lower case) one of which a paper must hold for the benchmark to
@@ -111,6 +113,7 @@ def load_rules(path: str | None = None) -> Rules:
         generic_names=frozenset(n.lower() for n in data["generic_names"]),
         version=data.get("version", "0"),
         other_columns=re.compile(data["other_columns_cs"]),
+        not_result_column=re.compile(data["not_result_column"], ci),
         needs={k: tuple(v) for k, v in data.get("benchmark_needs", {}).items()},
         any_bench=with_first_chars(re.compile(any_bench)),
     )
@@ -494,7 +497,48 @@ _STOP = frozenset(["the", "is", "of", "and", "that", "we", "in", "to", "a", "as"
 # The tables themselves are read by extract.tables and turned into candidates by
 # extract.candidates; these say what a result column's header and caption mean.
 
-SPLIT_HEAD = re.compile(r"^(dev|test|val|valid|validation|test-dev|minival|val2017|test-std)\b", re.I)
+SPLIT_HEAD = re.compile(r"^(dev|test|val|valid|validation|test-dev|minival|val2017|test-std|"
+                        r"train|training)\b", re.I)
+_SPLIT_NAMES = {"valid": "val", "validation": "val", "training": "train"}
+#: single capitals set apart by a small-caps font: "E N -D E", "P ROPOSED + W ORD"
+_SPACED_CAPS = re.compile(r"(?<![A-Za-z])[A-Z]{1,2}(?:(?: -?|-) ?[A-Z]{1,2})+(?![A-Za-z])")
+_SMALL_CAPS_WORD = re.compile(r"(?<![A-Za-z])([A-Z]) ([A-Z]{2,})(?![a-z])")
+
+
+def unspace_caps(text: str) -> str:
+    """Words set in small capitals, which the text layer breaks apart ("E N -D E" ->
+    "EN-DE", "P ROPOSED" -> "PROPOSED")."""
+    if " " not in text:
+        return text
+    text = _SMALL_CAPS_WORD.sub(lambda m: m.group(0) if m.group(1) in "AI"
+                                else m.group(1) + m.group(2), text)
+    return _SPACED_CAPS.sub(_join_caps, text)
+
+
+def _join_caps(m: re.Match) -> str:
+    s = m.group(0)
+    tokens = re.split(r"[ -]+", s)
+    # "E N -D E": letters set one by one; "GN GN" (two names) stays apart
+    if " " in s and any(len(t) == 1 for t in tokens) and len(s.replace(" ", "").replace("-", "")) >= 3:
+        return s.replace(" ", "")
+    return s
+
+
+def split_in_header(text: str) -> str | None:
+    """The data split a header cell opens with ("Test", "val", "Training"), else None."""
+    m = SPLIT_HEAD.match(text)
+    if m is None:
+        return None
+    low = m.group(1).lower()
+    return _SPLIT_NAMES.get(low, low)
+
+
+def caption_bench(caption: str, rules: Rules) -> str | None:
+    """The one tracked benchmark a caption names (and no untracked one), else None."""
+    if not caption or rules.other.search(caption):
+        return None
+    found = [b for b, rx in rules.benchmarks if rx.search(caption)]
+    return found[0] if len(found) == 1 else None
 DIFF_HEAD = re.compile(r"[∆Δ]|\bdiff|\bgains?\b|\bimprov|\bdrop\b", re.I)
 ERR_WORD = re.compile(r"\berr", re.I)
 ACC_WORD = re.compile(r"\bacc", re.I)
@@ -581,8 +625,8 @@ _BOUNDS = {
     ("imagenet", "top5_error"): (1, 45), ("imagenet", "top5_accuracy"): (55, 99.5),
     ("coco", "box_ap"): (10, 70), ("squad1.1", "f1"): (50, 99), ("squad1.1", "em"): (40, 97),
     ("conll2003", "f1"): (70, 99), ("wmt14-en-de", "bleu"): (10, 50),
-    ("wmt14-en-fr", "bleu"): (15, 60), ("cifar10", "top1_error"): (0.5, 40),
-    ("cifar100", "top1_error"): (3, 70), ("cifar10", "top1_accuracy"): (60, 99.7),
+    ("wmt14-en-fr", "bleu"): (15, 60), ("cifar10", "top1_error"): (0.1, 40),
+    ("cifar100", "top1_error"): (3, 70), ("cifar10", "top1_accuracy"): (60, 99.9),
     ("cifar100", "top1_accuracy"): (30, 97), ("cifar100", "top5_error"): (1, 40),
     ("cifar100", "top5_accuracy"): (60, 99),
 }
@@ -608,9 +652,11 @@ def table_bench(mid: str, caption: str, on_page: tuple[str, ...], ctx: PaperCont
     """The benchmark of a table column that names none, and where it was found: the
     caption, else the page, else the paper, only when one allowed benchmark fits."""
     allowed = METRIC_BENCHMARKS.get(mid, ())
-    if rules.other.search(caption) and not any(
+    if (rules.other.search(caption) or rules.other_columns.search(caption)) and not any(
             b in allowed and rx.search(caption) for b, rx in rules.benchmarks):
-        return None, None  # the caption names a benchmark we do not track (CoNLL 2000, VOC)
+        # the caption names a benchmark we do not track (CoNLL 2000, VOC) or another task
+        # (chunking, POS tagging)
+        return None, None
     found = [b for b, rx in rules.benchmarks if b in allowed and rx.search(caption)]
     if len(found) == 1:
         return found[0], "caption"

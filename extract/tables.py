@@ -197,7 +197,27 @@ _NAMEISH = re.compile(r"[A-Za-z]{3,}|[A-Za-z]{2,}[-\d]")
 
 
 def _cells(words: list[list[Word]]) -> list[Cell]:
-    return [Cell(ws) for ws in words if ws]
+    return _join_deltas([Cell(ws) for ws in words if ws])
+
+
+#: a change stated beside a value, set a little apart: "50.2 (+2.1)", "76.3 (↑0.4)"
+_DELTA = re.compile(r"^\(\s*[+\-−↑↓]\s*\d+(?:\.\d+)?\s*%?\s*\)$")
+#: the most points between a value and the change stated beside it
+DELTA_GAP = 12.0
+
+
+def _join_deltas(cells: list[Cell]) -> list[Cell]:
+    """A "(+2.1)" cell right after a value is part of that value's cell, not a column of
+    its own (the cell grammar reads "50.2 (+2.1)" as 50.2)."""
+    out: list[Cell] = []
+    for c in cells:
+        prev = out[-1] if out else None
+        if prev is not None and _DELTA.match(c.text) and c.x0 - prev.x1 < DELTA_GAP \
+                and prev.read().values:
+            out[-1] = Cell(prev.words + c.words)
+        else:
+            out.append(c)
+    return out
 
 
 def _is_prose_cell(cell: Cell) -> bool:
@@ -238,8 +258,7 @@ def _kind(seg: Segment) -> str:
 def _split(line: Line, mid: float) -> tuple[list[Cell], list[Cell]] | None:
     """A line's cells left and right of the gutter, or None when a cell crosses it."""
     left, right = [], []
-    for ws in line.cells:
-        c = Cell(ws)
+    for c in _cells(line.cells):
         if c.x0 < mid - 1 and c.x1 > mid + 1:
             return None
         (left if c.x1 <= mid + 1 else right).append(c)
@@ -340,9 +359,79 @@ def _choose(full: list[Table], halves: list[Table], crossing: set[int]) -> list[
     return out
 
 
+def _section_line(seg: Segment) -> bool:
+    """A line of one short phrase that is no sentence: inside a table, the title of the rows
+    below it ("Single models (leaderboard as of <date>)", "Ensembles")."""
+    words = seg.text.split()
+    return len(seg.cells) == 1 and 2 <= len(words) <= 14 and not seg.text.rstrip().endswith(
+        (".", ":")) and not _CAPTION_WORD.match(seg.text) and not _FIGURE.match(seg.text)
+
+
+def _aligned_values(seg: Segment, other: Segment) -> bool:
+    """Whether every value cell of `seg` stands over a value cell of `other` (two rows of
+    one table)."""
+    vals = _value_cells(seg)
+    others = _value_cells(other)
+    return bool(vals) and all(any(d.x0 < c.x1 and d.x1 > c.x0 for d in others) for c in vals)
+
+
+def _in_table_titles(segs: list[Segment], kinds: list[str], gap: float) -> None:
+    """Lines read as prose that belong to a table: a short phrase set between a table's
+    lines (its header or rows above, its rows right below) titles the rows below it; a
+    long row label whose values stand in the columns of the next or previous row is a
+    row."""
+    for k in range(len(segs)):
+        if kinds[k] != "prose":
+            continue
+        near = [q for q in (k - 1, k + 1) if 0 <= q < len(segs)
+                and abs(segs[q].top - segs[k].top) <= gap + (segs[k].bottom - segs[k].top)]
+        if any(kinds[q] == "numeric" and _aligned_values(segs[k], segs[q]) for q in near) \
+                and segs[k].cells[-1].read().values and len(_value_cells(segs[k])) >= 2:
+            kinds[k] = "numeric"
+        elif 0 < k < len(segs) - 1 and kinds[k + 1] == "numeric" and kinds[k - 1] in (
+                "numeric", "text") and _section_line(segs[k]) \
+                and segs[k + 1].top - segs[k].bottom <= gap \
+                and segs[k].top - segs[k - 1].bottom <= gap:
+            kinds[k] = "text"
+
+
+#: words of a label column's own header ("Method", "Backbone", "Model data")
+_LABEL_HEAD = re.compile(r"^(?:(?:methods?|models?|backbones?|networks?|arch(?:itecture)?s?|"
+                         r"approach(?:es)?|systems?|data(?:sets?)?|detectors?|frameworks?|"
+                         r"encoders?|names?|settings?|type|#)\s*)+$", re.I)
+#: a header cell printed as a number: a dataset's size ("CIFAR | 100"), a subscript line
+#: ("AP | 50 75"), thresholds and counts ("IoU 0.5 0.75", "#Dets 1 10 100")
+_HEADERISH_VALUE = re.compile(r"^(?:\d{1,4}|0?\.\d{1,2}(?::0?\.\d{1,2})?|[SMLsml])$")
+_DECIMAL = re.compile(r"\d\.\d")
+
+
+def _header_row(seg: Segment, below: list[Segment]) -> bool:
+    """A first body line that is the header's last line: numbers such as the "10 | 100" of
+    "CIFAR-10 | CIFAR-100" headers broken over two lines, or the subscripts of "AP_50 AP_75"
+    on a line of their own. Its cells are all short integers, thresholds or size letters,
+    the rows below hold decimals in the same columns, and it has no row label of its own
+    (or only the label column's header words)."""
+    cells = list(seg.cells)
+    label = []
+    while cells and not _HEADERISH_VALUE.match(cells[0].text.strip()):
+        label.append(cells.pop(0).text)
+    vals = [c for c in cells if c.read().is_value]
+    if not vals or len(below) < 2 or (label and not _LABEL_HEAD.match(" ".join(label))):
+        return False
+    if not all(_HEADERISH_VALUE.match(c.text.strip()) or (
+            not c.read().is_value and re.fullmatch(r"[A-Za-z]{1,4}", c.text.strip()))
+            for c in cells):
+        return False
+    under = [d for s in below for d in s.cells for c in vals
+             if d.x0 < c.x1 + 2 and d.x1 > c.x0 - 2 and d.read().values]
+    decimals = sum(1 for d in under if _DECIMAL.search(d.text))
+    return len(under) >= 2 and decimals >= 0.75 * len(under)
+
+
 def _find(segs: list[Segment], lh: float, side: str) -> list[Table]:
     kinds = [_kind(s) for s in segs]
     gap = BODY_GAP * lh + 2
+    _in_table_titles(segs, kinds, gap)
     tables: list[Table] = []
     i = 0
     n = len(segs)
@@ -370,14 +459,25 @@ def _find(segs: list[Segment], lh: float, side: str) -> list[Table]:
                 and segs[h + 1].top - segs[h].bottom <= gap:
             head.insert(0, h)
             h -= 1
+        numeric = [k for k in body if kinds[k] == "numeric"]
+        if head and len(numeric) >= 3 and _header_row(segs[i], [segs[k] for k in numeric[1:4]]):
+            head, body = [*head, i], body[1:]  # the header's last line, printed as numbers
+            while body and kinds[body[0]] != "numeric":
+                head.append(body.pop(0))
         head = _below_caption(segs, kinds, head, lh)
         caption, caption_top = _caption(segs, kinds, head[0] if head else i, j)
         if caption != FIGURE_MARK:
+            parts = []
             for lo, hi in _side_by_side(segs, kinds, head, body):
                 clipped = [_clip(s, lo, hi) for s in segs]
-                t = _build(clipped, [_kind(s) if s.cells else "text" for s in clipped],
-                           head, body, side) if (lo, hi) != _ALL else _build(
-                               segs, kinds, head, body, side)
+                parts.append(_build(clipped, [_kind(s) if s.cells else "text" for s in clipped],
+                                    head, body, side) if (lo, hi) != _ALL else _build(
+                                        segs, kinds, head, body, side))
+            if len(parts) > 1 and not all(t is not None and _self_sufficient(t) for t in parts):
+                # a part without row names of its own continues the one on its left (a header
+                # repeated under "Dev | Test"), not a table set beside it
+                parts = [_build(segs, kinds, head, body, side)]
+            for t in parts:
                 if t is not None:
                     t.caption, t.caption_top = caption, caption_top
                     if _valid(t):
@@ -656,6 +756,8 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
     rows: list[Row] = []
     pending_label = ""
     sub: dict[int, list[str]] = {}
+    stacking = False  # the line above was a sub-header line too
+    block: list[list[Cell]] = []
     for k in body:
         seg = segs[k]
         if not seg.cells:
@@ -666,10 +768,13 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
             over = [c for c in seg.cells if c.x1 > first_x + 1]
             if len(over) >= 2:
                 # a line over the value columns: a sub-header for the rows below
-                for c in over:
-                    for n in _covered(c, cols):
-                        sub[n] = [*cols[n].header, c.full_text]
+                if not stacking:
+                    block = []
+                block.append(over)
+                sub = _sub_header(block, cols)
+                stacking = True
                 continue
+            stacking = False
             text = seg.text
             nxt = next((q for q in body if q > k), None)
             nxt_has_label = nxt is not None and kinds[nxt] == "numeric" and any(
@@ -681,6 +786,7 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
             else:
                 group = text
             continue
+        stacking = False
         label_parts, cells, notes = [], {}, []
         for c in seg.cells:
             if c.x1 <= first_x + 1:
@@ -714,6 +820,19 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
                  lines={segs[k].line for k in [*head, *body]})
 
 
+def _sub_header(block: list[list[Cell]], cols: list[Column]) -> dict[int, list[str]]:
+    """The header parts of each column under sub-header lines set between rows. A block
+    naming columns ("EM F1 ...", "Params Top-1") is a new header for the rows below
+    (stacked sub-tables); one that names none adds to the table's header."""
+    names = any(names_a_column(c.full_text) for line in block for c in line)
+    sub = {} if names else {n: list(c.header) for n, c in enumerate(cols)}
+    for line in block:
+        for c in line:
+            for n in _covered(c, cols):
+                sub.setdefault(n, []).append(c.full_text)
+    return sub
+
+
 def _group_title(seg: Segment) -> bool:
     """A line of one short name: the title of the rows below it ("Transformers", "Ours")."""
     return len(seg.cells) == 1 and bool(_WORDISH.search(seg.text)) and not seg.text.startswith("(")
@@ -732,16 +851,39 @@ def _covered(cell: Cell, cols: list[Column]) -> list[int]:
     return [near.index] if abs(near.xc - cell.xc) < 18 else []
 
 
+def _centred_groups(cells: list[Cell], cols: list[Column]) -> dict[int, list[int]]:
+    """Group headers narrower than the columns they span ("POS" over "Train Dev Test", "NER"
+    over the next three): on an upper header line of two or more cells and fewer cells than
+    columns, each column goes to the nearest cell when every cell then stands centred over
+    a run of at least two columns. Keyed by id(cell); empty when the line is not so set."""
+    if len(cells) < 2 or len(cells) >= len(cols):
+        return {}
+    runs: dict[int, list[int]] = {id(c): [] for c in cells}
+    for col in cols:
+        near = min(cells, key=lambda c: abs(c.xc - col.xc))
+        runs[id(near)].append(col.index)
+    for c in cells:
+        run = runs[id(c)]
+        if len(run) < 2:
+            return {}
+        left, right = cols[run[0]], cols[run[-1]]
+        if abs((left.x0 + right.x1) / 2 - c.xc) > max(6.0, 0.15 * (right.x1 - left.x0)):
+            return {}
+    return runs
+
+
 def _header(segs: list[Segment], head: list[int], cols: list[Column], first_x: float) -> str:
     """Stack the header lines above each column; returns the label column's header."""
     label_parts = []
     for level, k in enumerate(head):
         lowest = level == len(head) - 1
+        centred = {} if lowest else _centred_groups(
+            [c for c in segs[k].cells if c.x1 > first_x + 1], cols)
         for cell in segs[k].cells:
             if cell.x1 <= first_x + 1:
                 label_parts.append(cell.full_text)
                 continue
-            covered = _covered(cell, cols)
+            covered = centred.get(id(cell)) or _covered(cell, cols)
             if len(covered) > 1 and len(cell.words) >= len(covered):
                 # a header line set tight: its words may name the columns one by one
                 near = [min(covered, key=lambda n, w=w: abs(cols[n].xc - w.xc))
