@@ -27,7 +27,7 @@ from collections import defaultdict
 
 from extract.context import NameStats, Sections
 from extract.model import Fact
-from extract.result_features import result_features
+from extract.result_features import peer_index, result_features
 
 FEATURE_VERSION = "2"
 
@@ -109,6 +109,7 @@ def add_features(facts: list[Fact], names: list[str], pages: int,
             tables[f.extra["table"]].append(f)
     table_info = {tid: _table_info(fs, names) for tid, fs in tables.items()}
     results = [f for f in facts if f.field == "result"]
+    peers = peer_index(results)
     for f in facts:
         feats: dict[str, float] = {"bias": 1.0, f"src_{f.source}": 1.0,
                                    "page_frac": f.page / max(pages, 1)}
@@ -130,7 +131,7 @@ def add_features(facts: list[Fact], names: list[str], pages: int,
         if sections is not None:
             feats[f"section_{sections.at(f.page, max(f.span_start, 0))}"] = 1.0
         if f.field == "result":
-            result_features(f, feats, results)
+            result_features(f, feats, results, names, peers)
         f.extra["features"] = {k: round(float(x), 4) for k, x in feats.items() if x}
 
 

@@ -2,17 +2,146 @@
 how they stand against the paper's other results on the same benchmark and metric.
 
 The scorer keeps the best own value per benchmark and metric as the paper's headline,
-so a result's standing among its peers matters as much as whose it is.
+so a result's standing among its peers matters as much as whose it is:
+
+- what it is: the metric family, the data split, whether the metric was named or
+  implied, where the benchmark came from (header, row, row group, caption, page,
+  paper, sentence);
+- its standing: its rank among the paper's candidates on the same benchmark and
+  metric, how far it lies below the best of them or above the next one (a value far
+  above every other is often a misread column or someone else's), whether it is the
+  best of its table column and of its table, whether its column is the table's first
+  of that metric;
+- whose it is, beyond the row cues every field has (extract.features): a column
+  naming the paper's own method ("original | re-impl. | Ours"), and for sentences
+  the words around the number (we/our, a citation or comparison right before it).
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections import defaultdict
+
 from extract.model import Fact
 
+#: metric -> family (an accuracy and its error are one family)
+FAMILY = {"top1_error": "top1", "top1_accuracy": "top1", "top5_error": "top5",
+          "top5_accuracy": "top5", "box_ap": "box_ap", "f1": "f1", "em": "em", "bleu": "bleu"}
+_DEV_SPLITS = frozenset(["dev", "val", "minival", "val2017"])
+_OWN = re.compile(r"\bours\b|\bour\b|\bproposed\b|\bthis\s+(?:paper|work)\b", re.I)
+_WE = re.compile(r"\bwe\b|\bour\b|\bours\b|\bthis\s+(?:paper|work)\b", re.I)
+_CITE = re.compile(r"\[\s*\d+(?:\s*[,–-]\s*\d+)*\s*\]|\bet\s+al\b|\(\s*(?:19|20)\d\d[a-z]?\s*\)|"
+                   r"[A-Z][A-Za-z-]+,?\s+(?:19|20)\d\d[a-z]?\)")
+_COMPARE = re.compile(r"\bthan\b|\bcompared\b|\bcompar\w+\s+(?:to|with)\b|\bversus\b|\bvs\.?\b|"
+                      r"\boutperform\w*|\bsurpass\w*|\bprevious\w*|\bprior\b|"
+                      r"\bstate[- ]of[- ]the[- ]art\b|\bbaselines?\b|\breported\b", re.I)
+_EXAMPLE = re.compile(r"\bfor\s+(?:example|instance)\b|\be\.g\.|\bsuch\s+as\b", re.I)
+#: a value that is a change or a best-of-others, from the words right before it
+_BEFORE_OTHER = re.compile(r"\b(?:than|over|from|of\s+the\s+best|previous(?:ly)?|prior|"
+                           r"reported|baseline|versus|vs\.?)\W*(?:\w+\W+){0,2}$", re.I)
 
-def result_features(f: Fact, feats: dict[str, float], results: list[Fact]) -> None:
-    """Add the result-only features of `f` (one of `results`, the paper's result facts)."""
+
+def quality(metric: str, value: float) -> float:
+    """Higher is better for every metric: an error as its accuracy."""
+    return 100.0 - value if metric.endswith("_error") else value
+
+
+def result_features(f: Fact, feats: dict[str, float], results: list[Fact],
+                    names: list[str] | None = None, peers: dict | None = None) -> None:
+    """Add the result-only features of `f` (one of `results`, the paper's result facts).
+
+    `peers` (from `peer_index(results)`) saves regrouping the results for every fact."""
     ex = f.extra
+    fam = FAMILY.get(f.metric or "", "other")
+    feats[f"m_{fam}"] = 1.0
+    if fam == "top5" and f.benchmark in ("cifar10", "cifar100"):
+        feats["top5_small"] = 1.0  # top-5 on CIFAR is rarely anyone's headline
+    split = (f.split or "").lower()
+    if split.startswith("test") or split == "newstest2014":
+        feats["split_test"] = 1.0
+    elif split in _DEV_SPLITS:
+        feats["split_dev"] = 1.0
     if f.source == "table":
         feats[f"bench_{ex.get('bench_source') or 'header'}"] = 1.0
         feats["spread"] = float(bool(ex.get("spread")))
+        feats["implied_metric"] = float(bool(ex.get("implied_metric")))
+        feats["label_bold"] = float(bool(ex.get("label_bold")))
+        feats["pair_part"] = float((ex.get("parts") or 1) > 1)
+        col = f"{ex.get('column', '')} {ex.get('column_group', '')}"
+        if _OWN.search(col) or (names and _names_in(col, names)):
+            feats["col_own"] = 1.0
+    else:
+        _sentence_features(f, feats)
+    peers = peers if peers is not None else peer_index(results)
+    _standing(f, feats, peers)
+
+
+def _names_in(text: str, names: list[str]) -> bool:
+    low = text.lower()
+    return any(re.search(r"(?<![a-z0-9])" + re.escape(n.lower()), low) for n in names if n)
+
+
+def _sentence_features(f: Fact, feats: dict[str, float]) -> None:
+    sent = f.evidence or ""
+    before = f.extra.get("before", "")
+    feats["t_we"] = float(bool(_WE.search(sent)))
+    feats["t_cited"] = float(bool(_CITE.search(sent)))
+    feats["t_compare"] = float(bool(_COMPARE.search(sent)))
+    feats["t_example"] = float(bool(_EXAMPLE.search(sent)))
+    feats["t_other_before"] = float(bool(_BEFORE_OTHER.search(before) or _CITE.search(before)))
+
+
+def peer_index(results: list[Fact]) -> dict:
+    """The paper's results grouped for `_standing`: by benchmark and metric family, and by
+    table (and column) within that."""
+    paper: dict[tuple, list[float]] = defaultdict(list)
+    table: dict[tuple, list[float]] = defaultdict(list)
+    column: dict[tuple, list[float]] = defaultdict(list)
+    first_col: dict[tuple, int] = {}
+    for r in results:
+        if r.normalized_value is None:
+            continue
+        key = (r.benchmark, FAMILY.get(r.metric or ""))
+        q = quality(r.metric or "", r.normalized_value)
+        paper[key].append(q)
+        tid = r.extra.get("table")
+        if r.source == "table" and tid:
+            table[(*key, tid)].append(q)
+            col = (r.extra.get("column"), r.extra.get("column_group"))
+            column[(*key, tid, col)].append(q)
+            order = r.extra.get("col_index")
+            if order is not None:
+                k = (*key, tid)
+                first_col[k] = min(first_col.get(k, order), order)
+    return {"paper": paper, "table": table, "column": column, "first_col": first_col}
+
+
+def _standing(f: Fact, feats: dict[str, float], peers: dict) -> None:
+    if f.normalized_value is None:
+        return
+    key = (f.benchmark, FAMILY.get(f.metric or ""))
+    q = quality(f.metric or "", f.normalized_value)
+    others = sorted(peers["paper"].get(key, []), reverse=True)
+    better = sum(1 for x in others if x > q + 0.05)
+    feats["rank_log"] = math.log1p(better)
+    feats["best_paper"] = float(better == 0)
+    best = others[0] if others else q
+    feats["below_best"] = min(10.0, max(0.0, best - q)) / 10.0
+    if better == 0 and len(others) >= 3:
+        rest = [x for x in others if x < q - 0.05]
+        if rest:
+            mid = rest[len(rest) // 2]
+            spread = max(0.5, sum(abs(x - mid) for x in rest) / len(rest))
+            feats["lead"] = min(5.0, (q - rest[0]) / spread) / 5.0
+    feats["peers_log"] = math.log1p(len(others))
+    tid = f.extra.get("table")
+    if f.source == "table" and tid:
+        tab = peers["table"].get((*key, tid), [])
+        feats["best_table"] = float(not any(x > q + 0.05 for x in tab))
+        col = (f.extra.get("column"), f.extra.get("column_group"))
+        colv = peers["column"].get((*key, tid, col), [])
+        feats["best_column"] = float(len(colv) > 1 and not any(x > q + 0.05 for x in colv))
+        first = peers["first_col"].get((*key, tid))
+        if first is not None and f.extra.get("col_index") is not None:
+            feats["later_column"] = float(f.extra["col_index"] > first)

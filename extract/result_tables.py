@@ -57,6 +57,10 @@ def _result_column(tc: TableContext, parts: list[str], groups: list[bool]) -> di
                 "acc" if res.ACC_WORD.search(text) else None)
         if info["split"] is None:
             info["split"] = res.split_in_header(text)
+    if info["metrics"] == ["box_ap"] and any(
+            rules.ap_variant_part.match(p) for p, g in zip(parts, groups, strict=True) if not g):
+        info["metrics"] = []  # a stacked "AP" over "50" or "S": AP_50, AP_S, not the main AP
+        info["not_result"] = True
     if not info["metrics"] and (classify(own).kind is not None or
                                 rules.not_result_column.search(own or group)):
         info["not_result"] = True  # sizes, speeds, hyper-parameters: no implied metric
@@ -79,6 +83,20 @@ def _pair_infos(tc: TableContext, parts: list[str], groups: list[bool]) -> list[
     return None
 
 
+def _ap_repeats(cols: dict[int, dict]) -> None:
+    """Adjacent AP columns under one and the same header text are the main AP followed by
+    its variants whose sub- or superscripts were lost (AP, AP_50, AP_75, ...): COCO tables
+    print the main AP first. Only the first of such a run stays an AP column."""
+    prev = None
+    for n in sorted(cols):
+        info = cols[n]
+        if info["metrics"] == ["box_ap"] and prev is not None and prev["metrics"] == ["box_ap"] \
+                and (prev["own"], prev["group"]) == (info["own"], info["group"]):
+            info["metrics"], info["not_result"] = [], True
+            continue
+        prev = info
+
+
 def _header_parts(t: Table, row: Row, n: int) -> tuple[list[str], list[bool]]:
     if n in row.subheader:
         parts = row.subheader[n]
@@ -92,6 +110,7 @@ def result_candidates(tc: TableContext) -> list[Fact]:
     t = tc.table
     out: list[Fact] = []
     cols = {c.index: _result_column(tc, c.header, c.group) for c in t.columns}
+    _ap_repeats(cols)
     group_bench: dict[str, str | None] = {}
     for row in t.rows:
         label = res.unspace_caps(row.label)
@@ -118,6 +137,13 @@ def result_candidates(tc: TableContext) -> list[Fact]:
     return out
 
 
+def _not_result_row(label: str, tc: TableContext) -> bool:
+    """A row whose label names a size or a setting ("Params (M)", "# groups"): its cells
+    hold no results, whatever the table's benchmark."""
+    return bool(label) and (classify(label).kind is not None
+                            or bool(tc.rules.not_result_column.search(label)))
+
+
 def _group_bench(group: str, tc: TableContext) -> str | None:
     """The benchmark a row group's title names ("WMT'14 En-Fr"; "other" for an untracked
     dataset or task), else None."""
@@ -127,7 +153,7 @@ def _group_bench(group: str, tc: TableContext) -> str | None:
     if len(text) > 60:
         return None
     bench = res.header_bench(text, tc.rules)
-    if bench is None and tc.rules.other_columns.search(text):
+    if bench is None and (tc.rules.other_columns.search(text) or tc.rules.other_tasks.search(text)):
         return "other"
     return bench
 
@@ -159,9 +185,9 @@ def _cell_result(tc: TableContext, row: Row, n: int, info: dict, v: CellValue, i
         bench, source = gbench, "group"
     if bench == "other":
         return None
-    if not metrics:
+    if not metrics and not info["not_result"]:
         metrics = res.metrics_from_caption(t.caption, bench)
-    elif metrics[0] in ("acc", "err") and bench not in ("imagenet", "cifar10", "cifar100"):
+    elif metrics and metrics[0] in ("acc", "err") and bench not in ("imagenet", "cifar10", "cifar100"):
         # "accuracy" over the F1 of a NER table whose caption says "F1 scores"
         named = res.metrics_from_caption(t.caption, None)
         if named and named[0] not in ("top1", "top5"):
@@ -172,17 +198,17 @@ def _cell_result(tc: TableContext, row: Row, n: int, info: dict, v: CellValue, i
             bench, source = found, "caption"
     implied = False
     if not metrics and bench in IMPLIED_METRIC and source in _NAMED_BENCH \
-            and not info["not_result"]:
+            and not info["not_result"] and not _not_result_row(label, tc):
         metrics, implied = [IMPLIED_METRIC[bench]], True
         if bench == "squad1.1" and count == 2:
             metrics = ["f1", "em"]  # "F1/EM" is the usual order of an unnamed pair
     if not metrics:
         return None
     mid = metrics[i] if len(metrics) == count else metrics[0]
-    return _result_fact(tc, row, mid, v, info, bench, source, model, layout, bold, implied)
+    return _result_fact(tc, row, n, mid, v, info, bench, source, model, layout, bold, implied)
 
 
-def _result_fact(tc: TableContext, row: Row, mid: str, v: CellValue, info: dict,
+def _result_fact(tc: TableContext, row: Row, col: int, mid: str, v: CellValue, info: dict,
                  bench: str | None, bench_source: str | None, model: str, layout: str,
                  bold: bool, implied: bool) -> Fact | None:
     t = tc.table
@@ -213,7 +239,7 @@ def _result_fact(tc: TableContext, row: Row, mid: str, v: CellValue, info: dict,
         return None
     extra = {"table": t.id, "header": info["header"][:80], "caption": t.caption[:200],
              "group": row.group[:80], "notes": " ".join(row.notes)[:120], "row": row.index,
-             "rows": len(t.rows), "column": info["own"][:60],
+             "rows": len(t.rows), "column": info["own"][:60], "col_index": col,
              "column_group": info["group"][:60],
              "bench_source": bench_source, "layout": layout, "bold": bold,
              "spread": v.spread is not None, "implied_metric": implied,

@@ -74,6 +74,10 @@ class Rules:
     other_columns: re.Pattern
     #: a header naming no metric that holds no result either (hyper-parameters, counts)
     not_result_column: re.Pattern
+    #: a header part that makes an AP column a variant of the main AP (AP_50, AP_S, AP_mask)
+    ap_variant_part: re.Pattern
+    #: a caption or row-group title naming another task (chunking, POS tagging, keypoints)
+    other_tasks: re.Pattern
     #: matches where any of `benchmarks` or `other` matches (a quick "none of them")
     any_bench: re.Pattern
     #: benchmark -> words (lower case) one of which a paper must hold for the benchmark to
@@ -114,6 +118,8 @@ def load_rules(path: str | None = None) -> Rules:
         version=data.get("version", "0"),
         other_columns=re.compile(data["other_columns_cs"]),
         not_result_column=re.compile(data["not_result_column"], ci),
+        ap_variant_part=re.compile(data["ap_variant_part"]),
+        other_tasks=re.compile(data["other_tasks"], ci),
         needs={k: tuple(v) for k, v in data.get("benchmark_needs", {}).items()},
         any_bench=with_first_chars(re.compile(any_bench)),
     )
@@ -190,12 +196,9 @@ def paper_context(pages: list[Any], rules: Rules | None = None) -> PaperContext:
     full = "\n".join(texts)
     low = full.lower()
     ctx.skip = frozenset(b for b, words in rules.needs.items() if not any(w in low for w in words))
-    for bench, rx in rules.benchmarks:
-        if bench not in ctx.skip:
-            n = sum(1 for _ in rx.finditer(full))
-            if n:
-                ctx.benches.add(bench)
-                ctx.counts[bench] = n
+    for _, _, bench in tracked_in(full, rules, ctx.skip):
+        ctx.benches.add(bench)
+        ctx.counts[bench] = ctx.counts.get(bench, 0) + 1
     ctx.wmt14 = "bleu" in low and bool(rules.wmt14.search(full))  # only BLEU results need it
     head = "\n".join(texts[:2])
     first = texts[0] if texts else ""
@@ -248,6 +251,10 @@ _TEXT_PATTERNS: list[tuple[str, str, re.Pattern]] = [
                 r"classification\s+)?(?P<kind>error|err\.|accuracy|acc\.)(?:\s+rates?)?\s*"
                 r"(?:of|is|:|=|at|to|reaches|reaching)\s+(?:only\s+)?(?P<v>\d{1,2}(?:\.\d{1,2})?)\s*%",
                 re.I)),
+    ("results.text.topk_from_to", "topk_before",
+     re.compile(r"(?P<k>top-?\s?[15])\s+(?P<kind>error|accuracy)(?:\s+rates?)?\s+(?:\w+\s+){0,3}?"
+                r"from\s+\d{1,2}(?:\.\d{1,2})?\s*%[^;%]{0,80}?\bto\s+(?P<v>\d{1,2}(?:\.\d{1,2})?)\s*%",
+                re.I)),
     ("results.text.bleu_after", "bleu",
      re.compile(r"(?P<v>\d{2}(?:\.\d{1,2})?)\s*(?:BLEU|Bleu)\b")),
     ("results.text.bleu_of", "bleu",
@@ -294,13 +301,26 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 def _bench_in(text: str, rules: Rules, skip: frozenset[str] = frozenset()) -> list[tuple[int, str]]:
     """Benchmark mentions by position; "other" marks benchmarks we do not track (VOC, SVHN).
     Benchmarks in `skip` (PaperContext.skip) are not looked for."""
-    out = [(m.start(), "other") for m in rules.other.finditer(text)]
+    others = [(m.start(), m.end()) for m in rules.other.finditer(text)]
+    out = [(a, "other") for a, _ in others]
+    out += [(a, bench) for a, _, bench in tracked_in(text, rules, skip, others)]
+    return sorted(out)
+
+
+def tracked_in(text: str, rules: Rules, skip: frozenset[str] = frozenset(),
+               others: list[tuple[int, int]] | None = None) -> list[tuple[int, int, str]]:
+    """Mentions of tracked benchmarks as (start, end, benchmark), without those inside the
+    name of an untracked one ("ImageNet-V2", "downsampled ImageNet", "SQuAD 2.0")."""
+    if others is None:
+        others = [(m.start(), m.end()) for m in rules.other.finditer(text)]
+    out = []
     for bench, rx in rules.benchmarks:
         if bench in skip:
             continue
         for m in rx.finditer(text):
-            out.append((m.start(), bench))
-    return sorted(out)
+            if not any(a < m.end() and m.start() < b for a, b in others):
+                out.append((m.start(), m.end(), bench))
+    return out
 
 
 def _kind_after(sent: str, pos: int) -> str | None:
@@ -341,6 +361,7 @@ _NEEDS_OWN_BENCH = ("f1", "err", "acc")
 #: lists: a page without them cannot match, so the pattern is not tried there
 _PATTERN_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "results.text.pct_topk": ((), ("top",)), "results.text.topk_of": ((), ("top",)),
+    "results.text.topk_from_to": ((), ("top",)),
     "results.text.bleu_after": (("BLEU", "Bleu"), ()), "results.text.bleu_of": (("BLEU",), ()),
     "results.text.f1_of": (("F1",), ()), "results.text.f1_after": (("F1",), ()),
     "results.text.em_of": (("EM", "exact"), ()), "results.text.em_after": (("EM", "exact"), ()),
@@ -358,20 +379,25 @@ def _possible_patterns(flat: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=1024)
-def _patterns_for(here: bool, inherited: bool, possible: frozenset[str]) -> tuple:
+def _patterns_for(here: bool, inherited: bool, possible: frozenset[str],
+                  needs_own: tuple[str, ...] = _NEEDS_OWN_BENCH) -> tuple:
     """The text patterns that can give a fact in a sentence (same facts, fewer scans):
     with no benchmark of its own, a sentence only takes the metrics that name their
     benchmark (or inherit the previous sentence's); and only patterns whose words
     are on the page."""
     return tuple((rule_id, kind, rx) for rule_id, kind, rx in _TEXT_PATTERNS
                  if rule_id in possible
-                 and (here or kind in _TOPK_KINDS or (inherited and kind not in _NEEDS_OWN_BENCH)))
+                 and (here or kind in _TOPK_KINDS or (inherited and kind not in needs_own)))
 
 
 def text_results(pages: list[Any], ctx: PaperContext, rules: Rules | None = None) -> list[Fact]:
     """Results stated in sentences."""
     rules = rules or load_rules()
     facts: list[Fact] = []
+    # "F1" names its benchmark when the paper has only one F1 benchmark (SQuAD or CoNLL):
+    # a sentence with an F1 then continues the previous sentence's benchmark
+    one_f1 = sum(1 for b in METRIC_BENCHMARKS["f1"] if ctx.mentions(b)) == 1
+    needs_own = tuple(k for k in _NEEDS_OWN_BENCH if not (one_f1 and k == "f1"))
     for page in pages:
         if getattr(page, "in_references", False) or not page.text:
             continue
@@ -389,10 +415,11 @@ def text_results(pages: list[Any], ctx: PaperContext, rules: Rules | None = None
                 prev = here
             if not _ANY_DIGIT.search(sent):
                 continue
-            for rule_id, kind, rx in _patterns_for(bool(here), bool(inherited), possible):
+            for rule_id, kind, rx in _patterns_for(bool(here), bool(inherited), possible,
+                                                   needs_own):
                 # a sentence without a benchmark continues the previous one's, but only
                 # metrics that name their benchmark (top-k, BLEU, EM, AP) may rely on that
-                benches = here or (inherited if kind not in _NEEDS_OWN_BENCH else [])
+                benches = here or (inherited if kind not in needs_own else [])
                 for m in rx.finditer(sent):
                     fact = _text_fact(page, sent, a, m, rule_id, kind, benches, ctx, rules)
                     if fact is not None:
@@ -444,7 +471,8 @@ def _text_fact(page: Any, sent: str, offset: int, m: re.Match, rule_id: str, kin
                 normalized_value=value, normalized_unit="bleu" if metric == "bleu" else "percent",
                 page=page.number, span_start=span, span_end=span + len(m.group("v")),
                 evidence=sent.strip()[:500], rule_id=rule_id, confidence=conf, source="text",
-                model=None, benchmark=bench, metric=metric, split=split_of(sent))
+                model=None, benchmark=bench, metric=metric, split=split_of(sent),
+                extra={"before": sent[max(0, vpos - 60):vpos]})
 
 
 def _pick_bench(kind: str, k: str | None, benches: list[tuple[int, str]], vpos: int, sent: str,
@@ -652,7 +680,7 @@ def table_bench(mid: str, caption: str, on_page: tuple[str, ...], ctx: PaperCont
     """The benchmark of a table column that names none, and where it was found: the
     caption, else the page, else the paper, only when one allowed benchmark fits."""
     allowed = METRIC_BENCHMARKS.get(mid, ())
-    if (rules.other.search(caption) or rules.other_columns.search(caption)) and not any(
+    if (rules.other.search(caption) or rules.other_tasks.search(caption)) and not any(
             b in allowed and rx.search(caption) for b, rx in rules.benchmarks):
         # the caption names a benchmark we do not track (CoNLL 2000, VOC) or another task
         # (chunking, POS tagging)
