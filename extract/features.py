@@ -109,7 +109,7 @@ def add_features(facts: list[Fact], names: list[str], pages: int,
             tables[f.extra["table"]].append(f)
     table_info = {tid: _table_info(fs, names) for tid, fs in tables.items()}
     results = [f for f in facts if f.field == "result"]
-    peers = peer_index(results)
+    peers = peer_index(results, names)
     for f in facts:
         feats: dict[str, float] = {"bias": 1.0, f"src_{f.source}": 1.0,
                                    "page_frac": f.page / max(pages, 1)}

@@ -73,8 +73,11 @@ def result_features(f: Fact, feats: dict[str, float], results: list[Fact],
             feats["col_own"] = 1.0
     else:
         _sentence_features(f, feats)
-    peers = peers if peers is not None else peer_index(results)
+    peers = peers if peers is not None else peer_index(results, names)
     _standing(f, feats, peers)
+    _against_own(f, feats, peers, names or [])
+    if feats.get("row_cited") and feats.get("best_table"):
+        feats["cited_best"] = 1.0  # a cited row beating the table: the state of the art quoted
 
 
 def _names_in(text: str, names: list[str]) -> bool:
@@ -92,10 +95,45 @@ def _sentence_features(f: Fact, feats: dict[str, float]) -> None:
     feats["t_other_before"] = float(bool(_BEFORE_OTHER.search(before) or _CITE.search(before)))
 
 
-def peer_index(results: list[Fact]) -> dict:
+def own_cue(f: Fact, names: list[str]) -> bool:
+    """Whether the candidate itself says it is the paper's own: "ours", "proposed" or a name
+    the paper coins on its row, row group or column; "we"/"our" in its sentence with no
+    citation or comparison right before the number."""
+    ex = f.extra
+    if f.source == "table":
+        text = " ".join([f.model or "", ex.get("group", ""), ex.get("column", ""),
+                         ex.get("column_group", "")])
+        cited = bool(_CITE.search(f.model or ""))
+        return not cited and (bool(_OWN.search(text)) or _names_in(text, names))
+    before = ex.get("before", "")
+    return bool(_WE.search(f.evidence or "")) and not (_BEFORE_OTHER.search(before)
+                                                       or _CITE.search(before))
+
+
+def _against_own(f: Fact, feats: dict[str, float], peers: dict, names: list[str]) -> None:
+    """How the candidate stands against the best candidate that says it is the paper's own
+    on the same benchmark and metric: a value above it with no own cue of its own is most
+    often a quoted state of the art or a misread column."""
+    if f.normalized_value is None:
+        return
+    mine = own_cue(f, names)
+    feats["own_cue"] = float(mine)
+    best = peers["own_best"].get((f.benchmark, FAMILY.get(f.metric or "")))
+    if best is None:
+        return
+    q = quality(f.metric or "", f.normalized_value)
+    if mine:
+        feats["own_best"] = float(q >= best - 0.05)
+    elif q > best + 0.05:
+        feats["above_own"] = 1.0
+        feats["above_own_by"] = min(1.0, (q - best) / 5.0)
+
+
+def peer_index(results: list[Fact], names: list[str] | None = None) -> dict:
     """The paper's results grouped for `_standing`: by benchmark and metric family, and by
-    table (and column) within that."""
+    table (and column) within that; the best of those with an own cue (`own_cue`)."""
     paper: dict[tuple, list[float]] = defaultdict(list)
+    own_best: dict[tuple, float] = {}
     table: dict[tuple, list[float]] = defaultdict(list)
     column: dict[tuple, list[float]] = defaultdict(list)
     first_col: dict[tuple, int] = {}
@@ -105,6 +143,8 @@ def peer_index(results: list[Fact]) -> dict:
         key = (r.benchmark, FAMILY.get(r.metric or ""))
         q = quality(r.metric or "", r.normalized_value)
         paper[key].append(q)
+        if own_cue(r, names or []):
+            own_best[key] = max(own_best.get(key, q), q)
         tid = r.extra.get("table")
         if r.source == "table" and tid:
             table[(*key, tid)].append(q)
@@ -114,7 +154,8 @@ def peer_index(results: list[Fact]) -> dict:
             if order is not None:
                 k = (*key, tid)
                 first_col[k] = min(first_col.get(k, order), order)
-    return {"paper": paper, "table": table, "column": column, "first_col": first_col}
+    return {"paper": paper, "table": table, "column": column, "first_col": first_col,
+            "own_best": own_best}
 
 
 def _standing(f: Fact, feats: dict[str, float], peers: dict) -> None:

@@ -32,6 +32,14 @@ _PAIR = re.compile(r"(?<![\w.])(v?\d+(?:\.\d+)?|[A-Za-z][\w-]*)\s*/\s*(v?\d+(?:\
                    r"(?![\w.])")
 
 
+#: a caption about AP that is not box AP, unless the column says box
+_NOT_BOX = re.compile(r"\bkey-?points?\b|\bpose\s+estimation|\bpanoptic", re.I)
+_MASK = re.compile(r"\bmask\s+AP\b|\bAP\s*[\^_]?\s*(?:mask|mk|m)\b", re.I)
+_BOX_HEADER = re.compile(r"box|\bbb|AP\s*[\^_]?\s*b\b|\bdet", re.I)
+_BOX_CAPTION = re.compile(r"\bbox\b|\bbbox|\bAP\s*[\^_]?\s*b\b|\bobject\s+detection|\bdetectors?\b",
+                          re.I)
+
+
 def _result_column(tc: TableContext, parts: list[str], groups: list[bool]) -> dict:
     """Metric, benchmark, error/accuracy and split a column's stacked header names: its
     own header (the parts that are its alone, read together) first, group headers after."""
@@ -169,6 +177,11 @@ def _cell_result(tc: TableContext, row: Row, n: int, info: dict, v: CellValue, i
         return None  # "25.6M", "3 days": a size or a time, never a score
     metrics = info["metrics"]
     model, layout = label, "rows"
+    if not metrics and info["bench"] is None and info["split"] is None and info["own"] \
+            and not info["not_result"] and info["kind"] is None:
+        # a column naming neither metric nor benchmark names a method or setting: the
+        # model is the row's with that column's ("ResNet-50" under "CBN")
+        model, layout = f"{label} | {info['own']}".strip(" |"), "method_columns"
     bench, source = info["bench"], ("header" if info["bench"] else None)
     if label_metric and (not metrics or metrics[0] in ("acc", "err")):
         # a transposed table: the row names the metric, the columns the models
@@ -216,8 +229,9 @@ def _result_fact(tc: TableContext, row: Row, col: int, mid: str, v: CellValue, i
         bench, bench_source = res.table_bench(mid, t.caption, tc.page_benches, tc.ctx, tc.rules)
     if bench is None or bench == "other" or bench not in res.METRIC_BENCHMARKS.get(mid, ()):
         return None
-    if bench == "coco" and re.search(r"\bkey-?points?\b|\bpose\s+estimation|\bpanoptic|\bmask\b",
-                                     t.caption, re.I):
+    if bench == "coco" and not _BOX_HEADER.search(info["header"]) and (
+            _NOT_BOX.search(t.caption) or (_MASK.search(t.caption)
+                                           and not _BOX_CAPTION.search(t.caption))):
         return None  # keypoint, panoptic or mask AP is not box AP
     split = info["split"] or res.split_of(t.caption)
     value = v.value

@@ -855,7 +855,12 @@ def _centred_groups(cells: list[Cell], cols: list[Column]) -> dict[int, list[int
     """Group headers narrower than the columns they span ("POS" over "Train Dev Test", "NER"
     over the next three): on an upper header line of two or more cells and fewer cells than
     columns, each column goes to the nearest cell when every cell then stands centred over
-    a run of at least two columns. Keyed by id(cell); empty when the line is not so set."""
+    a run of at least two columns; a lone cell centred over three or more columns that
+    names no column kind titles them all. Keyed by id(cell); empty when the line is not
+    so set."""
+    if len(cells) == 1 and len(cols) >= 3 and not names_a_column(cells[0].full_text) \
+            and abs((cols[0].x0 + cols[-1].x1) / 2 - cells[0].xc) <= 6.0:
+        return {id(cells[0]): [c.index for c in cols]}  # a title over the whole table
     if len(cells) < 2 or len(cells) >= len(cols):
         return {}
     runs: dict[int, list[int]] = {id(c): [] for c in cells}
