@@ -35,6 +35,7 @@ _PAIR = re.compile(r"(?<![\w.])(v?\d+(?:\.\d+)?|[A-Za-z][\w-]*)\s*/\s*(v?\d+(?:\
 #: a caption about AP that is not box AP, unless the column says box
 _NOT_BOX = re.compile(r"\bkey-?points?\b|\bpose\s+estimation|\bpanoptic", re.I)
 _MASK = re.compile(r"\bmask\s+AP\b|\bAP\s*[\^_]?\s*(?:mask|mk|m)\b", re.I)
+_ANY_AP = re.compile(r"(?<![A-Za-z])m?AP(?![a-z])")
 _BOX_HEADER = re.compile(r"box|\bbb|AP\s*[\^_]?\s*b\b|\bdet", re.I)
 _BOX_CAPTION = re.compile(r"\bbox\b|\bbbox|\bAP\s*[\^_]?\s*b\b|\bobject\s+detection|\bdetectors?\b",
                           re.I)
@@ -69,6 +70,8 @@ def _result_column(tc: TableContext, parts: list[str], groups: list[bool]) -> di
             rules.ap_variant_part.match(p) for p, g in zip(parts, groups, strict=True) if not g):
         info["metrics"] = []  # a stacked "AP" over "50" or "S": AP_50, AP_S, not the main AP
         info["not_result"] = True
+    if not info["metrics"] and _ANY_AP.search(own):
+        info["not_result"] = True  # an AP the vocabulary does not take as box AP (AP_m, AP_50)
     if not info["metrics"] and (classify(own).kind is not None or
                                 rules.not_result_column.search(own or group)):
         info["not_result"] = True  # sizes, speeds, hyper-parameters: no implied metric

@@ -851,30 +851,49 @@ def _covered(cell: Cell, cols: list[Column]) -> list[int]:
     return [near.index] if abs(near.xc - cell.xc) < 18 else []
 
 
+def _centred(cell: Cell, cols: list[Column], a: int, b: int) -> float | None:
+    """How far `cell` stands from the centre of columns a..b, or None when it is not
+    centred over them."""
+    left, right = cols[a], cols[b]
+    off = abs((left.x0 + right.x1) / 2 - cell.xc)
+    return off if off <= max(6.0, 0.15 * (right.x1 - left.x0)) else None
+
+
 def _centred_groups(cells: list[Cell], cols: list[Column]) -> dict[int, list[int]]:
-    """Group headers narrower than the columns they span ("POS" over "Train Dev Test", "NER"
-    over the next three): on an upper header line of two or more cells and fewer cells than
-    columns, each column goes to the nearest cell when every cell then stands centred over
-    a run of at least two columns; a lone cell centred over three or more columns that
-    names no column kind titles them all. Keyed by id(cell); empty when the line is not
-    so set."""
-    if len(cells) == 1 and len(cols) >= 3 and not names_a_column(cells[0].full_text) \
-            and abs((cols[0].x0 + cols[-1].x1) / 2 - cells[0].xc) <= 6.0:
-        return {id(cells[0]): [c.index for c in cols]}  # a title over the whole table
-    if len(cells) < 2 or len(cells) >= len(cols):
+    """Group headers narrower than the columns they span ("POS" over "Dev | Test", "NER"
+    over the six columns after): on an upper header line with fewer cells than columns,
+    each cell takes a run of adjacent columns it stands centred over, runs in the cells'
+    order and not overlapping, covering as many columns as can be (then as centred as can
+    be). A lone cell centred over three or more columns that names no column kind titles
+    them all. Keyed by id(cell); empty when the line is not so set (a cell centred over
+    no run), which leaves each cell over the columns it overlaps."""
+    n = len(cols)
+    if len(cells) == 1:
+        if n >= 3 and not names_a_column(cells[0].full_text) \
+                and _centred(cells[0], cols, 0, n - 1) is not None:
+            return {id(cells[0]): [c.index for c in cols]}  # a title over the whole table
         return {}
-    runs: dict[int, list[int]] = {id(c): [] for c in cells}
-    for col in cols:
-        near = min(cells, key=lambda c: abs(c.xc - col.xc))
-        runs[id(near)].append(col.index)
-    for c in cells:
-        run = runs[id(c)]
-        if len(run) < 2:
-            return {}
-        left, right = cols[run[0]], cols[run[-1]]
-        if abs((left.x0 + right.x1) / 2 - c.xc) > max(6.0, 0.15 * (right.x1 - left.x0)):
-            return {}
-    return runs
+    if len(cells) >= n:
+        return {}
+    # best[i][j]: (columns covered, -offset, runs) placing cells[:i] within cols[:j]
+    best: list[list[tuple | None]] = [[None] * (n + 1) for _ in range(len(cells) + 1)]
+    best[0] = [(0, 0.0, ())] * (n + 1)
+    for i, cell in enumerate(cells, 1):
+        for j in range(1, n + 1):
+            cand = best[i][j - 1]
+            for a in range(j):
+                prev = best[i - 1][a]
+                off = _centred(cell, cols, a, j - 1)
+                if prev is None or off is None:
+                    continue
+                got = (prev[0] + j - a, prev[1] - off, (*prev[2], (a, j - 1)))
+                if cand is None or got[:2] > cand[:2]:
+                    cand = got
+            best[i][j] = cand
+    done = best[len(cells)][n]
+    if done is None:
+        return {}
+    return {id(c): list(range(a, b + 1)) for c, (a, b) in zip(cells, done[2], strict=True)}
 
 
 def _header(segs: list[Segment], head: list[int], cols: list[Column], first_x: float) -> str:
