@@ -42,6 +42,11 @@ _BEFORE_OTHER = re.compile(r"\b(?:than|over|from|of\s+the\s+best|previous(?:ly)?
                            r"reported|baseline|versus|vs\.?)\W*(?:\w+\W+){0,2}$", re.I)
 
 
+#: a citation or "reported by" right after the number, before the clause ends
+_CITED_AFTER = re.compile(r"[^.;]{0,40}?(?:\breported\s+(?:in|by)\b|\bachieved\s+by\b|\bby\s+[A-Z][a-z]+"
+                          r"\s+et\s+al|\[\s*\d+|\(\s*[A-Z][A-Za-z-]+(?:\s+et\s+al\.?)?,?\s+(?:19|20)\d\d)")
+
+
 def quality(metric: str, value: float) -> float:
     """Higher is better for every metric: an error as its accuracy."""
     return 100.0 - value if metric.endswith("_error") else value
@@ -93,6 +98,8 @@ def _sentence_features(f: Fact, feats: dict[str, float]) -> None:
     feats["t_compare"] = float(bool(_COMPARE.search(sent)))
     feats["t_example"] = float(bool(_EXAMPLE.search(sent)))
     feats["t_other_before"] = float(bool(_BEFORE_OTHER.search(before) or _CITE.search(before)))
+    after = f.extra.get("after", "")
+    feats["t_cited_after"] = float(bool(_CITED_AFTER.match(after)))
 
 
 def own_cue(f: Fact, names: list[str]) -> bool:
@@ -134,6 +141,7 @@ def peer_index(results: list[Fact], names: list[str] | None = None) -> dict:
     table (and column) within that; the best of those with an own cue (`own_cue`)."""
     paper: dict[tuple, list[float]] = defaultdict(list)
     own_best: dict[tuple, float] = {}
+    test_tables: dict[tuple, bool] = {}
     table: dict[tuple, list[float]] = defaultdict(list)
     column: dict[tuple, list[float]] = defaultdict(list)
     first_col: dict[tuple, int] = {}
@@ -150,12 +158,14 @@ def peer_index(results: list[Fact], names: list[str] | None = None) -> dict:
             table[(*key, tid)].append(q)
             col = (r.extra.get("column"), r.extra.get("column_group"))
             column[(*key, tid, col)].append(q)
+            if (r.split or "").lower().startswith("test"):
+                test_tables[(*key, tid)] = True
             order = r.extra.get("col_index")
             if order is not None:
                 k = (*key, tid)
                 first_col[k] = min(first_col.get(k, order), order)
     return {"paper": paper, "table": table, "column": column, "first_col": first_col,
-            "own_best": own_best}
+            "own_best": own_best, "test_tables": test_tables}
 
 
 def _standing(f: Fact, feats: dict[str, float], peers: dict) -> None:
@@ -183,6 +193,8 @@ def _standing(f: Fact, feats: dict[str, float], peers: dict) -> None:
         col = (f.extra.get("column"), f.extra.get("column_group"))
         colv = peers["column"].get((*key, tid, col), [])
         feats["best_column"] = float(len(colv) > 1 and not any(x > q + 0.05 for x in colv))
+        if (f.split or "").lower() in _DEV_SPLITS and peers["test_tables"].get((*key, tid)):
+            feats["dev_beside_test"] = 1.0  # the paper reports its test figure too
         first = peers["first_col"].get((*key, tid))
         if first is not None and f.extra.get("col_index") is not None:
             feats["later_column"] = float(f.extra["col_index"] > first)

@@ -275,6 +275,13 @@ _TEXT_PATTERNS: list[tuple[str, str, re.Pattern]] = [
      re.compile(r"(?P<v>\d{1,2}(?:\.\d{1,2})?)\s*%\s*(?:test\s+)?error\b", re.I)),
     ("results.text.err_of", "err",
      re.compile(r"\b(?:test\s+)?error(?:\s+rates?)?\s+(?:of|is)\s+(?P<v>\d{1,2}(?:\.\d{1,2})?)\s*%", re.I)),
+    # "13% test error without normalization and 11% with it": the second value of a list
+    ("results.text.err_and", "err",
+     re.compile(r"\b\d{1,2}(?:\.\d{1,2})?\s*%\s*(?:test\s+)?error(?:\s+rates?)?\b[^.;%]{0,60}?"
+                r"\band\s+(?P<v>\d{1,2}(?:\.\d{1,2})?)\s*%(?!\s*(?:test\s+)?error)", re.I)),
+    ("results.text.acc_and", "acc",
+     re.compile(r"\b\d{2}(?:\.\d{1,2})?\s*%\s*(?:test\s+|classification\s+)?accuracy\b[^.;%]{0,60}?"
+                r"\band\s+(?P<v>\d{2}(?:\.\d{1,2})?)\s*%(?!\s*(?:test\s+)?accuracy)", re.I)),
     ("results.text.acc_pct", "acc",
      re.compile(r"(?P<v>\d{2}(?:\.\d{1,2})?)\s*%\s*(?:test\s+|classification\s+)?accuracy\b", re.I)),
     ("results.text.acc_of", "acc",
@@ -367,6 +374,7 @@ _PATTERN_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "results.text.em_of": (("EM", "exact"), ()), "results.text.em_after": (("EM", "exact"), ()),
     "results.text.ap_after": (("AP",), ()), "results.text.ap_of": (("AP",), ()),
     "results.text.err_pct": ((), ("error",)), "results.text.err_of": ((), ("error",)),
+    "results.text.err_and": ((), ("error",)), "results.text.acc_and": ((), ("accuracy",)),
     "results.text.acc_pct": ((), ("accuracy",)), "results.text.acc_of": ((), ("accuracy",)),
 }
 
@@ -472,7 +480,8 @@ def _text_fact(page: Any, sent: str, offset: int, m: re.Match, rule_id: str, kin
                 page=page.number, span_start=span, span_end=span + len(m.group("v")),
                 evidence=sent.strip()[:500], rule_id=rule_id, confidence=conf, source="text",
                 model=None, benchmark=bench, metric=metric, split=split_of(sent),
-                extra={"before": sent[max(0, vpos - 60):vpos]})
+                extra={"before": sent[max(0, vpos - 60):vpos],
+                       "after": sent[m.end("v"):m.end("v") + 60]})
 
 
 def _pick_bench(kind: str, k: str | None, benches: list[tuple[int, str]], vpos: int, sent: str,

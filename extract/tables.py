@@ -859,17 +859,19 @@ def _centred(cell: Cell, cols: list[Column], a: int, b: int) -> float | None:
     return off if off <= max(6.0, 0.15 * (right.x1 - left.x0)) else None
 
 
-def _centred_groups(cells: list[Cell], cols: list[Column]) -> dict[int, list[int]]:
+def _centred_groups(cells: list[Cell], cols: list[Column], top: bool = False
+                    ) -> dict[int, list[int]]:
     """Group headers narrower than the columns they span ("POS" over "Dev | Test", "NER"
     over the six columns after): on an upper header line with fewer cells than columns,
     each cell takes a run of adjacent columns it stands centred over, runs in the cells'
     order and not overlapping, covering as many columns as can be (then as centred as can
-    be). A lone cell centred over three or more columns that names no column kind titles
-    them all. Keyed by id(cell); empty when the line is not so set (a cell centred over
-    no run), which leaves each cell over the columns it overlaps."""
+    be). A lone cell on the header's top line, centred over three or more columns and
+    naming no column kind, titles them all. Keyed by id(cell); empty when the line is not
+    so set (a cell centred over no run), which leaves each cell over the columns it
+    overlaps."""
     n = len(cols)
     if len(cells) == 1:
-        if n >= 3 and not names_a_column(cells[0].full_text) \
+        if top and n >= 3 and not names_a_column(cells[0].full_text) \
                 and _centred(cells[0], cols, 0, n - 1) is not None:
             return {id(cells[0]): [c.index for c in cols]}  # a title over the whole table
         return {}
@@ -902,7 +904,7 @@ def _header(segs: list[Segment], head: list[int], cols: list[Column], first_x: f
     for level, k in enumerate(head):
         lowest = level == len(head) - 1
         centred = {} if lowest else _centred_groups(
-            [c for c in segs[k].cells if c.x1 > first_x + 1], cols)
+            [c for c in segs[k].cells if c.x1 > first_x + 1], cols, top=level == 0)
         for cell in segs[k].cells:
             if cell.x1 <= first_x + 1:
                 label_parts.append(cell.full_text)
