@@ -83,6 +83,10 @@ def result_features(f: Fact, feats: dict[str, float], results: list[Fact],
     _against_own(f, feats, peers, names or [])
     if feats.get("row_cited") and feats.get("best_table"):
         feats["cited_best"] = 1.0  # a cited row beating the table: the state of the art quoted
+    if f.source == "table" and not feats.get("row_cited") and feats.get("table_frac_cited", 0) >= 0.5:
+        feats["uncited_among_cited"] = 1.0  # the paper's own rows in a comparison table
+    if feats.get("own_cue") and feats.get("best_table"):
+        feats["own_best_table"] = 1.0
 
 
 def _names_in(text: str, names: list[str]) -> bool:
