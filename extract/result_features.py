@@ -146,6 +146,7 @@ def peer_index(results: list[Fact], names: list[str] | None = None) -> dict:
     paper: dict[tuple, list[float]] = defaultdict(list)
     own_best: dict[tuple, float] = {}
     test_tables: dict[tuple, bool] = {}
+    test_rows: dict[tuple, set] = defaultdict(set)
     table: dict[tuple, list[float]] = defaultdict(list)
     column: dict[tuple, list[float]] = defaultdict(list)
     first_col: dict[tuple, int] = {}
@@ -164,12 +165,13 @@ def peer_index(results: list[Fact], names: list[str] | None = None) -> dict:
             column[(*key, tid, col)].append(q)
             if (r.split or "").lower().startswith("test"):
                 test_tables[(*key, tid)] = True
+                test_rows[(*key, tid)].add(r.row_id)
             order = r.extra.get("col_index")
             if order is not None:
                 k = (*key, tid)
                 first_col[k] = min(first_col.get(k, order), order)
     return {"paper": paper, "table": table, "column": column, "first_col": first_col,
-            "own_best": own_best, "test_tables": test_tables}
+            "own_best": own_best, "test_tables": test_tables, "test_rows": test_rows}
 
 
 def _standing(f: Fact, feats: dict[str, float], peers: dict) -> None:
@@ -199,6 +201,8 @@ def _standing(f: Fact, feats: dict[str, float], peers: dict) -> None:
         feats["best_column"] = float(len(colv) > 1 and not any(x > q + 0.05 for x in colv))
         if (f.split or "").lower() in _DEV_SPLITS and peers["test_tables"].get((*key, tid)):
             feats["dev_beside_test"] = 1.0  # the paper reports its test figure too
+            if f.row_id in peers["test_rows"].get((*key, tid), ()):
+                feats["dev_beside_test_row"] = 1.0  # ... for this very model
         first = peers["first_col"].get((*key, tid))
         if first is not None and f.extra.get("col_index") is not None:
             feats["later_column"] = float(f.extra["col_index"] > first)
