@@ -28,6 +28,7 @@ from collections import defaultdict
 from extract.context import NameStats, Sections
 from extract.model import Fact
 from extract.result_features import peer_index, result_features
+from extract.results import DATE_IN_LABEL as _DATE
 
 FEATURE_VERSION = "2"
 
@@ -77,7 +78,7 @@ def names_in(label: str, names: list[str]) -> bool:
 
 
 def _row_flags(label: str, group: str, names: list[str], notes: str = "") -> dict[str, float]:
-    text = f"{label} {notes}".strip()
+    text = _DATE.sub(" ", f"{label} {notes}").strip()
     cited = bool(_CITE.search(text))
     component_only = cited and not _CITE.search(_COMPONENT_CITE.sub(" ", text))
     return {

@@ -24,6 +24,7 @@ import re
 from collections import defaultdict
 
 from extract.model import Fact
+from extract.results import DATE_IN_LABEL as _DATE
 
 #: metric -> family (an accuracy and its error are one family)
 FAMILY = {"top1_error": "top1", "top1_accuracy": "top1", "top5_error": "top5",
@@ -114,7 +115,7 @@ def own_cue(f: Fact, names: list[str]) -> bool:
     if f.source == "table":
         text = " ".join([f.model or "", ex.get("group", ""), ex.get("column", ""),
                          ex.get("column_group", "")])
-        cited = bool(_CITE.search(f.model or ""))
+        cited = bool(_CITE.search(_DATE.sub(" ", f.model or "")))
         return not cited and (bool(_OWN.search(text)) or _names_in(text, names))
     before = ex.get("before", "")
     return bool(_WE.search(f.evidence or "")) and not (_BEFORE_OTHER.search(before)

@@ -230,6 +230,10 @@ def _result_fact(tc: TableContext, row: Row, col: int, mid: str, v: CellValue, i
     t = tc.table
     if bench is None:
         bench, bench_source = res.table_bench(mid, t.caption, tc.page_benches, tc.ctx, tc.rules)
+        if bench_source in ("page", "paper") and tc.ctx.ablation_bench \
+                and tc.rules.ablation_caption.search(t.caption):
+            # an ablation table naming no dataset is on the one the paper runs ablations on
+            bench, bench_source = tc.ctx.ablation_bench, "ablation"
     if bench is None or bench == "other" or bench not in res.METRIC_BENCHMARKS.get(mid, ()):
         return None
     if bench == "coco" and not _BOX_HEADER.search(info["header"]) and (

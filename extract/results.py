@@ -78,6 +78,8 @@ class Rules:
     ap_variant_part: re.Pattern
     #: a caption or row-group title naming another task (chunking, POS tagging, keypoints)
     other_tasks: re.Pattern
+    #: a caption of an ablation or analysis table
+    ablation_caption: re.Pattern
     #: matches where any of `benchmarks` or `other` matches (a quick "none of them")
     any_bench: re.Pattern
     #: benchmark -> words (lower case) one of which a paper must hold for the benchmark to
@@ -120,6 +122,7 @@ def load_rules(path: str | None = None) -> Rules:
         not_result_column=re.compile(data["not_result_column"], ci),
         ap_variant_part=re.compile(data["ap_variant_part"]),
         other_tasks=re.compile(data["other_tasks"], ci),
+        ablation_caption=re.compile(data["ablation_caption"], ci),
         needs={k: tuple(v) for k, v in data.get("benchmark_needs", {}).items()},
         any_bench=with_first_chars(re.compile(any_bench)),
     )
@@ -138,6 +141,9 @@ class PaperContext:
     #: how often the paper names each benchmark
     counts: dict[str, int] = field(default_factory=dict)
     wmt14: bool = False
+    #: the benchmark the paper says its ablations are run on ("other" for an untracked one
+    #: such as a subset of ImageNet), else None
+    ablation_bench: str | None = None
 
     def mentions(self, bench: str) -> bool:
         return bench in self.benches
@@ -200,6 +206,7 @@ def paper_context(pages: list[Any], rules: Rules | None = None) -> PaperContext:
         ctx.benches.add(bench)
         ctx.counts[bench] = ctx.counts.get(bench, 0) + 1
     ctx.wmt14 = "bleu" in low and bool(rules.wmt14.search(full))  # only BLEU results need it
+    ctx.ablation_bench = _ablation_bench(full, rules, ctx.skip)
     head = "\n".join(texts[:2])
     first = texts[0] if texts else ""
     candidates: list[str] = []
@@ -237,6 +244,25 @@ def paper_context(pages: list[Any], rules: Rules | None = None) -> PaperContext:
             seen.add(stem)
             ctx.names.append(stem)
     return ctx
+
+
+#: "the ablation study is conducted on <dataset>", "ablations ... on <dataset>"
+_ABLATION_ON = re.compile(r"\bablations?(?:\s+stud(?:y|ies)|\s+experiments?)?\b[^.]{0,80}?"
+                          r"\b(?:on|using|with)\s+(?:the\s+|a\s+subset\s+of\s+)?", re.I)
+
+
+def _ablation_bench(full: str, rules: Rules, skip: frozenset[str]) -> str | None:
+    """The dataset the paper runs its ablations on, when it says so: the benchmark named
+    right after "ablation ... on"; "other" for a subset or an untracked dataset."""
+    flat = full.replace("\n", " ")
+    for m in _ABLATION_ON.finditer(flat):
+        found = _bench_in(flat[m.end():m.end() + 40], rules, skip)
+        near = [b for pos, b in found if pos < 3]
+        if near:
+            if re.match(r"a\s+subset", flat[m.end() - 12:m.end()], re.I):
+                return "other"
+            return "other" if "other" in near else near[0]
+    return None
 
 
 # ------------------------------------------------------------------ text rules
@@ -510,6 +536,9 @@ def _pick_bench(kind: str, k: str | None, benches: list[tuple[int, str]], vpos: 
 
 
 _ON_BENCH = re.compile(r"\b(?:on|for|in)\b")
+#: a date in a row label ("R-NET (March 2017)", "as of Sept. 23, 2019"): no citation
+DATE_IN_LABEL = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?,?\s+"
+                           r"(?:\d{1,2},?\s+)?(?:19|20)\d\d\b")
 #: another stated value ("17.18%", "28.4 BLEU") between a value and a benchmark name
 _VALUE_BETWEEN = re.compile(r"(?<![\w.])\d{1,3}\.\d+\s*%|(?<![\w.])\d{1,3}\s*%")
 
