@@ -132,6 +132,8 @@ def result_candidates(tc: TableContext) -> list[Fact]:
         gbench = group_bench[row.group]
         if gbench == "other":
             continue  # a block of rows about another dataset or task
+        if tc.rules.quoted_row.search(label):
+            continue  # human performance, an oracle, the previous best: no model of the paper
         for n, cell in row.cells.items():
             parts, groups = _header_parts(t, row, n)
             info = cols[n] if n not in row.subheader else _result_column(tc, parts, groups)

@@ -64,6 +64,9 @@ class Rules:
     cite: re.Pattern
     own: re.Pattern
     baseline_row: re.Pattern
+    #: a row label that names no model the paper trains: human or oracle performance, the
+    #: previous best quoted for comparison
+    quoted_row: re.Pattern
     text_own: re.Pattern
     text_baseline_before: re.Pattern
     text_delta_before: re.Pattern
@@ -112,6 +115,7 @@ def load_rules(path: str | None = None) -> Rules:
         cite=re.compile(data["cite"]),
         own=c("own"),
         baseline_row=c("baseline_row"),
+        quoted_row=c("quoted_row"),
         text_own=c("text_own"),
         text_baseline_before=c("text_baseline_before"),
         text_delta_before=c("text_delta_before"),

@@ -306,6 +306,10 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
             if ln.cells]
     heights = [s.bottom - s.top for s in full if s.bottom > s.top]
     lh = median(heights) if heights else 10.0
+    stray = _stray_scripts(full, lh)
+    if stray:
+        full = [s for s in full if s.line not in stray]
+        lines = [ln if i not in stray else Line([], ln.top, ln.bottom) for i, ln in enumerate(lines)]
     found = _find(full, lh, "F")
     if two_column if two_column is not None else _two_column(lines, width, prose or []):
         left, right = [], []
@@ -327,6 +331,23 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
     for n, t in enumerate(found):
         t.page, t.index = page, n
     return found
+
+
+def _stray_scripts(segs: list[Segment], lh: float) -> set[int]:
+    """Lines that are only a sub- or superscript set apart from its line (the "1" of "F_1"
+    in a caption): one or two characters right against a longer line that spans them.
+    They would break a caption from its continuation lines or read as a row."""
+    out = set()
+    for k, s in enumerate(segs):
+        if len(s.cells) != 1 or len(s.text.strip()) > 2:
+            continue
+        for q in (k - 1, k + 1):
+            if 0 <= q < len(segs) and len(segs[q].text) > 8 \
+                    and abs(segs[q].top - s.top) < 0.6 * lh \
+                    and segs[q].x0 < s.x0 and s.x1 < segs[q].x1:
+                out.add(s.line)
+                break
+    return out
 
 
 def _self_sufficient(t: Table) -> bool:
@@ -785,6 +806,11 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
                 pending_label = text  # the label on the line above its values
             else:
                 group = text
+            continue
+        if stacking and _header_row(seg, [segs[q] for q in body if q > k
+                                          and kinds[q] == "numeric"][:3]):
+            block.append(seg.cells)  # the sub-header's subscripts ("AP" over "50 75")
+            sub = _sub_header(block, cols)
             continue
         stacking = False
         label_parts, cells, notes = [], {}, []
