@@ -207,3 +207,58 @@ def _standing(f: Fact, feats: dict[str, float], peers: dict) -> None:
         first = peers["first_col"].get((*key, tid))
         if first is not None and f.extra.get("col_index") is not None:
             feats["later_column"] = float(f.extra["col_index"] > first)
+
+
+# ----------------------------------------------------------------- headline pass
+
+#: the confidence a result is lowered to when the headline pass sets it aside
+SET_ASIDE = 0.45
+_DEV = frozenset(["dev", "val", "minival", "val2017"])
+
+
+def _get(f, key: str):
+    return f.get(key) if isinstance(f, dict) else getattr(f, key)
+
+
+def _set_conf(f, value: float) -> None:
+    if isinstance(f, dict):
+        f["confidence"] = value
+    else:
+        f.confidence = value
+
+
+def headline_pass(facts: list) -> None:
+    """After scoring: set aside kept results (confidence >= 0.5) that cannot be the
+    paper's headline on their benchmark and metric, whatever their own score:
+
+    - a quoted value (its row cites a paper, or its sentence a citation or comparison
+      right at the number) above the best kept value that says it is the paper's own;
+    - a dev or validation figure above the test figure the same table row gives.
+
+    Works on Facts or on Fact dicts (training). Their confidence drops to SET_ASIDE."""
+    groups: dict[tuple, list] = defaultdict(list)
+    for f in facts:
+        if _get(f, "field") == "result" and _get(f, "normalized_value") is not None:
+            groups[(_get(f, "benchmark"), FAMILY.get(_get(f, "metric") or ""))].append(f)
+    for fs in groups.values():
+        def q(f):
+            return quality(_get(f, "metric") or "", _get(f, "normalized_value"))
+
+        def feats(f) -> dict:
+            return (_get(f, "extra") or {}).get("features", {})
+
+        kept = [f for f in fs if (_get(f, "confidence") or 0) >= 0.5]
+        own = [q(f) for f in kept if feats(f).get("own_cue")]
+        tests: dict[str, float] = {}
+        for f in fs:
+            rid = _get(f, "row_id")
+            if rid and (_get(f, "split") or "").startswith("test"):
+                tests[rid] = max(tests.get(rid, -1e9), q(f))
+        for f in kept:
+            x = feats(f)
+            quoted = x.get("row_cited") or x.get("t_cited_after") or x.get("t_other_before")
+            if own and quoted and not x.get("own_cue") and q(f) > max(own) + 0.05:
+                _set_conf(f, min(_get(f, "confidence"), SET_ASIDE))
+            rid = _get(f, "row_id")
+            if (_get(f, "split") or "") in _DEV and rid in tests and q(f) > tests[rid]:
+                _set_conf(f, min(_get(f, "confidence"), SET_ASIDE))

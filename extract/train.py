@@ -32,6 +32,7 @@ from typing import Any
 
 from extract.features import FEATURE_VERSION
 from extract.model import EXTRACTOR_VERSION, GOLD_FIELDS, to_gold_shape
+from extract.result_features import headline_pass
 from extract.scorer import FIELDS, FORMAT, probability
 
 log = logging.getLogger(__name__)
@@ -275,6 +276,7 @@ def predict(facts: list[dict], models: dict) -> list[dict]:
         elif f["field"] in FIELDS:
             g["confidence"] = 0.0
         out.append(g)
+    headline_pass(out)
     return out
 
 
