@@ -40,7 +40,8 @@ _COMPARE = re.compile(r"\bthan\b|\bcompared\b|\bcompar\w+\s+(?:to|with)\b|\bvers
 _EXAMPLE = re.compile(r"\bfor\s+(?:example|instance)\b|\be\.g\.|\bsuch\s+as\b", re.I)
 #: a value that is a change or a best-of-others, from the words right before it
 _BEFORE_OTHER = re.compile(r"\b(?:than|over|from|of\s+the\s+best|previous(?:ly)?|prior|"
-                           r"reported|baseline|versus|vs\.?)\W*(?:\w+\W+){0,2}$", re.I)
+                           r"reported|baseline|versus|vs\.?|human|oracle|upper\s+bound)"
+                           r"\W*(?:\w+\W+){0,3}$", re.I)
 
 
 #: a citation or "reported by" right after the number, before the clause ends

@@ -70,6 +70,7 @@ def _result_column(tc: TableContext, parts: list[str], groups: list[bool]) -> di
             rules.ap_variant_part.match(p) for p, g in zip(parts, groups, strict=True) if not g):
         info["metrics"] = []  # a stacked "AP" over "50" or "S": AP_50, AP_S, not the main AP
         info["not_result"] = True
+    info["quoted"] = bool(own and rules.quoted_row.search(own))  # a "Human" column
     if not info["metrics"] and _ANY_AP.search(own):
         info["not_result"] = True  # an AP the vocabulary does not take as box AP (AP_m, AP_50)
     if not info["metrics"] and (classify(own).kind is not None or
@@ -120,6 +121,8 @@ def result_candidates(tc: TableContext) -> list[Fact]:
     """Benchmark results from a table's metric columns (or metric rows, transposed)."""
     t = tc.table
     out: list[Fact] = []
+    if tc.rules.subset_caption.search(t.caption):
+        return out  # results on parts of a benchmark (by answer type, per class)
     cols = {c.index: _result_column(tc, c.header, c.group) for c in t.columns}
     _ap_repeats(cols)
     group_bench: dict[str, str | None] = {}
@@ -176,7 +179,7 @@ def _cell_result(tc: TableContext, row: Row, n: int, info: dict, v: CellValue, i
                  gbench: str | None, bold: bool) -> Fact | None:
     """The result one value of a cell states, if any: its metric, benchmark and model."""
     t = tc.table
-    if info["diff"] or info["other"] or info["split"] == "train":
+    if info["diff"] or info["other"] or info["split"] == "train" or info["quoted"]:
         return None
     if v.scale is not None or v.hours_per_unit is not None:
         return None  # "25.6M", "3 days": a size or a time, never a score

@@ -83,6 +83,8 @@ class Rules:
     other_tasks: re.Pattern
     #: a caption of an ablation or analysis table
     ablation_caption: re.Pattern
+    #: a caption of a table of results on parts of a benchmark (by class, answer type)
+    subset_caption: re.Pattern
     #: matches where any of `benchmarks` or `other` matches (a quick "none of them")
     any_bench: re.Pattern
     #: benchmark -> words (lower case) one of which a paper must hold for the benchmark to
@@ -127,6 +129,7 @@ def load_rules(path: str | None = None) -> Rules:
         ap_variant_part=re.compile(data["ap_variant_part"]),
         other_tasks=re.compile(data["other_tasks"], ci),
         ablation_caption=re.compile(data["ablation_caption"], ci),
+        subset_caption=re.compile(data["subset_caption"], ci),
         needs={k: tuple(v) for k, v in data.get("benchmark_needs", {}).items()},
         any_bench=with_first_chars(re.compile(any_bench)),
     )
