@@ -248,18 +248,19 @@ def headline_pass(facts: list) -> None:
         def feats(f) -> dict:
             return (_get(f, "extra") or {}).get("features", {})
 
-        kept = [f for f in fs if (_get(f, "confidence") or 0) >= 0.5]
-        own = [q(f) for f in kept if feats(f).get("own_cue")]
         tests: dict[str, float] = {}
         for f in fs:
             rid = _get(f, "row_id")
             if rid and (_get(f, "split") or "").startswith("test"):
                 tests[rid] = max(tests.get(rid, -1e9), q(f))
+        for f in fs:
+            rid = _get(f, "row_id")
+            if (_get(f, "split") or "") in _DEV and rid in tests and q(f) > tests[rid]:
+                _set_conf(f, min(_get(f, "confidence"), SET_ASIDE))
+        kept = [f for f in fs if (_get(f, "confidence") or 0) >= 0.5]
+        own = [q(f) for f in kept if feats(f).get("own_cue")]
         for f in kept:
             x = feats(f)
             quoted = x.get("row_cited") or x.get("t_cited_after") or x.get("t_other_before")
             if own and quoted and not x.get("own_cue") and q(f) > max(own) + 0.05:
-                _set_conf(f, min(_get(f, "confidence"), SET_ASIDE))
-            rid = _get(f, "row_id")
-            if (_get(f, "split") or "") in _DEV and rid in tests and q(f) > tests[rid]:
                 _set_conf(f, min(_get(f, "confidence"), SET_ASIDE))

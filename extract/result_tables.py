@@ -73,7 +73,11 @@ def _result_column(tc: TableContext, parts: list[str], groups: list[bool]) -> di
     info["quoted"] = bool(own and rules.quoted_row.search(own))  # a "Human" column
     if not info["metrics"] and _ANY_AP.search(own):
         info["not_result"] = True  # an AP the vocabulary does not take as box AP (AP_m, AP_50)
-    if not info["metrics"] and (classify(own).kind is not None or
+    size_kind = classify(own).kind if not info["metrics"] else None
+    # only an exclusion word ("bit", "ms") of the size vocabulary: a model named so may pass
+    info["kind_excluded"] = size_kind == "exclude" and not rules.not_result_column.search(
+        own or group)
+    if not info["metrics"] and (size_kind is not None or
                                 rules.not_result_column.search(own or group)):
         info["not_result"] = True  # sizes, speeds, hyper-parameters: no implied metric
     return info
@@ -218,8 +222,10 @@ def _cell_result(tc: TableContext, row: Row, n: int, info: dict, v: CellValue, i
         if found is not None and not info["not_result"]:
             bench, source = found, "caption"
     implied = False
+    # in a transfer table the columns are models: a name such as "BiT-L" is no size column
+    column_ok = not info["not_result"] or (layout == "bench_rows" and info["kind_excluded"])
     if not metrics and bench in IMPLIED_METRIC and source in _NAMED_BENCH \
-            and not info["not_result"] and not _not_result_row(label, tc):
+            and column_ok and not _not_result_row(label, tc):
         metrics, implied = [IMPLIED_METRIC[bench]], True
         if bench == "squad1.1" and count == 2:
             metrics = ["f1", "em"]  # "F1/EM" is the usual order of an unnamed pair
