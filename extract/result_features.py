@@ -24,7 +24,7 @@ import re
 from collections import defaultdict
 
 from extract.model import Fact
-from extract.results import DATE_IN_LABEL as _DATE
+from extract.results import COMPONENT_CITE, DATE_IN_LABEL
 
 #: metric -> family (an accuracy and its error are one family)
 FAMILY = {"top1_error": "top1", "top1_accuracy": "top1", "top5_error": "top5",
@@ -108,16 +108,20 @@ def _sentence_features(f: Fact, feats: dict[str, float]) -> None:
     feats["t_cited_after"] = float(bool(_CITED_AFTER.match(after)))
 
 
-def own_cue(f: Fact, names: list[str]) -> bool:
-    """Whether the candidate itself says it is the paper's own: "ours", "proposed" or a name
-    the paper coins on its row, row group or column; "we"/"our" in its sentence with no
-    citation or comparison right before the number."""
+def own_cue(f: Fact, names: list[str], stats=None) -> bool:
+    """Whether the candidate itself says it is the paper's own: "ours", "proposed", a name
+    the paper coins or a word of its title on its row, row group or column (a citation of
+    a component the model uses aside); "we"/"our" in its sentence with no citation or
+    comparison right before the number. `stats`: extract.context.NameStats."""
     ex = f.extra
     if f.source == "table":
         text = " ".join([f.model or "", ex.get("group", ""), ex.get("column", ""),
                          ex.get("column_group", "")])
-        cited = bool(_CITE.search(_DATE.sub(" ", f.model or "")))
-        return not cited and (bool(_OWN.search(text)) or _names_in(text, names))
+        label = COMPONENT_CITE.sub(" ", DATE_IN_LABEL.sub(" ", f.model or ""))
+        if _CITE.search(label):
+            return False
+        titled = stats is not None and bool(stats.label_stats(f.model or "").get("title_token"))
+        return bool(_OWN.search(text)) or _names_in(text, names) or titled
     before = ex.get("before", "")
     return bool(_WE.search(f.evidence or "")) and not (_BEFORE_OTHER.search(before)
                                                        or _CITE.search(before))
@@ -129,7 +133,9 @@ def _against_own(f: Fact, feats: dict[str, float], peers: dict, names: list[str]
     often a quoted state of the art or a misread column."""
     if f.normalized_value is None:
         return
-    mine = own_cue(f, names)
+    mine = peers["own"].get(id(f))
+    if mine is None:
+        mine = own_cue(f, names)
     feats["own_cue"] = float(mine)
     best = peers["own_best"].get((f.benchmark, FAMILY.get(f.metric or "")))
     if best is None:
@@ -142,11 +148,12 @@ def _against_own(f: Fact, feats: dict[str, float], peers: dict, names: list[str]
         feats["above_own_by"] = min(1.0, (q - best) / 5.0)
 
 
-def peer_index(results: list[Fact], names: list[str] | None = None) -> dict:
+def peer_index(results: list[Fact], names: list[str] | None = None, stats=None) -> dict:
     """The paper's results grouped for `_standing`: by benchmark and metric family, and by
     table (and column) within that; the best of those with an own cue (`own_cue`)."""
     paper: dict[tuple, list[float]] = defaultdict(list)
     own_best: dict[tuple, float] = {}
+    own: dict[int, bool] = {}  # id(fact) -> own_cue
     test_tables: dict[tuple, bool] = {}
     test_rows: dict[tuple, set] = defaultdict(set)
     table: dict[tuple, list[float]] = defaultdict(list)
@@ -158,7 +165,8 @@ def peer_index(results: list[Fact], names: list[str] | None = None) -> dict:
         key = (r.benchmark, FAMILY.get(r.metric or ""))
         q = quality(r.metric or "", r.normalized_value)
         paper[key].append(q)
-        if own_cue(r, names or []):
+        own[id(r)] = own_cue(r, names or [], stats)
+        if own[id(r)]:
             own_best[key] = max(own_best.get(key, q), q)
         tid = r.extra.get("table")
         if r.source == "table" and tid:
@@ -173,7 +181,8 @@ def peer_index(results: list[Fact], names: list[str] | None = None) -> dict:
                 k = (*key, tid)
                 first_col[k] = min(first_col.get(k, order), order)
     return {"paper": paper, "table": table, "column": column, "first_col": first_col,
-            "own_best": own_best, "test_tables": test_tables, "test_rows": test_rows}
+            "own_best": own_best, "test_tables": test_tables, "test_rows": test_rows,
+            "own": own}
 
 
 def _standing(f: Fact, feats: dict[str, float], peers: dict) -> None:

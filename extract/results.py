@@ -543,6 +543,9 @@ def _pick_bench(kind: str, k: str | None, benches: list[tuple[int, str]], vpos: 
 
 
 _ON_BENCH = re.compile(r"\b(?:on|for|in)\b")
+#: a citation of a component the row's model uses ("with SE [13]", "+ Cutout [3]"): the
+#: row is still the paper's own model
+COMPONENT_CITE = re.compile(r"(?:\bwith\s+|\+\s*|\bw/\s*)[\w-]+\s*\[\d+(?:\s*,\s*\d+)*\]")
 #: a date in a row label ("R-NET (March 2017)", "as of Sept. 23, 2019"): no citation
 DATE_IN_LABEL = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?,?\s+"
                            r"(?:\d{1,2},?\s+)?(?:19|20)\d\d\b")
