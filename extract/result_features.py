@@ -62,8 +62,6 @@ def result_features(f: Fact, feats: dict[str, float], results: list[Fact],
     ex = f.extra
     fam = FAMILY.get(f.metric or "", "other")
     feats[f"m_{fam}"] = 1.0
-    if fam == "top5" and f.benchmark in ("cifar10", "cifar100"):
-        feats["top5_small"] = 1.0  # top-5 on CIFAR is rarely anyone's headline
     split = (f.split or "").lower()
     if split.startswith("test") or split == "newstest2014":
         feats["split_test"] = 1.0

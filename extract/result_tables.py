@@ -157,6 +157,19 @@ def result_candidates(tc: TableContext) -> list[Fact]:
     return out
 
 
+def _inline_model(row: Row, x: float) -> str:
+    """The name set in the row right before the column at x (models between the value
+    columns of a transfer table: "CIFAR-10 | NASNet-A 98.0% | FooNet-B0 98.1%")."""
+    left = [(x0, text) for x0, text in row.inline if x0 < x]
+    if not left:
+        return ""
+    x0, text = max(left)
+    # nothing but that name between it and the column: no value of another column
+    if any(x0 < c.x0 < x for c in row.cells.values()):
+        return ""
+    return text
+
+
 def _not_result_row(label: str, tc: TableContext) -> bool:
     """A row whose label names a size or a setting ("Params (M)", "# groups"): its cells
     hold no results, whatever the table's benchmark."""
@@ -205,7 +218,9 @@ def _cell_result(tc: TableContext, row: Row, n: int, info: dict, v: CellValue, i
         if label_bench == "other":
             return None
         bench, source, layout = label_bench, "row", "bench_rows"
-        model = column_model(t.columns[n]) or label
+        # a column naming a metric names no model: the model is set in the row
+        model = (_inline_model(row, t.columns[n].x0) or label) if metrics else (
+            column_model(t.columns[n]) or label)
     elif bench is None and gbench is not None:
         bench, source = gbench, "group"
     if bench == "other":

@@ -146,6 +146,9 @@ class Row:
     label_bold: bool = False
     #: column index -> header parts a sub-header line set for this row and the rows below
     subheader: dict[int, list[str]] = field(default_factory=dict)
+    #: text cells right of the label, with their left edge (model names set between value
+    #: columns: "CIFAR-10 | NASNet-A 98.0% | FooNet-B0 98.1%")
+    inline: list[tuple[float, str]] = field(default_factory=list)
 
     @property
     def bold(self) -> bool:
@@ -813,11 +816,13 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
             sub = _sub_header(block, cols)
             continue
         stacking = False
-        label_parts, cells, notes = [], {}, []
+        label_parts, cells, notes, inline = [], {}, [], []
         for c in seg.cells:
             if c.x1 <= first_x + 1:
                 label_parts.append(c)
                 continue
+            if not c.read().is_value:
+                inline.append((c.x0, c.full_text))
             n = _col_of(c, spans)
             if n is None:
                 continue
@@ -835,7 +840,7 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
         rows.append(Row(len(rows), " ".join(label.split()), cells, seg.top, seg.text,
                         group=group, notes=notes,
                         label_bold=bool(label_parts) and all(c.bold for c in label_parts),
-                        subheader={n: list(v) for n, v in sub.items()}))
+                        subheader={n: list(v) for n, v in sub.items()}, inline=inline))
     if not rows:
         return None
     x0 = min(segs[k].x0 for k in body if segs[k].cells)
