@@ -20,6 +20,7 @@ from extract.candidates import TableContext, column_model
 from extract.cells import CellValue
 from extract.columns import classify
 from extract.model import Fact
+from extract.results import load_rules
 from extract.tables import Row, Table
 
 #: the metric a benchmark's results are given in when a table names none
@@ -157,6 +158,16 @@ def result_candidates(tc: TableContext) -> list[Fact]:
     return out
 
 
+_LEADING_INDEX = re.compile(r"^\s*(?:\d+|[a-z]|\([a-z0-9]+\))[.)]?\s+")
+
+
+def _names_dataset(label: str) -> bool:
+    """A row label that is a dataset's name ("CIFAR-10", "CIFAR-100 NASNet-A"), not a
+    setting that mentions one ("Train from scratch on IN-1k")."""
+    words = _LEADING_INDEX.sub("", label).split()
+    return 0 < len(words) <= 3 or bool(res.header_bench(" ".join(words[:2]), load_rules()))
+
+
 def _inline_model(row: Row, x: float) -> str:
     """The name set in the row right before the column at x (models between the value
     columns of a transfer table: "CIFAR-10 | NASNet-A 98.0% | FooNet-B0 98.1%")."""
@@ -211,8 +222,9 @@ def _cell_result(tc: TableContext, row: Row, n: int, info: dict, v: CellValue, i
     if label_metric and (not metrics or metrics[0] in ("acc", "err")):
         # a transposed table: the row names the metric, the columns the models
         metrics, model, layout = label_metric, column_model(t.columns[n]), "transposed"
-    elif label_bench and bench in (None, "other") and (
-            column_model(t.columns[n]) or not metrics):
+    elif label_bench and _names_dataset(label) and (
+            (bench is None and (column_model(t.columns[n]) or not metrics))
+            or (bench == "other" and not metrics)):
         # datasets as rows (a transfer table): the row names the benchmark; a column header
         # naming a dataset here names the model's pre-training data ("Ours-JFT", "I21k")
         if label_bench == "other":
