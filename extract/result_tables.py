@@ -181,6 +181,10 @@ def _inline_model(row: Row, x: float) -> str:
     return text
 
 
+def _lone_column(t: Table) -> bool:
+    return len(t.columns) == 1
+
+
 def _not_result_row(label: str, tc: TableContext) -> bool:
     """A row whose label names a size or a setting ("Params (M)", "# groups"): its cells
     hold no results, whatever the table's benchmark."""
@@ -237,7 +241,9 @@ def _cell_result(tc: TableContext, row: Row, n: int, info: dict, v: CellValue, i
         bench, source = gbench, "group"
     if bench == "other":
         return None
-    if not metrics and not info["not_result"]:
+    if not metrics and not info["not_result"] and (info["header"] or _lone_column(t)):
+        # a caption's metric is a column's when the column has a header of its own (or is
+        # the table's only one): headerless columns side by side are anyone's guess
         metrics = res.metrics_from_caption(t.caption, bench)
     elif metrics and metrics[0] in ("acc", "err") and bench not in ("imagenet", "cifar10", "cifar100"):
         # "accuracy" over the F1 of a NER table whose caption says "F1 scores"

@@ -399,6 +399,21 @@ def _aligned_values(seg: Segment, other: Segment) -> bool:
     return bool(vals) and all(any(d.x0 < c.x1 and d.x1 > c.x0 for d in others) for c in vals)
 
 
+def _beside_text(segs: list[Segment], k: int) -> bool:
+    """A header line with running text set beside the table (a caption or the other
+    column's prose to its right): two or more short cells over the rows below, the prose
+    cells all right of them. The prose cells are dropped from the line."""
+    seg, below = segs[k], segs[k + 1]
+    prose = [c for c in seg.cells if _is_prose_cell(c)]
+    short = [c for c in seg.cells if not _is_prose_cell(c)]
+    if not prose or len(short) < 2 or any(c.x0 < below.x1 + 5 for c in prose):
+        return False
+    if not all(c.x0 < below.x1 for c in short):
+        return False
+    seg.cells = short
+    return True
+
+
 def _in_table_titles(segs: list[Segment], kinds: list[str], gap: float) -> None:
     """Lines read as prose that belong to a table: a short phrase set between a table's
     lines (its header or rows above, its rows right below) titles the rows below it; a
@@ -406,6 +421,10 @@ def _in_table_titles(segs: list[Segment], kinds: list[str], gap: float) -> None:
     row."""
     for k in range(len(segs)):
         if kinds[k] != "prose":
+            continue
+        if k + 1 < len(segs) and kinds[k + 1] == "numeric" \
+                and segs[k + 1].top - segs[k].bottom <= gap and _beside_text(segs, k):
+            kinds[k] = "text"
             continue
         near = [q for q in (k - 1, k + 1) if 0 <= q < len(segs)
                 and abs(segs[q].top - segs[k].top) <= gap + (segs[k].bottom - segs[k].top)]
