@@ -328,6 +328,15 @@ def test_headline_pass_sets_aside_quoted_and_dev_values() -> None:
     assert lone.confidence == 0.9
 
 
+def test_headline_pass_sets_aside_marginal_results() -> None:
+    from extract.result_features import HEADLINE_MIN
+
+    sure, marginal = _fact(80.7, conf=0.9), _fact(84.2, conf=HEADLINE_MIN - 0.05)
+    unsure = _fact(70.0, conf=0.3)
+    headline_pass([sure, marginal, unsure])
+    assert sure.confidence == 0.9 and marginal.confidence < 0.5 and unsure.confidence == 0.3
+
+
 def test_empty_pages_give_nothing() -> None:
     assert extract_results([PageText(1, "")]) == []
 
