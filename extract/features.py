@@ -31,7 +31,7 @@ from extract.result_features import peer_index, result_features
 from extract.results import COMPONENT_CITE as _COMPONENT_CITE
 from extract.results import DATE_IN_LABEL as _DATE
 
-FEATURE_VERSION = "2"
+FEATURE_VERSION = "3"
 
 #: usual absolute range of each field's values (a value outside costs, by decades)
 USUAL = {"parameters": (3e5, 2e11), "compute_per_pass": (1e7, 5e13),

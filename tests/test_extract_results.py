@@ -13,12 +13,12 @@ from extract.layout import Word, group_lines
 from extract.model import Fact
 from extract.result_features import headline_pass, peer_index, result_features
 from extract.result_tables import result_candidates
+from extract.result_text import text_results
 from extract.results import (
     PaperContext,
     extract_results,
     load_rules,
     paper_context,
-    text_results,
     unspace_caps,
 )
 from extract.tables import read_tables
