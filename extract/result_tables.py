@@ -131,6 +131,7 @@ def result_candidates(tc: TableContext) -> list[Fact]:
     cols = {c.index: _result_column(tc, c.header, c.group) for c in t.columns}
     _ap_repeats(cols)
     group_bench: dict[str, str | None] = {}
+    sub_cols: dict[tuple, dict] = {}
     for row in t.rows:
         label = res.unspace_caps(row.label)
         label_metric = res.header_metrics(label, tc.rules) if label else []
@@ -144,7 +145,13 @@ def result_candidates(tc: TableContext) -> list[Fact]:
             continue  # human performance, an oracle, the previous best: no model of the paper
         for n, cell in row.cells.items():
             parts, groups = _header_parts(t, row, n)
-            info = cols[n] if n not in row.subheader else _result_column(tc, parts, groups)
+            if n in row.subheader:
+                key = (tuple(parts), tuple(groups))
+                if key not in sub_cols:  # sub-headers repeat for every row below them
+                    sub_cols[key] = _result_column(tc, parts, groups)
+                info = sub_cols[key]
+            else:
+                info = cols[n]
             vals = [v for v in cell.read().values if not v.approx]
             if not vals:
                 continue

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -270,12 +271,15 @@ def tracked_in(text: str, rules: Rules, skip: frozenset[str] = frozenset(),
     name of an untracked one ("ImageNet-V2", "downsampled ImageNet", "SQuAD 2.0")."""
     if others is None:
         others = [(m.start(), m.end()) for m in rules.other.finditer(text)]
+    starts = [a for a, _ in others]  # finditer gives them in order, not overlapping
     out = []
     for bench, rx in rules.benchmarks:
         if bench in skip:
             continue
         for m in rx.finditer(text):
-            if not any(a < m.end() and m.start() < b for a, b in others):
+            # the untracked names that could overlap: the last one starting before its end
+            i = bisect_left(starts, m.end()) - 1
+            if i < 0 or others[i][1] <= m.start():
                 out.append((m.start(), m.end(), bench))
     return out
 
@@ -345,10 +349,16 @@ def split_in_header(text: str) -> str | None:
 
 def caption_bench(caption: str, rules: Rules) -> str | None:
     """The one tracked benchmark a caption names (and no untracked one), else None."""
-    if not caption or rules.other.search(caption):
+    if not caption:
         return None
+    return _memo(rules, ("caption", caption), lambda: _caption_bench(caption, rules)) or None
+
+
+def _caption_bench(caption: str, rules: Rules) -> str:
+    if rules.other.search(caption):
+        return _NO_BENCH
     found = [b for b, rx in rules.benchmarks if rx.search(caption)]
-    return found[0] if len(found) == 1 else None
+    return found[0] if len(found) == 1 else _NO_BENCH
 DIFF_HEAD = re.compile(r"[∆Δ]|\bdiff|\bgains?\b|\bimprov|\bdrop\b", re.I)
 ERR_WORD = re.compile(r"\berr", re.I)
 ACC_WORD = re.compile(r"\bacc", re.I)
