@@ -124,8 +124,8 @@ def read_cell(text: str) -> CellRead:
     if not t:
         return CellRead()
     t = t.replace("−", "-").replace("–", "-") if any(c in t for c in "−–") else t
-    if _PLACEHOLDER.match(t):
-        return CellRead(placeholder=True)
+    if _PLACEHOLDER.match(t) or (" / " in t and all(_PLACEHOLDER.match(p) for p in t.split(" / "))):
+        return CellRead(placeholder=True)  # "- / -": no value for either of a pair
     if _CITE_ONLY.match(t):
         return CellRead()
     one = _one(t)

@@ -28,9 +28,11 @@ from collections import defaultdict
 
 from extract.context import NameStats, Sections
 from extract.model import Fact
-from extract.result_features import result_features
+from extract.result_features import peer_index, result_features
+from extract.results import COMPONENT_CITE as _COMPONENT_CITE
+from extract.results import DATE_IN_LABEL as _DATE
 
-FEATURE_VERSION = "4"
+FEATURE_VERSION = "5"
 
 #: usual absolute range of each field's values (a value outside costs, by decades)
 USUAL = {"parameters": (3e5, 2e11), "compute_per_pass": (1e7, 5e13),
@@ -39,7 +41,6 @@ USUAL = {"parameters": (3e5, 2e11), "compute_per_pass": (1e7, 5e13),
 _CITE = re.compile(
     r"\[\s*\d+(?:\s*[,–-]\s*\d+)*\s*\]|\bet\s+al\b|\([A-Z][A-Za-z-]+(?:\s*(?:&|and)\s*[A-Z][A-Za-z-]+)?"
     r",?\s*(?:19|20)\d\d[a-z]?\)|\b(?:19|20)\d\d[a-z]?\)")
-_COMPONENT_CITE = re.compile(r"(?:\bwith\s+|\+\s*|\bw/\s*)[\w-]+\s*\[\d+(?:\s*,\s*\d+)*\]")
 _OWN = re.compile(r"\bours\b|\bour\b|\bproposed\b|\bthis\s+(?:paper|work)\b|\(ours\)", re.I)
 _BASELINE = re.compile(
     r"^\W*(?:the\s+)?baselines?\b|\bprevious\b|\bprior\b|\bstate[- ]of[- ]the[- ]art\b|\bSOTA\b|"
@@ -84,7 +85,7 @@ def names_in(label: str, names: list[str]) -> bool:
 
 
 def _row_flags(label: str, group: str, names: list[str], notes: str = "") -> dict[str, float]:
-    text = f"{label} {notes}".strip()
+    text = _DATE.sub(" ", f"{label} {notes}").strip()
     cited = bool(_CITE.search(text))
     component_only = cited and not _CITE.search(_COMPONENT_CITE.sub(" ", text))
     return {
@@ -141,6 +142,7 @@ def add_features(facts: list[Fact], names: list[str], pages: int,
             tables[f.extra["table"]].append(f)
     table_info = {tid: _table_info(fs, names) for tid, fs in tables.items()}
     results = [f for f in facts if f.field == "result"]
+    peers = peer_index(results, names, stats)
     for f in facts:
         feats: dict[str, float] = {"bias": 1.0, f"src_{f.source}": 1.0,
                                    "page_frac": f.page / max(pages, 1)}
@@ -174,7 +176,7 @@ def add_features(facts: list[Fact], names: list[str], pages: int,
         if sections is not None:
             feats[f"section_{sections.at(f.page, max(f.span_start, 0))}"] = 1.0
         if f.field == "result":
-            result_features(f, feats, results)
+            result_features(f, feats, results, names, peers)
         f.extra["features"] = {k: round(float(x), 4) for k, x in feats.items() if x}
     _relative_names(facts)
 

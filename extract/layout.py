@@ -135,6 +135,8 @@ def _mark_scripts(words: list[Word]) -> None:
 
 
 def _starts_cell(prev: Word, word: Word) -> bool:
+    if word.x0 < prev.x1 - 0.5:
+        return False  # set under the glyphs before it: stacked scripts ("AP^b_50")
     if prev.sup and not word.sup:
         return _starts_cell_text(prev.text + "^", word.text) or _NUMBER.match(word.text) is not None
     return _starts_cell_text(prev.text, word.text)

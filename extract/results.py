@@ -1,22 +1,15 @@
-"""Benchmark results a paper reports for its OWN models, from text and tables.
+"""Benchmark results: the rule data, the paper context and the vocabulary of results.
 
-Two sources:
-- text: sentences such as "achieves 84.3% top-1 accuracy on ImageNet" or
-  "28.4 BLEU on the WMT 2014 English-to-German task";
-- tables: pages whose text holds a metric header word (Top-1, AP, BLEU, EM,
-  F1, ...) are laid out with pdfplumber (only those pages: it is slow);
-  columns get their metric from the header and their benchmark from the
-  header, the table caption or the page; rows get the model name.
+The results path of the extractor is three modules that read this one:
+- extract.result_text: results stated in sentences;
+- extract.result_tables: results in tables read by position (extract.tables);
+- extract.result_features: what the scorer sees of a result, and the headline pass.
 
-Attribution decides the confidence. Numbers quoted for other people's models
-(a row citing "[12]" or "(Smith et al., 2019)", "previous state of the art
-of ...", deltas such as "by 2.0 BLEU") get a confidence below 0.5, so they
-stay in the store as candidates but are not taken as the paper's results. The
-scorer and the analysis keep the BEST value per benchmark and metric, so one
-wrongly attributed baseline costs more than a missed weak row: uncertain rows
-are kept below 0.5.
-
-Rule data (regexes, cue words) lives in results_rules.json next to this file.
+Here: the rule data (results_rules.json, reviewed like code), what the whole paper says
+(`paper_context`: the names it coins, the benchmarks it names and how often, the dataset
+its ablations run on), and what a header cell, row label or caption names (a metric, a
+tracked or untracked benchmark, a split), with the plausible range of each benchmark's
+metric. Nothing here decides whose a result is: the learned scorer does.
 """
 
 from __future__ import annotations
@@ -30,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from extract.fastre import GatedPattern, lowered, with_first_chars
+from extract.fastre import GatedPattern, with_first_chars
 from extract.model import Fact
 
 log = logging.getLogger(__name__)
@@ -48,11 +41,6 @@ METRIC_BENCHMARKS = {
     "f1": ("squad1.1", "conll2003"),
     "bleu": ("wmt14-en-de", "wmt14-en-fr"),
 }
-CONF_OWN = 0.85
-CONF_PLAIN = 0.6
-CONF_UNMARKED = 0.45
-CONF_CITED = 0.2
-CONF_BASELINE = 0.3
 
 
 @dataclass(frozen=True)
@@ -61,9 +49,9 @@ class Rules:
     wmt14: GatedPattern
     other: GatedPattern
     metric_headers: tuple[tuple[str, re.Pattern], ...]
-    cite: re.Pattern
-    own: re.Pattern
-    baseline_row: re.Pattern
+    #: a row label that names no model the paper trains: human or oracle performance, the
+    #: previous best quoted for comparison
+    quoted_row: re.Pattern
     text_own: re.Pattern
     text_baseline_before: re.Pattern
     text_delta_before: re.Pattern
@@ -72,6 +60,16 @@ class Rules:
     version: str
     #: a header cell naming another task or language (a column of German NER F1)
     other_columns: re.Pattern
+    #: a header naming no metric that holds no result either (hyper-parameters, counts)
+    not_result_column: re.Pattern
+    #: a header part that makes an AP column a variant of the main AP (AP_50, AP_S, AP_mask)
+    ap_variant_part: re.Pattern
+    #: a caption or row-group title naming another task (chunking, POS tagging, keypoints)
+    other_tasks: re.Pattern
+    #: a caption of an ablation or analysis table
+    ablation_caption: re.Pattern
+    #: a caption of a table of results on parts of a benchmark (by class, answer type)
+    subset_caption: re.Pattern
     #: matches where any of `benchmarks` or `other` matches (a quick "none of them")
     any_bench: re.Pattern
     #: benchmark -> words (lower case) one of which a paper must hold for the benchmark to
@@ -101,9 +99,7 @@ def load_rules(path: str | None = None) -> Rules:
         wmt14=GatedPattern(re.compile(data["wmt14"], ci)),
         other=GatedPattern(re.compile(data["other_benchmarks"])),
         metric_headers=tuple((m["id"], re.compile(m["re"], ci)) for m in data["metric_headers"]),
-        cite=re.compile(data["cite"]),
-        own=c("own"),
-        baseline_row=c("baseline_row"),
+        quoted_row=c("quoted_row"),
         text_own=c("text_own"),
         text_baseline_before=c("text_baseline_before"),
         text_delta_before=c("text_delta_before"),
@@ -111,6 +107,11 @@ def load_rules(path: str | None = None) -> Rules:
         generic_names=frozenset(n.lower() for n in data["generic_names"]),
         version=data.get("version", "0"),
         other_columns=re.compile(data["other_columns_cs"]),
+        not_result_column=re.compile(data["not_result_column"], ci),
+        ap_variant_part=re.compile(data["ap_variant_part"]),
+        other_tasks=re.compile(data["other_tasks"], ci),
+        ablation_caption=re.compile(data["ablation_caption"], ci),
+        subset_caption=re.compile(data["subset_caption"], ci),
         needs={k: tuple(v) for k, v in data.get("benchmark_needs", {}).items()},
         any_bench=with_first_chars(re.compile(any_bench)),
     )
@@ -129,6 +130,9 @@ class PaperContext:
     #: how often the paper names each benchmark
     counts: dict[str, int] = field(default_factory=dict)
     wmt14: bool = False
+    #: the benchmark the paper says its ablations are run on ("other" for an untracked one
+    #: such as a subset of ImageNet), else None
+    ablation_bench: str | None = None
 
     def mentions(self, bench: str) -> bool:
         return bench in self.benches
@@ -187,13 +191,11 @@ def paper_context(pages: list[Any], rules: Rules | None = None) -> PaperContext:
     full = "\n".join(texts)
     low = full.lower()
     ctx.skip = frozenset(b for b, words in rules.needs.items() if not any(w in low for w in words))
-    for bench, rx in rules.benchmarks:
-        if bench not in ctx.skip:
-            n = len(rx.findall(full))
-            if n:
-                ctx.benches.add(bench)
-                ctx.counts[bench] = n
+    for _, _, bench in tracked_in(full, rules, ctx.skip):
+        ctx.benches.add(bench)
+        ctx.counts[bench] = ctx.counts.get(bench, 0) + 1
     ctx.wmt14 = "bleu" in low and bool(rules.wmt14.search(full))  # only BLEU results need it
+    ctx.ablation_bench = _ablation_bench(full, rules, ctx.skip)
     head = "\n".join(texts[:2])
     first = texts[0] if texts else ""
     candidates: list[str] = []
@@ -233,245 +235,61 @@ def paper_context(pages: list[Any], rules: Rules | None = None) -> PaperContext:
     return ctx
 
 
-# ------------------------------------------------------------------ text rules
-
-_NUM = r"(\d{1,3}(?:\.\d{1,3})?)"
-_TEXT_PATTERNS: list[tuple[str, str, re.Pattern]] = [
-    # (rule id, metric kind, regex with group "v")
-    ("results.text.pct_topk", "topk_after",
-     re.compile(r"(?P<v>\d{1,2}(?:\.\d{1,2})?)\s*%\s*(?:\(|,)?\s*(?P<k>top-?\s?[15])\b", re.I)),
-    ("results.text.topk_of", "topk_before",
-     re.compile(r"(?P<k>top-?\s?[15])\s+(?:single[- ]\w+\s+|test\s+|val(?:idation)?\s+|"
-                r"classification\s+)?(?P<kind>error|err\.|accuracy|acc\.)(?:\s+rates?)?\s*"
-                r"(?:of|is|:|=|at|to|reaches|reaching)\s+(?:only\s+)?(?P<v>\d{1,2}(?:\.\d{1,2})?)\s*%",
-                re.I)),
-    ("results.text.bleu_after", "bleu",
-     re.compile(r"(?P<v>\d{2}(?:\.\d{1,2})?)\s*(?:BLEU|Bleu)\b")),
-    ("results.text.bleu_of", "bleu",
-     re.compile(r"BLEU(?:\s+scores?)?\s*(?:of|is|:|=|to)\s+(?P<v>\d{2}(?:\.\d{1,2})?)\b")),
-    ("results.text.f1_of", "f1",
-     re.compile(r"\bF1(?:\s+scores?)?\s*(?:of|is|:|=|to)\s+(?P<v>\d{2}(?:\.\d{1,2})?)\b")),
-    ("results.text.f1_after", "f1",
-     re.compile(r"(?P<v>\d{2}\.\d{1,2})\s*%?\s*(?:test\s+)?F1\b")),
-    ("results.text.em_of", "em",
-     re.compile(r"\b(?:EM|exact[- ]match)(?:\s+scores?)?\s*(?:of|is|:|=|to)\s+(?P<v>\d{2}(?:\.\d{1,2})?)\b")),
-    ("results.text.em_after", "em",
-     re.compile(r"(?P<v>\d{2}\.\d{1,2})\s*%?\s*(?:EM|exact[- ]match)\b")),
-    ("results.text.ap_after", "box_ap",
-     re.compile(r"(?P<v>\d{2}\.\d)\s*%?\s*(?:box\s+)?(?:m?AP|AP\s?(?:box|bb|b))\b(?!\s*(?:50|75|_?[SML]\b))")),
-    ("results.text.ap_of", "box_ap",
-     re.compile(r"(?:box\s+)?\bm?AP(?:box|bb)?(?:\s+score)?\s+(?:of|is)\s+(?P<v>\d{2}(?:\.\d)?)\b")),
-    ("results.text.err_pct", "err",
-     re.compile(r"(?P<v>\d{1,2}(?:\.\d{1,2})?)\s*%\s*(?:test\s+)?error\b", re.I)),
-    ("results.text.err_of", "err",
-     re.compile(r"\b(?:test\s+)?error(?:\s+rates?)?\s+(?:of|is)\s+(?P<v>\d{1,2}(?:\.\d{1,2})?)\s*%", re.I)),
-    ("results.text.acc_pct", "acc",
-     re.compile(r"(?P<v>\d{2}(?:\.\d{1,2})?)\s*%\s*(?:test\s+|classification\s+)?accuracy\b", re.I)),
-    ("results.text.acc_of", "acc",
-     re.compile(r"\b(?:test\s+|classification\s+)?accuracy\s+(?:of|is)\s+(?P<v>\d{2}(?:\.\d{1,2})?)\s*%", re.I)),
-]
-# same matches, each pattern only tried where its first character is
-_TEXT_PATTERNS = [(rule_id, kind, with_first_chars(rx)) for rule_id, kind, rx in _TEXT_PATTERNS]
-# with_first_chars: only whitespace can start a break, so the ten lookbehinds are
-# not tried at every character (4x faster, same matches)
-_SENT_END = with_first_chars(re.compile(
-    r"(?<!\bal\.)(?<!e\.g\.)(?<!i\.e\.)(?<!\bFig\.)(?<!\bEq\.)(?<!\bvs\.)(?<!\bSec\.)"
-    r"(?<!\bTab\.)(?<!resp\.)(?<!\betc\.)(?<=[.!?])\s+(?=[A-Z(\[])|\n\s*\n"))
+#: "the ablation study is conducted on <dataset>", "ablations ... on <dataset>"
+_ABLATION_ON = re.compile(r"\bablations?(?:\s+stud(?:y|ies)|\s+experiments?)?\b[^.]{0,80}?"
+                          r"\b(?:on|using|with)\s+(?:the\s+|a\s+subset\s+of\s+)?", re.I)
 
 
-def _sentences(text: str) -> list[tuple[int, int]]:
-    spans, start = [], 0
-    for m in _SENT_END.finditer(text):
-        spans.append((start, m.start()))
-        start = m.end()
-    spans.append((start, len(text)))
-    return [(a, b) for a, b in spans if b > a]
+def _ablation_bench(full: str, rules: Rules, skip: frozenset[str]) -> str | None:
+    """The dataset the paper runs its ablations on, when it says so: the benchmark named
+    right after "ablation ... on"; "other" for a subset or an untracked dataset."""
+    flat = full.replace("\n", " ")
+    for m in _ABLATION_ON.finditer(flat):
+        found = bench_in(flat[m.end():m.end() + 40], rules, skip)
+        near = [b for pos, b in found if pos < 3]
+        if near:
+            if re.match(r"a\s+subset", flat[m.end() - 12:m.end()], re.I):
+                return "other"
+            return "other" if "other" in near else near[0]
+    return None
 
 
-def _bench_in(text: str, rules: Rules, skip: frozenset[str] = frozenset()) -> list[tuple[int, str]]:
+# ------------------------------------------------------- benchmark mentions
+
+def bench_in(text: str, rules: Rules, skip: frozenset[str] = frozenset()) -> list[tuple[int, str]]:
     """Benchmark mentions by position; "other" marks benchmarks we do not track (VOC, SVHN).
     Benchmarks in `skip` (PaperContext.skip) are not looked for."""
-    out = [(m.start(), "other") for m in rules.other.finditer(text)]
+    others = [(m.start(), m.end()) for m in rules.other.finditer(text)]
+    out = [(a, "other") for a, _ in others]
+    out += [(a, bench) for a, _, bench in tracked_in(text, rules, skip, others)]
+    return sorted(out)
+
+
+def tracked_in(text: str, rules: Rules, skip: frozenset[str] = frozenset(),
+               others: list[tuple[int, int]] | None = None) -> list[tuple[int, int, str]]:
+    """Mentions of tracked benchmarks as (start, end, benchmark), without those inside the
+    name of an untracked one ("ImageNet-V2", "downsampled ImageNet", "SQuAD 2.0")."""
+    if others is None:
+        others = [(m.start(), m.end()) for m in rules.other.finditer(text)]
+    starts = [a for a, _ in others]  # finditer gives them in order, not overlapping
+    out = []
     for bench, rx in rules.benchmarks:
         if bench in skip:
             continue
         for m in rx.finditer(text):
-            out.append((m.start(), bench))
-    return sorted(out)
-
-
-def _kind_after(sent: str, pos: int) -> str | None:
-    m = re.match(r"[^;]{0,60}?\b(error|err\.|accuracy|acc\.)", sent[pos:], re.I)
-    return None if m is None else ("err" if m.group(1).lower().startswith("err") else "acc")
-
-
-def _bench_by_sentence(flat: str, spans: list[tuple[int, int]], rules: Rules,
-                       skip: frozenset[str] = frozenset()) -> list[list[tuple[int, str]]]:
-    """`_bench_in` of each sentence span, from one pass over the whole page.
-
-    Running the benchmark regexes (a long alternation) once per page instead of once
-    per sentence is the same result: sentences are cut at whitespace after [.!?] and
-    no benchmark pattern matches across that, so every match lies inside one sentence.
-    """
-    found = _bench_in(flat, rules, skip)
-    starts = [pos for pos, _ in found]
-    out = []
-    for a, b in spans:
-        lo, hi = bisect_left(starts, a), bisect_left(starts, b)
-        out.append([(pos - a, bench) for pos, bench in found[lo:hi]])
+            # the untracked names that could overlap: the last one starting before its end
+            i = bisect_left(starts, m.end()) - 1
+            if i < 0 or others[i][1] <= m.start():
+                out.append((m.start(), m.end(), bench))
     return out
 
 
-def _metric_name(kind: str, k: str | None, value: float) -> str | None:
-    """(err|acc, top1|top5) -> Fact.metric."""
-    top = "top5" if k and "5" in k else "top1"
-    if kind == "err":
-        return f"{top}_error"
-    if kind == "acc":
-        return f"{top}_accuracy"
-    return None
-
-
-_TOPK_KINDS = ("topk_after", "topk_before")
-_NEEDS_OWN_BENCH = ("f1", "err", "acc")
-#: words every match of a text pattern holds, as (case-sensitive, lower-cased) any-of
-#: lists: a page without them cannot match, so the pattern is not tried there
-_PATTERN_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "results.text.pct_topk": ((), ("top",)), "results.text.topk_of": ((), ("top",)),
-    "results.text.bleu_after": (("BLEU", "Bleu"), ()), "results.text.bleu_of": (("BLEU",), ()),
-    "results.text.f1_of": (("F1",), ()), "results.text.f1_after": (("F1",), ()),
-    "results.text.em_of": (("EM", "exact"), ()), "results.text.em_after": (("EM", "exact"), ()),
-    "results.text.ap_after": (("AP",), ()), "results.text.ap_of": (("AP",), ()),
-    "results.text.err_pct": ((), ("error",)), "results.text.err_of": ((), ("error",)),
-    "results.text.acc_pct": ((), ("accuracy",)), "results.text.acc_of": ((), ("accuracy",)),
-}
-
-
-def _possible_patterns(flat: str) -> frozenset[str]:
-    """Ids of the text patterns whose words the page holds."""
-    low = lowered(flat)
-    return frozenset(rule_id for rule_id, (cs, lc) in _PATTERN_WORDS.items()
-                     if any(w in flat for w in cs) or any(w in low for w in lc))
-
-
-@lru_cache(maxsize=1024)
-def _patterns_for(here: bool, inherited: bool, possible: frozenset[str]) -> tuple:
-    """The text patterns that can give a fact in a sentence (same facts, fewer scans):
-    with no benchmark of its own, a sentence only takes the metrics that name their
-    benchmark (or inherit the previous sentence's); and only patterns whose words
-    are on the page."""
-    return tuple((rule_id, kind, rx) for rule_id, kind, rx in _TEXT_PATTERNS
-                 if rule_id in possible
-                 and (here or kind in _TOPK_KINDS or (inherited and kind not in _NEEDS_OWN_BENCH)))
-
-
-def text_results(pages: list[Any], ctx: PaperContext, rules: Rules | None = None) -> list[Fact]:
-    """Results stated in sentences."""
-    rules = rules or load_rules()
-    facts: list[Fact] = []
-    for page in pages:
-        if getattr(page, "in_references", False) or not page.text:
-            continue
-        flat = page.text.replace("\n", " ")
-        possible = _possible_patterns(flat)
-        if not possible:
-            continue  # no metric word on the page
-        prev: list[tuple[int, str]] = []
-        spans = _sentences(flat)
-        for (a, b), here in zip(spans, _bench_by_sentence(flat, spans, rules, ctx.skip),
-                                strict=True):
-            sent = flat[a:b]
-            inherited = [(-1000, bench) for _, bench in prev]
-            if here:
-                prev = here
-            if not _ANY_DIGIT.search(sent):
-                continue
-            for rule_id, kind, rx in _patterns_for(bool(here), bool(inherited), possible):
-                # a sentence without a benchmark continues the previous one's, but only
-                # metrics that name their benchmark (top-k, BLEU, EM, AP) may rely on that
-                benches = here or (inherited if kind not in _NEEDS_OWN_BENCH else [])
-                for m in rx.finditer(sent):
-                    fact = _text_fact(page, sent, a, m, rule_id, kind, benches, ctx, rules)
-                    if fact is not None:
-                        facts.append(fact)
-    return facts
-
-
-def _text_fact(page: Any, sent: str, offset: int, m: re.Match, rule_id: str, kind: str,
-               benches: list[tuple[int, str]], ctx: PaperContext, rules: Rules) -> Fact | None:
-    value = float(m.group("v"))
-    vpos = m.start("v")
-    before, after = sent[max(0, vpos - 40):vpos], sent[m.end("v"):m.end("v") + 25]
-    if rules.text_delta_before.search(before) or rules.text_delta_after.match(after):
-        return None
-    if re.search(r"[±]\s*$|\(\s*$", before):
-        return None
-    k = m.groupdict().get("k")
-    if kind == "topk_after":
-        kk = _kind_after(sent, m.end())
-        metric_kind = kk
-    elif kind == "topk_before":
-        metric_kind = "err" if m.group("kind").lower().startswith("err") else "acc"
-    else:
-        metric_kind = kind
-    if metric_kind is None:
-        return None
-    if kind in ("err", "acc") and re.search(r"top-?\s?[15]\W*$", sent[max(0, m.start() - 12):m.start()], re.I):
-        return None  # the top-k rules own this number
-    bench = _pick_bench(metric_kind, k, benches, vpos, sent, ctx)
-    if bench is None:
-        return None
-    metric = _metric_name(metric_kind, k, value) if metric_kind in ("err", "acc") else metric_kind
-    if metric is None or not 0 < value <= 100 or not plausible(bench, metric, value):
-        return None
-    if metric == "top1_error" and bench == "imagenet" and value < 5:
-        return None  # top-1 errors that low are deltas, not results
-    own = bool(rules.text_own.search(sent) or ctx.is_own_name(sent))
-    # the words just before the number (back to the previous number) say whose it is
-    window = re.split(r"\d", sent[max(0, vpos - 35):vpos])[-1]
-    cited = bool(rules.text_baseline_before.search(window))
-    if cited:
-        conf = CONF_CITED
-    elif own:
-        conf = 0.7
-    else:
-        conf = 0.4
-    span = offset + vpos
-    return Fact(field="result", value=value, unit="BLEU" if metric == "bleu" else "%",
-                normalized_value=value, normalized_unit="bleu" if metric == "bleu" else "percent",
-                page=page.number, span_start=span, span_end=span + len(m.group("v")),
-                evidence=sent.strip()[:500], rule_id=rule_id, confidence=conf, source="text",
-                model=None, benchmark=bench, metric=metric, split=split_of(sent))
-
-
-def _pick_bench(kind: str, k: str | None, benches: list[tuple[int, str]], vpos: int, sent: str,
-                ctx: PaperContext) -> str | None:
-    allowed = METRIC_BENCHMARKS["top5" if k and "5" in k else kind] if kind in (
-        "err", "acc") else METRIC_BENCHMARKS.get(kind, ())
-    if kind == "err":
-        allowed = ("cifar10", "cifar100")  # a bare "error" on ImageNet may be top-1 or top-5
-    cands = [(abs(p - vpos), b) for p, b in benches if b in allowed or b == "other"]
-    if not cands and k and ctx.mentions("imagenet") and not re.search(r"CIFAR", sent):
-        return "imagenet"  # top-k metrics are ImageNet's
-    if kind == "bleu" and not (ctx.wmt14 or re.search(r"WMT", sent)):
-        return None
-    if not cands:
-        return None
-    best = min(cands)[1]
-    # "3.46% error on CIFAR-10 and 17.18% error on CIFAR-100": a benchmark named after
-    # the value, before the next value, is the one it is on
-    after = [(p, b) for p, b in benches if p > vpos and (b in allowed or b == "other")]
-    if after:
-        p, b = min(after)
-        if p - vpos < 60 and not _VALUE_BETWEEN.search(sent, vpos + 1, p) \
-                and _ON_BENCH.search(sent, vpos, p):
-            best = b
-    return None if best == "other" else best
-
-
-_ON_BENCH = re.compile(r"\b(?:on|for|in)\b")
-#: another stated value ("17.18%", "28.4 BLEU") between a value and a benchmark name
-_VALUE_BETWEEN = re.compile(r"(?<![\w.])\d{1,3}\.\d+\s*%|(?<![\w.])\d{1,3}\s*%")
+#: a citation of a component the row's model uses ("with SE [13]", "+ Cutout [3]"): the
+#: row is still the paper's own model
+COMPONENT_CITE = re.compile(r"(?:\bwith\s+|\+\s*|\bw/\s*)[\w-]+\s*\[\d+(?:\s*,\s*\d+)*\]")
+#: a date in a row label ("R-NET (March 2017)", "as of Sept. 23, 2019"): no citation
+DATE_IN_LABEL = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?,?\s+"
+                           r"(?:\d{1,2},?\s+)?(?:19|20)\d\d\b")
 
 
 def split_of(text: str) -> str | None:
@@ -484,7 +302,6 @@ def split_of(text: str) -> str | None:
     return None
 
 
-_ANY_DIGIT = re.compile(r"\d")
 _STOP = frozenset(["the", "is", "of", "and", "that", "we", "in", "to", "a", "as", "while", "at",
                    "these", "this", "are", "was", "which", "it", "on", "for", "by", "from", "be",
                    "can", "our", "an", "than"])
@@ -494,7 +311,54 @@ _STOP = frozenset(["the", "is", "of", "and", "that", "we", "in", "to", "a", "as"
 # The tables themselves are read by extract.tables and turned into candidates by
 # extract.candidates; these say what a result column's header and caption mean.
 
-SPLIT_HEAD = re.compile(r"^(dev|test|val|valid|validation|test-dev|minival|val2017|test-std)\b", re.I)
+SPLIT_HEAD = re.compile(r"^(dev|test|val|valid|validation|test-dev|minival|val2017|test-std|"
+                        r"train|training)\b", re.I)
+_SPLIT_NAMES = {"valid": "val", "validation": "val", "training": "train"}
+#: single capitals set apart by a small-caps font: "E N -D E", "P ROPOSED + W ORD"
+_SPACED_CAPS = re.compile(r"(?<![A-Za-z])[A-Z]{1,2}(?:(?: -?|-) ?[A-Z]{1,2})+(?![A-Za-z])")
+_SMALL_CAPS_WORD = re.compile(r"(?<![A-Za-z])([A-Z]) ([A-Z]{2,})(?![a-z])")
+
+
+def unspace_caps(text: str) -> str:
+    """Words set in small capitals, which the text layer breaks apart ("E N -D E" ->
+    "EN-DE", "P ROPOSED" -> "PROPOSED")."""
+    if " " not in text:
+        return text
+    text = _SMALL_CAPS_WORD.sub(lambda m: m.group(0) if m.group(1) in "AI"
+                                else m.group(1) + m.group(2), text)
+    return _SPACED_CAPS.sub(_join_caps, text)
+
+
+def _join_caps(m: re.Match) -> str:
+    s = m.group(0)
+    tokens = re.split(r"[ -]+", s)
+    # "E N -D E": letters set one by one; "GN GN" (two names) stays apart
+    if " " in s and any(len(t) == 1 for t in tokens) and len(s.replace(" ", "").replace("-", "")) >= 3:
+        return s.replace(" ", "")
+    return s
+
+
+def split_in_header(text: str) -> str | None:
+    """The data split a header cell opens with ("Test", "val", "Training"), else None."""
+    m = SPLIT_HEAD.match(text)
+    if m is None:
+        return None
+    low = m.group(1).lower()
+    return _SPLIT_NAMES.get(low, low)
+
+
+def caption_bench(caption: str, rules: Rules) -> str | None:
+    """The one tracked benchmark a caption names (and no untracked one), else None."""
+    if not caption:
+        return None
+    return _memo(rules, ("caption", caption), lambda: _caption_bench(caption, rules)) or None
+
+
+def _caption_bench(caption: str, rules: Rules) -> str:
+    if rules.other.search(caption):
+        return _NO_BENCH
+    found = [b for b, rx in rules.benchmarks if rx.search(caption)]
+    return found[0] if len(found) == 1 else _NO_BENCH
 DIFF_HEAD = re.compile(r"[∆Δ]|\bdiff|\bgains?\b|\bimprov|\bdrop\b", re.I)
 ERR_WORD = re.compile(r"\berr", re.I)
 ACC_WORD = re.compile(r"\bacc", re.I)
@@ -587,15 +451,22 @@ _BOUNDS = {
     ("imagenet", "top5_error"): (1, 45), ("imagenet", "top5_accuracy"): (55, 99.5),
     ("coco", "box_ap"): (10, 70), ("squad1.1", "f1"): (50, 99), ("squad1.1", "em"): (40, 97),
     ("conll2003", "f1"): (70, 99), ("wmt14-en-de", "bleu"): (10, 50),
-    ("wmt14-en-fr", "bleu"): (15, 60), ("cifar10", "top1_error"): (0.5, 40),
-    ("cifar100", "top1_error"): (3, 70), ("cifar10", "top1_accuracy"): (60, 99.7),
-    ("cifar100", "top1_accuracy"): (30, 97), ("cifar100", "top5_error"): (1, 40),
-    ("cifar100", "top5_accuracy"): (60, 99),
+    ("wmt14-en-fr", "bleu"): (15, 60), ("cifar10", "top1_error"): (0.1, 40),
+    ("cifar100", "top1_error"): (3, 70), ("cifar10", "top1_accuracy"): (60, 99.9),
+    ("cifar100", "top1_accuracy"): (30, 97),
 }
 
 
+#: (benchmark, metric) pairs read (so that a CIFAR-100 top-5 column is not taken for
+#: ImageNet) but not tracked: CIFAR results are top-1 only
+UNTRACKED = frozenset([("cifar100", "top5_error"), ("cifar100", "top5_accuracy")])
+
+
 def plausible(bench: str, metric: str, v: float) -> bool:
-    """Table cells next to results (deltas, std devs, ratios) fall outside these ranges."""
+    """Table cells next to results (deltas, std devs, ratios) fall outside these ranges;
+    untracked metrics are never a result."""
+    if (bench, metric) in UNTRACKED:
+        return False
     lo, hi = _BOUNDS.get((bench, metric), (0, 100))
     return lo <= v <= hi
 
@@ -614,9 +485,11 @@ def table_bench(mid: str, caption: str, on_page: tuple[str, ...], ctx: PaperCont
     """The benchmark of a table column that names none, and where it was found: the
     caption, else the page, else the paper, only when one allowed benchmark fits."""
     allowed = METRIC_BENCHMARKS.get(mid, ())
-    if rules.other.search(caption) and not any(
+    if (rules.other.search(caption) or rules.other_tasks.search(caption)) and not any(
             b in allowed and rx.search(caption) for b, rx in rules.benchmarks):
-        return None, None  # the caption names a benchmark we do not track (CoNLL 2000, VOC)
+        # the caption names a benchmark we do not track (CoNLL 2000, VOC) or another task
+        # (chunking, POS tagging)
+        return None, None
     found = [b for b, rx in rules.benchmarks if b in allowed and rx.search(caption)]
     if len(found) == 1:
         return found[0], "caption"
@@ -643,8 +516,10 @@ def table_bench(mid: str, caption: str, on_page: tuple[str, ...], ctx: PaperCont
 def extract_results(pages: list[Any], ctx: PaperContext | None = None) -> list[Fact]:
     """Benchmark results stated in the sentences of normalised pages (extract.text.PageText).
 
-    Results in tables come from extract.candidates, on tables read by extract.tables.
+    Results in tables come from extract.result_tables, on tables read by extract.tables.
     """
+    from extract.result_text import text_results
+
     rules = load_rules()
     ctx = ctx or paper_context(pages, rules)
     facts = text_results(pages, ctx, rules)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from extract.features import FEATURE_VERSION
 from extract.model import Fact
+from extract.result_features import headline_pass
 
 log = logging.getLogger(__name__)
 
@@ -90,3 +91,4 @@ def score_facts(facts: list[Fact], model: dict | None = None) -> None:
         m = models.get(f.field)
         feats = f.extra.get("features", {})
         f.confidence = round(probability(m, feats) if m else _fallback(f), 3)
+    headline_pass(facts)

@@ -146,6 +146,9 @@ class Row:
     label_bold: bool = False
     #: column index -> header parts a sub-header line set for this row and the rows below
     subheader: dict[int, list[str]] = field(default_factory=dict)
+    #: text cells right of the label, with their left edge (model names set between value
+    #: columns: "CIFAR-10 | NASNet-A 98.0% | FooNet-B0 98.1%")
+    inline: list[tuple[float, str]] = field(default_factory=list)
 
     @property
     def bold(self) -> bool:
@@ -197,7 +200,27 @@ _NAMEISH = re.compile(r"[A-Za-z]{3,}|[A-Za-z]{2,}[-\d]")
 
 
 def _cells(words: list[list[Word]]) -> list[Cell]:
-    return [Cell(ws) for ws in words if ws]
+    return _join_deltas([Cell(ws) for ws in words if ws])
+
+
+#: a change stated beside a value, set a little apart: "50.2 (+2.1)", "76.3 (↑0.4)"
+_DELTA = re.compile(r"^\(\s*[+\-−↑↓]\s*\d+(?:\.\d+)?\s*%?\s*\)$")
+#: the most points between a value and the change stated beside it
+DELTA_GAP = 12.0
+
+
+def _join_deltas(cells: list[Cell]) -> list[Cell]:
+    """A "(+2.1)" cell right after a value is part of that value's cell, not a column of
+    its own (the cell grammar reads "50.2 (+2.1)" as 50.2)."""
+    out: list[Cell] = []
+    for c in cells:
+        prev = out[-1] if out else None
+        if prev is not None and _DELTA.match(c.text) and c.x0 - prev.x1 < DELTA_GAP \
+                and prev.read().values:
+            out[-1] = Cell(prev.words + c.words)
+        else:
+            out.append(c)
+    return out
 
 
 def _is_prose_cell(cell: Cell) -> bool:
@@ -284,6 +307,12 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
     full = [Segment(cells[i], ln.top, ln.bottom, i) for i, ln in enumerate(lines) if ln.cells]
     heights = [s.bottom - s.top for s in full if s.bottom > s.top]
     lh = median(heights) if heights else 10.0
+    stray = _stray_scripts(full, lh)
+    if stray:
+        full = [s for s in full if s.line not in stray]
+        for i in stray:
+            cells[i] = []
+        lines = [ln if i not in stray else Line([], ln.top, ln.bottom) for i, ln in enumerate(lines)]
     known: dict[tuple, str] = {}
     if not (two_column if two_column is not None else _two_column(lines, width, prose or [])):
         found = _find(full, lh, "F", known)
@@ -291,6 +320,8 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
         left, right = [], []
         crossing: set[int] = set()
         for i, ln in enumerate(lines):
+            if i in stray:
+                continue
             parts = _split(cells[i], mid) if ln.cells else None
             if parts is None:
                 crossing.add(i)
@@ -312,6 +343,23 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
     for n, t in enumerate(found):
         t.page, t.index = page, n
     return found
+
+
+def _stray_scripts(segs: list[Segment], lh: float) -> set[int]:
+    """Lines that are only a sub- or superscript set apart from its line (the "1" of "F_1"
+    in a caption): one or two characters right against a longer line that spans them.
+    They would break a caption from its continuation lines or read as a row."""
+    out = set()
+    for k, s in enumerate(segs):
+        if len(s.cells) != 1 or len(s.text.strip()) > 2:
+            continue
+        for q in (k - 1, k + 1):
+            if 0 <= q < len(segs) and len(segs[q].text) > 8 \
+                    and abs(segs[q].top - s.top) < 0.6 * lh \
+                    and segs[q].x0 < s.x0 and s.x1 < segs[q].x1:
+                out.add(s.line)
+                break
+    return out
 
 
 def _self_sufficient(t: Table) -> bool:
@@ -348,6 +396,94 @@ def _choose(full: list[Table], halves: list[Table], crossing: set[int]) -> list[
     return out
 
 
+def _section_line(seg: Segment) -> bool:
+    """A line of one short phrase that is no sentence: inside a table, the title of the rows
+    below it ("Single models (leaderboard as of <date>)", "Ensembles")."""
+    words = seg.text.split()
+    return len(seg.cells) == 1 and 2 <= len(words) <= 14 and not seg.text.rstrip().endswith(
+        (".", ":")) and not _CAPTION_WORD.match(seg.text) and not _FIGURE.match(seg.text)
+
+
+def _aligned_values(seg: Segment, other: Segment) -> bool:
+    """Whether every value cell of `seg` stands over a value cell of `other` (two rows of
+    one table)."""
+    vals = _value_cells(seg)
+    others = _value_cells(other)
+    return bool(vals) and all(any(d.x0 < c.x1 and d.x1 > c.x0 for d in others) for c in vals)
+
+
+def _beside_text(segs: list[Segment], k: int) -> bool:
+    """A header line with running text set beside the table (a caption or the other
+    column's prose to its right): two or more short cells over the rows below, the prose
+    cells all right of them. The prose cells are dropped from the line."""
+    seg, below = segs[k], segs[k + 1]
+    prose = [c for c in seg.cells if _is_prose_cell(c)]
+    short = [c for c in seg.cells if not _is_prose_cell(c)]
+    if not prose or len(short) < 2 or any(c.x0 < below.x1 + 5 for c in prose):
+        return False
+    if not all(c.x0 < below.x1 for c in short):
+        return False
+    seg.cells = short
+    return True
+
+
+def _in_table_titles(segs: list[Segment], kinds: list[str], gap: float) -> None:
+    """Lines read as prose that belong to a table: a short phrase set between a table's
+    lines (its header or rows above, its rows right below) titles the rows below it; a
+    long row label whose values stand in the columns of the next or previous row is a
+    row."""
+    for k in range(len(segs)):
+        if kinds[k] != "prose":
+            continue
+        if k + 1 < len(segs) and kinds[k + 1] == "numeric" \
+                and segs[k + 1].top - segs[k].bottom <= gap and _beside_text(segs, k):
+            kinds[k] = "text"
+            continue
+        near = [q for q in (k - 1, k + 1) if 0 <= q < len(segs)
+                and abs(segs[q].top - segs[k].top) <= gap + (segs[k].bottom - segs[k].top)]
+        if any(kinds[q] == "numeric" and _aligned_values(segs[k], segs[q]) for q in near) \
+                and segs[k].cells[-1].read().values and len(_value_cells(segs[k])) >= 2:
+            kinds[k] = "numeric"
+        elif 0 < k < len(segs) - 1 and kinds[k + 1] == "numeric" and kinds[k - 1] in (
+                "numeric", "text") and _section_line(segs[k]) \
+                and segs[k + 1].top - segs[k].bottom <= gap \
+                and segs[k].top - segs[k - 1].bottom <= gap:
+            kinds[k] = "text"
+
+
+#: words of a label column's own header ("Method", "Backbone", "Model data")
+_LABEL_HEAD = re.compile(r"^(?:(?:methods?|models?|backbones?|networks?|arch(?:itecture)?s?|"
+                         r"approach(?:es)?|systems?|data(?:sets?)?|detectors?|frameworks?|"
+                         r"encoders?|names?|settings?|type|#)\s*)+$", re.I)
+#: a header cell printed as a number: a dataset's size ("CIFAR | 100"), a subscript line
+#: ("AP | 50 75"), thresholds and counts ("IoU 0.5 0.75", "#Dets 1 10 100")
+_HEADERISH_VALUE = re.compile(r"^(?:\d{1,4}|0?\.\d{1,2}(?::0?\.\d{1,2})?|[SMLsml])$")
+_DECIMAL = re.compile(r"\d\.\d")
+
+
+def _header_row(seg: Segment, below: list[Segment]) -> bool:
+    """A first body line that is the header's last line: numbers such as the "10 | 100" of
+    "CIFAR-10 | CIFAR-100" headers broken over two lines, or the subscripts of "AP_50 AP_75"
+    on a line of their own. Its cells are all short integers, thresholds or size letters,
+    the rows below hold decimals in the same columns, and it has no row label of its own
+    (or only the label column's header words)."""
+    cells = list(seg.cells)
+    label = []
+    while cells and not _HEADERISH_VALUE.match(cells[0].text.strip()):
+        label.append(cells.pop(0).text)
+    vals = [c for c in cells if c.read().is_value]
+    if not vals or len(below) < 2 or (label and not _LABEL_HEAD.match(" ".join(label))):
+        return False
+    if not all(_HEADERISH_VALUE.match(c.text.strip()) or (
+            not c.read().is_value and re.fullmatch(r"[A-Za-z]{1,4}", c.text.strip()))
+            for c in cells):
+        return False
+    under = [d for s in below for d in s.cells for c in vals
+             if d.x0 < c.x1 + 2 and d.x1 > c.x0 - 2 and d.read().values]
+    decimals = sum(1 for d in under if _DECIMAL.search(d.text))
+    return len(under) >= 2 and decimals >= 0.75 * len(under)
+
+
 def _find(segs: list[Segment], lh: float, side: str,
           known: dict[tuple, str] | None = None) -> list[Table]:
     """Tables in one view's segments. `known`: kinds of segments already judged in another
@@ -360,6 +496,7 @@ def _find(segs: list[Segment], lh: float, side: str,
             known[key] = _kind(seg)
         kinds.append(known[key])
     gap = BODY_GAP * lh + 2
+    _in_table_titles(segs, kinds, gap)
     tables: list[Table] = []
     i = 0
     n = len(segs)
@@ -387,18 +524,30 @@ def _find(segs: list[Segment], lh: float, side: str,
                 and segs[h + 1].top - segs[h].bottom <= gap:
             head.insert(0, h)
             h -= 1
+        numeric = [k for k in body if kinds[k] == "numeric"]
+        if head and len(numeric) >= 3 and _header_row(segs[i], [segs[k] for k in numeric[1:4]]):
+            head, body = [*head, i], body[1:]  # the header's last line, printed as numbers
+            while body and kinds[body[0]] != "numeric":
+                head.append(body.pop(0))
         head = _below_caption(segs, kinds, head, lh)
         caption, caption_top = _caption(segs, kinds, head[0] if head else i, j)
         if caption != FIGURE_MARK:
+            parts = []
             for lo, hi in _side_by_side(segs, kinds, head, body):
                 if (lo, hi) == _ALL:
-                    t = _build(segs, kinds, head, body, side)
-                else:  # one part of side-by-side tables: its lines clipped to its range
-                    clipped, ckinds = list(segs), list(kinds)
-                    for k in (*head, *body):
-                        clipped[k] = _clip(segs[k], lo, hi)
-                        ckinds[k] = _kind(clipped[k]) if clipped[k].cells else "text"
-                    t = _build(clipped, ckinds, head, body, side)
+                    parts.append(_build(segs, kinds, head, body, side))
+                    continue
+                # one part of side-by-side tables: its lines clipped to its range
+                clipped, ckinds = list(segs), list(kinds)
+                for k in (*head, *body):
+                    clipped[k] = _clip(segs[k], lo, hi)
+                    ckinds[k] = _kind(clipped[k]) if clipped[k].cells else "text"
+                parts.append(_build(clipped, ckinds, head, body, side))
+            if len(parts) > 1 and not all(t is not None and _self_sufficient(t) for t in parts):
+                # a part without row names of its own continues the one on its left (a header
+                # repeated under "Dev | Test"), not a table set beside it
+                parts = [_build(segs, kinds, head, body, side)]
+            for t in parts:
                 if t is not None:
                     t.caption, t.caption_top = caption, caption_top
                     if _valid(t):
@@ -684,6 +833,8 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
     rows: list[Row] = []
     pending_label = ""
     sub: dict[int, list[str]] = {}
+    stacking = False  # the line above was a sub-header line too
+    block: list[list[Cell]] = []
     for k in body:
         seg = segs[k]
         if not seg.cells:
@@ -694,10 +845,13 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
             over = [c for c in seg.cells if c.x1 > first_x + 1]
             if len(over) >= 2:
                 # a line over the value columns: a sub-header for the rows below
-                for c in over:
-                    for n in _covered(c, cols):
-                        sub[n] = [*cols[n].header, c.full_text]
+                if not stacking:
+                    block = []
+                block.append(over)
+                sub = _sub_header(block, cols)
+                stacking = True
                 continue
+            stacking = False
             text = seg.text
             nxt = next((q for q in body if q > k), None)
             nxt_has_label = nxt is not None and kinds[nxt] == "numeric" and any(
@@ -709,11 +863,19 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
             else:
                 group = text
             continue
-        label_parts, cells, notes = [], {}, []
+        if stacking and _header_row(seg, [segs[q] for q in body if q > k
+                                          and kinds[q] == "numeric"][:3]):
+            block.append(seg.cells)  # the sub-header's subscripts ("AP" over "50 75")
+            sub = _sub_header(block, cols)
+            continue
+        stacking = False
+        label_parts, cells, notes, inline = [], {}, [], []
         for c in seg.cells:
             if c.x1 <= first_x + 1:
                 label_parts.append(c)
                 continue
+            if not c.read().is_value:
+                inline.append((c.x0, c.full_text))
             n = _col_of(c, spans)
             if n is None:
                 continue
@@ -731,7 +893,7 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
         rows.append(Row(len(rows), " ".join(label.split()), cells, seg.top, seg.text,
                         group=group, notes=notes,
                         label_bold=bool(label_parts) and all(c.bold for c in label_parts),
-                        subheader={n: list(v) for n, v in sub.items()}))
+                        subheader={n: list(v) for n, v in sub.items()}, inline=inline))
     if not rows:
         return None
     x0 = min(segs[k].x0 for k in body if segs[k].cells)
@@ -740,6 +902,19 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
                  label_header=label_header, top=segs[head[0] if head else body[0]].top,
                  bottom=segs[body[-1]].bottom, x0=x0, x1=x1, header_lines=len(head),
                  lines={segs[k].line for k in [*head, *body]})
+
+
+def _sub_header(block: list[list[Cell]], cols: list[Column]) -> dict[int, list[str]]:
+    """The header parts of each column under sub-header lines set between rows. A block
+    naming columns ("EM F1 ...", "Params Top-1") is a new header for the rows below
+    (stacked sub-tables); one that names none adds to the table's header."""
+    names = any(names_a_column(c.full_text) for line in block for c in line)
+    sub = {} if names else {n: list(c.header) for n, c in enumerate(cols)}
+    for line in block:
+        for c in line:
+            for n in _covered(c, cols):
+                sub.setdefault(n, []).append(c.full_text)
+    return sub
 
 
 def _group_title(seg: Segment) -> bool:
@@ -763,16 +938,65 @@ def _covered(cell: Cell, cols: list[Column], upper: bool = False) -> list[int]:
     return [near.index] if abs(near.xc - cell.xc) < 18 else []
 
 
+def _centred(cell: Cell, cols: list[Column], a: int, b: int) -> float | None:
+    """How far `cell` stands from the centre of columns a..b, or None when it is not
+    centred over them."""
+    left, right = cols[a], cols[b]
+    off = abs((left.x0 + right.x1) / 2 - cell.xc)
+    return off if off <= max(6.0, 0.15 * (right.x1 - left.x0)) else None
+
+
+def _centred_groups(cells: list[Cell], cols: list[Column], top: bool = False
+                    ) -> dict[int, list[int]]:
+    """Group headers narrower than the columns they span ("POS" over "Dev | Test", "NER"
+    over the six columns after): on an upper header line with fewer cells than columns,
+    each cell takes a run of adjacent columns it stands centred over, runs in the cells'
+    order and not overlapping, covering as many columns as can be (then as centred as can
+    be). A lone cell on the header's top line, centred over three or more columns and
+    naming no column kind, titles them all. Keyed by id(cell); empty when the line is not
+    so set (a cell centred over no run), which leaves each cell over the columns it
+    overlaps."""
+    n = len(cols)
+    if len(cells) == 1:
+        if top and n >= 3 and not names_a_column(cells[0].full_text) \
+                and _centred(cells[0], cols, 0, n - 1) is not None:
+            return {id(cells[0]): [c.index for c in cols]}  # a title over the whole table
+        return {}
+    if len(cells) >= n:
+        return {}
+    # best[i][j]: (columns covered, -offset, runs) placing cells[:i] within cols[:j]
+    best: list[list[tuple | None]] = [[None] * (n + 1) for _ in range(len(cells) + 1)]
+    best[0] = [(0, 0.0, ())] * (n + 1)
+    for i, cell in enumerate(cells, 1):
+        for j in range(1, n + 1):
+            cand = best[i][j - 1]
+            for a in range(j):
+                prev = best[i - 1][a]
+                off = _centred(cell, cols, a, j - 1)
+                if prev is None or off is None:
+                    continue
+                got = (prev[0] + j - a, prev[1] - off, (*prev[2], (a, j - 1)))
+                if cand is None or got[:2] > cand[:2]:
+                    cand = got
+            best[i][j] = cand
+    done = best[len(cells)][n]
+    if done is None:
+        return {}
+    return {id(c): list(range(a, b + 1)) for c, (a, b) in zip(cells, done[2], strict=True)}
+
+
 def _header(segs: list[Segment], head: list[int], cols: list[Column], first_x: float) -> str:
     """Stack the header lines above each column; returns the label column's header."""
     label_parts = []
     for level, k in enumerate(head):
         lowest = level == len(head) - 1
+        centred = {} if lowest else _centred_groups(
+            [c for c in segs[k].cells if c.x1 > first_x + 1], cols, top=level == 0)
         for cell in segs[k].cells:
             if cell.x1 <= first_x + 1:
                 label_parts.append(cell.full_text)
                 continue
-            covered = _covered(cell, cols, upper=not lowest)
+            covered = centred.get(id(cell)) or _covered(cell, cols, upper=not lowest)
             if len(covered) > 1 and len(cell.words) >= len(covered):
                 # a header line set tight: its words may name the columns one by one
                 near = [min(covered, key=lambda n, w=w: abs(cols[n].xc - w.xc))
