@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,9 @@ class UnitError(DlcomputeError):
     """A corrected value's unit is not one curate knows."""
 
 
+# Model names repeat across a paper's facts and results, and the pairing compares every
+# fact's name with every result's: the caches make that a lookup (the values are the same).
+@functools.lru_cache(maxsize=1 << 16)
 def model_key(name: str | None) -> str:
     """A model name reduced for matching: "ResNet-50 (ours)" -> "resnet50ours"."""
     return re.sub(r"[^a-z0-9]+", "", (name or "").lower())
@@ -31,11 +36,13 @@ def models_match(a: str | None, b: str | None) -> bool:
     return bool(ka) and bool(kb) and (ka == kb or ka in kb or kb in ka)
 
 
-def model_tokens(name: str | None) -> set[str]:
+@functools.lru_cache(maxsize=1 << 16)
+def model_tokens(name: str | None) -> frozenset[str]:
     """Words and numbers of a model name: "ResNet-152 (ensemble)" -> {resnet, 152, ensemble}."""
-    return set(re.findall(r"[a-z]+|\d+(?:\.\d+)?", (name or "").lower()))
+    return frozenset(re.findall(r"[a-z]+|\d+(?:\.\d+)?", (name or "").lower()))
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def model_similarity(a: str | None, b: str | None) -> float:
     """Jaccard similarity of the two names' tokens (0 when either is empty)."""
     ta, tb = model_tokens(a), model_tokens(b)
@@ -98,14 +105,14 @@ class Decision:
     before: dict[str, Any]
 
 
-def effective_decisions(store: Store) -> dict[int, Decision]:
-    """flag id -> its decision in force: the latest decision not undone.
+def replay_reviews(reviews: Iterable[dict]) -> dict[int, Decision]:
+    """flag id -> its decision in force, from review rows in id order.
 
     Reviews are append-only, so this replays them in order; an undo cancels the
     review it names (a decision, skip or another undo's target).
     """
     active: dict[int, list[dict]] = {}
-    for r in store.db.query(f"select * from {T.reviews} order by id"):
+    for r in reviews:
         stack = active.setdefault(r["flag_id"], [])
         if r["action"] == "undo":
             stack[:] = [x for x in stack if x["id"] != r["undoes"]]
@@ -122,17 +129,27 @@ def effective_decisions(store: Store) -> dict[int, Decision]:
     return out
 
 
-def decisions_by_target(store: Store) -> dict[tuple[str, str, str, str], Decision]:
+def by_target(decisions: dict[int, Decision],
+              flags: dict[int, dict]) -> dict[tuple[str, str, str, str], Decision]:
     """(arxiv_id, model key, benchmark, field) -> the latest decision on any flag there."""
-    decisions = effective_decisions(store)
     out: dict[tuple[str, str, str, str], Decision] = {}
-    if not decisions:
-        return out
-    flags = {f["id"]: f for f in store.db.query(
-        f"select id, arxiv_id, model, benchmark, field from {T.flags}")}
     for d in sorted(decisions.values(), key=lambda d: d.review_id):
         f = flags.get(d.flag_id)
         if f is not None:
             key = (f["arxiv_id"], model_key(f["model"]), f["benchmark"] or "", f["field"])
             out[key] = d
     return out
+
+
+def effective_decisions(store: Store) -> dict[int, Decision]:
+    """flag id -> its decision in force, over the whole store."""
+    return replay_reviews(store.db.query(f"select * from {T.reviews} order by id"))
+
+
+def decisions_by_target(store: Store) -> dict[tuple[str, str, str, str], Decision]:
+    """(arxiv_id, model key, benchmark, field) -> the latest decision, over the whole store."""
+    decisions = effective_decisions(store)
+    if not decisions:
+        return {}
+    return by_target(decisions, {f["id"]: f for f in store.db.query(
+        f"select id, arxiv_id, model, benchmark, field from {T.flags}")})

@@ -7,6 +7,8 @@ This module is the one place that owns names: other code refers to tables as
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlite_utils import Database, Migrations
 
 MIGRATION_SET = "dlcompute"
@@ -31,6 +33,8 @@ class T:
     observations = "observations"
     analysis_runs = "analysis_runs"
     meta = "dlcompute_meta"
+    curate_dirty = "curate_dirty"  # papers whose curate inputs changed since curate decided them
+    curate_pairs = "curate_pairs"  # each paper's (parameters, FLOPs) pairs for curate's fit
     # views
     paper_benchmarks = "paper_benchmarks"
     facts_evidence = "facts_evidence"
@@ -374,3 +378,96 @@ def m0001_initial(db: Database) -> None:
 def migration_names() -> list[str]:
     """Names of every migration this version of dlcompute knows."""
     return [m.name for m in migrations._migrations]
+
+
+# --- 0002: what curate must decide again -----------------------------------------------
+
+# curate_dirty's arxiv_id for "every paper" (a hardware catalog or settings change).
+ALL_PAPERS = "*"
+
+
+@dataclass(frozen=True)
+class CurateInput:
+    """A table curate decides papers from: triggers record which papers its changes touch.
+
+    ``paper`` is SQL giving the touched paper's arxiv_id from the row ``{row}`` (NEW or
+    OLD), or ``'*'`` when a change touches every paper. ``columns``: an update counts only
+    when one of these changes (any column when empty). ``events``: which writes count.
+    """
+
+    table: str
+    paper: str = "{row}.arxiv_id"
+    columns: tuple[str, ...] = ()
+    events: tuple[str, ...] = ("insert", "update", "delete")
+
+
+def track_curate_input(db: Database, source: CurateInput) -> None:
+    """Triggers that mark the papers a write to ``source.table`` touches in curate_dirty.
+
+    A later migration adding an input table (e.g. Epoch rows) calls this for it. Each
+    mark takes a new ``seq`` (AUTOINCREMENT never reuses one), so curate can tell
+    whether a paper changed between its read and its write.
+    """
+
+    def mark(row: str, unless: str | None = None) -> str:
+        paper = source.paper.format(row=row)
+        guard = f" and {paper} is not {unless.format(row='NEW')}" if unless else ""
+        return (f"delete from {T.curate_dirty} where arxiv_id = {paper}{guard};\n"
+                f"insert into {T.curate_dirty} (arxiv_id, input) select {paper}, "
+                f"'{source.table}' where {paper} is not null{guard};")
+
+    for event in source.events:
+        when, of = "", ""
+        if event == "update" and source.columns:
+            of = " of " + ", ".join(f"[{c}]" for c in source.columns)
+            when = " when " + " or ".join(f"OLD.[{c}] is not NEW.[{c}]" for c in source.columns)
+        body = {"insert": mark("NEW"), "delete": mark("OLD"),
+                "update": mark("NEW") + "\n" + mark("OLD", unless=source.paper)}[event]
+        db.execute(f"create trigger if not exists curate_dirty_{source.table}_{event} "
+                   f"after {event}{of} on [{source.table}] for each row{when}\n"
+                   f"begin\n{body}\nend")
+
+
+CURATE_INPUTS_0002 = (
+    CurateInput(T.papers, columns=("year", "month")),
+    CurateInput(T.extractions),
+    CurateInput(T.facts),
+    CurateInput(T.pwc_results),
+    CurateInput(T.reviews, paper=f"(select arxiv_id from {T.flags} where id = {{row}}.flag_id)"),
+    # a flag closed or reopened by hand, or deleted, is decided again like the old curate did
+    CurateInput(T.flags, columns=("status",), events=("update", "delete")),
+    CurateInput(T.hardware, paper=f"'{ALL_PAPERS}'", columns=tuple(
+        c for c in TABLES[T.hardware]["columns"] if c != "catalog_version")),
+)
+
+
+@migrations(name="0002_curate_changes")
+def m0002_curate_changes(db: Database) -> None:
+    db.execute(f"""create table {T.curate_dirty} (
+        seq integer primary key autoincrement,
+        arxiv_id text not null,  -- a paper, or '*': every paper
+        input text not null      -- the table whose change marked it
+    )""")
+    db.execute(f"create unique index idx_{T.curate_dirty}_arxiv_id on {T.curate_dirty} (arxiv_id)")
+    db[T.curate_pairs].create({"arxiv_id": str, "model_key": str, "log_params": float,
+                               "log_flops": float}, pk=("arxiv_id", "model_key"),
+                              not_null={"arxiv_id", "model_key"})
+    for source in CURATE_INPUTS_0002:
+        track_curate_input(db, source)
+    # everything the store holds was decided without change tracking: decide it all again
+    db.execute(f"insert into {T.curate_dirty} (arxiv_id, input) values (?, 'migration')",
+               [ALL_PAPERS])
+    # what the review queue and status filter, sort and count by
+    for sql in (
+        f"create index if not exists idx_flags_status_priority_desc on {T.flags} "
+        f"(status, priority desc)",
+        f"create index if not exists idx_flags_status_kind_field on {T.flags} "
+        f"(status, kind, field)",
+        f"create index if not exists idx_flags_benchmark on {T.flags} (benchmark)",
+        f"create index if not exists idx_extractions_status_arxiv_id on {T.extractions} "
+        f"(status, arxiv_id)",
+        f"create index if not exists idx_crawl_runs_started_at on {T.crawl_runs} (started_at)",
+        f"create index if not exists idx_analysis_runs_started_at on {T.analysis_runs} "
+        f"(started_at)",
+    ):
+        db.execute(sql)
