@@ -114,15 +114,7 @@ class Bench:
                 if r["rc"]:
                     sys.exit(f"template {args[0]} failed: {r['stderr']}")
             tmp.rename(path)
-        con = sqlite3.connect(path)
-        con.row_factory = sqlite3.Row
-        per: dict[str, list[dict]] = {}
-        for f in con.execute(f"select arxiv_id, {', '.join(FACT_COLUMNS)} from facts "
-                             f"order by arxiv_id, id"):
-            per.setdefault(f["arxiv_id"], []).append(dict(f))
-        hardware = [dict(r) for r in con.execute("select * from hardware")]
-        con.close()
-        return [per[k] for k in sorted(per)], hardware
+        return read_templates(path)
 
     # --- synthetic stores ----------------------------------------------------------------
     def generated(self, n: int) -> Path:
@@ -132,17 +124,35 @@ class Bench:
         templates, hardware = self.templates()
         tmp = self.cache / f"gen-{n}-tmp.db"
         tmp.unlink(missing_ok=True)
-        from db import open_store
-
-        with open_store(tmp) as store:
-            store.db["hardware"].insert_all(hardware, pk="chip", replace=True)
-            store.db["queries"].insert_all(
-                [{"name": b, "label": b} for b in PWC_METRICS], pk="name", replace=True)
         t0 = time.perf_counter()
-        add_papers(tmp, templates, 0, n)
+        create_store(tmp, n, templates, hardware)
         print(f"generated {n} papers in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         tmp.rename(path)
         return path
+
+
+def read_templates(path: Path) -> tuple[list[list[dict]], list[dict]]:
+    """Each extracted paper's facts (in id order), and the hardware rows, of a store."""
+    con = sqlite3.connect(path)
+    con.row_factory = sqlite3.Row
+    per: dict[str, list[dict]] = {}
+    for f in con.execute(f"select arxiv_id, {', '.join(FACT_COLUMNS)} from facts "
+                         f"order by arxiv_id, id"):
+        per.setdefault(f["arxiv_id"], []).append(dict(f))
+    hardware = [dict(r) for r in con.execute("select * from hardware")]
+    con.close()
+    return [per[k] for k in sorted(per)], hardware
+
+
+def create_store(path: Path, n: int, templates: list[list[dict]], hardware: list[dict]) -> None:
+    """A store (the code's own migrations) with the catalog and ``n`` synthetic papers."""
+    from db import open_store
+
+    with open_store(path) as store:
+        store.db["hardware"].insert_all(hardware, pk="chip", replace=True)
+        store.db["queries"].insert_all(
+            [{"name": b, "label": b} for b in PWC_METRICS], pk="name", replace=True)
+    add_papers(path, templates, 0, n)
 
 
 def paper_id(i: int) -> tuple[str, int, int]:
