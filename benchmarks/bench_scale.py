@@ -10,7 +10,7 @@ extract`` finds in the corpus PDFs (../shared/corpus/pdfs, extracted once into
 a template store in the cache), copied paper by paper onto synthetic arXiv
 ids with compute and parameters scaled per paper; a third of the papers get
 Papers with Code rows near their results (some beyond the tolerance). Stores
-are generated once and cached in ``--cache`` (keyed by the code's migrations),
+are generated once and cached in ``--cache`` (keyed by the code's schema),
 then copied for each measurement.
 
 Stages, each a ``dlcompute`` subprocess timed with its peak RSS (wait4):
@@ -87,9 +87,9 @@ class Bench:
     def __init__(self, code: Path, cache: Path):
         self.code = code
         sys.path.insert(0, str(code))
-        from db.schema import migration_names
-
-        key = hashlib.sha256((GENERATOR_VERSION + "|".join(migration_names())).encode())
+        # a store is generated for one schema: the measured code's migrations
+        schema = (code / "db" / "schema.py").read_bytes()
+        key = hashlib.sha256(GENERATOR_VERSION.encode() + schema)
         self.cache = cache / key.hexdigest()[:12]
         self.cache.mkdir(parents=True, exist_ok=True)
         self.env = {**os.environ, "PYTHONPATH": str(code)}

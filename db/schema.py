@@ -466,6 +466,10 @@ def m0002_curate_changes(db: Database) -> None:
         f"create index if not exists idx_flags_benchmark on {T.flags} (benchmark)",
         f"create index if not exists idx_extractions_status_arxiv_id on {T.extractions} "
         f"(status, arxiv_id)",
+        # the queue's "not decided by this annotator, not undone" test, per flag
+        f"create index if not exists idx_reviews_flag_id_annotator on {T.reviews} "
+        f"(flag_id, annotator)",
+        f"create index if not exists idx_reviews_undoes on {T.reviews} (undoes)",
         f"create index if not exists idx_crawl_runs_started_at on {T.crawl_runs} (started_at)",
         f"create index if not exists idx_analysis_runs_started_at on {T.analysis_runs} "
         f"(started_at)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from db.schema import T
+from db.schema import ALL_PAPERS, T
 from db.store import Store
 
 
@@ -34,6 +34,8 @@ def store_status(store: Store) -> dict[str, Any]:
     flags_open = {r["kind"]: r["n"] for r in _rows(
         store, f"select kind, count(*) as n from {T.flags} where status = 'open' "
                f"group by kind order by kind")}
+    pending = _rows(store, f"select arxiv_id from {T.curate_dirty} where arxiv_id = ?",
+                    [ALL_PAPERS])
     last_crawl = _last(store, T.crawl_runs, "started_at")
     last_analysis = _last(store, T.analysis_runs, "started_at")
     return {
@@ -52,6 +54,8 @@ def store_status(store: Store) -> dict[str, Any]:
         "flags_closed": store.count(T.flags, "status = 'closed'"),
         "reviews": store.count(T.reviews),
         "observations": store.count(T.observations),
+        # papers whose inputs changed since curate last decided them ("all": every paper)
+        "papers_to_curate": "all" if pending else store.count(T.curate_dirty),
         "last_crawl": None if last_crawl is None else {
             k: last_crawl[k] for k in ("started_at", "finished_at", "benchmark", "status",
                                        "new", "updated", "error")},

@@ -30,9 +30,11 @@ from curate.review.queue import (
     Filters,
     ReviewError,
     decide,
+    filter_options,
     lease,
     lease_next,
     progress_counts,
+    queue_flags,
     release,
     undo_last,
 )
@@ -123,17 +125,8 @@ def create_app(db_path: str | Path, data_dir: str | Path, *, annotator: str | No
     @app.route("/queue")
     def queue():
         s = store()
-        where, params = filters().sql()
-        flags = list(s.db.query(
-            f"select f.id, f.arxiv_id, f.kind, f.field, f.model, f.benchmark, f.priority, "
-            f"f.lease_annotator, f.reason from {T.flags} f where f.status = 'open' {where} "
-            f"order by f.priority desc, f.id limit 200", params))
-        options = {c: [r[c] for r in s.db.query(
-            f"select distinct {c} from {T.flags} where {c} is not null and {c} != '' "
-            f"order by {c}")] for c in ("field", "kind")}
-        options["benchmark"] = [r["benchmark"] for r in s.db.query(
-            f"select benchmark from {T.flags} where benchmark != '' union "
-            f"select benchmark from {T.observations} order by benchmark")]
+        flags = queue_flags(s, filters())
+        options = filter_options(s)
         return render_template("queue.html", flags=flags, options=options, current=fargs(),
                                counts=progress_counts(s, filters()), overall=progress_counts(s),
                                annotator=who())

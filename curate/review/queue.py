@@ -234,6 +234,34 @@ def undo_last(store: Store, annotator: str, token: str, minutes: float = 15.0) -
         return flag["id"]
 
 
+def queue_flags(store: Store, filters: Filters | None = None, limit: int = 200) -> list[dict]:
+    """The open flags, most useful first (the queue page's list)."""
+    where, params = (filters or Filters()).sql()
+    return list(store.db.query(
+        f"select f.id, f.arxiv_id, f.kind, f.field, f.model, f.benchmark, f.priority, "
+        f"f.lease_annotator, f.reason from {T.flags} f where f.status = 'open' {where} "
+        f"order by f.priority desc, f.id limit ?", [*params, limit]))
+
+
+def distinct_values(store: Store, table: str, column: str) -> list[str]:
+    """The non-empty values of an indexed column, one index seek per value (not a scan)."""
+    return [r["x"] for r in store.db.query(
+        f"""with recursive v(x) as (
+              select (select min({column}) from {table} where {column} > '')
+              union all
+              select (select min({column}) from {table} where {column} > v.x)
+              from v where v.x is not null)
+            select x from v where x is not null""")]
+
+
+def filter_options(store: Store) -> dict[str, list[str]]:
+    """The values the queue's filters offer: fields, kinds and benchmarks of flags."""
+    options = {c: distinct_values(store, T.flags, c) for c in ("field", "kind")}
+    options["benchmark"] = sorted(set(distinct_values(store, T.flags, "benchmark"))
+                                  | set(distinct_values(store, T.observations, "benchmark")))
+    return options
+
+
 def progress_counts(store: Store, filters: Filters | None = None) -> dict:
     where, params = (filters or Filters()).sql()
     rows = list(store.db.query(
