@@ -80,7 +80,7 @@ def run_measured(cmd: list[str], env: dict, timeout: float | None = None,
         out.seek(0)
         return {"seconds": round(seconds, 2), "rss_gb": round(usage.ru_maxrss / 1024**2, 3),
                 "rc": p.returncode, "stderr": err.read().decode(errors="replace")[-600:],
-                "stdout": out.read().decode(errors="replace")[-2000:]}
+                "stdout": out.read().decode(errors="replace")}
 
 
 class Bench:
@@ -298,25 +298,29 @@ def measure(b: Bench, n: int, news: list[int], skip: set[str]) -> dict:
         res[name] = {k: r[k] for k in ("seconds", "rss_gb", "rc")}
         if r["rc"]:
             res[name]["error"] = r["stderr"].strip().splitlines()[-1:] if r["stderr"] else []
+        elif args[0] == "curate":
+            summary = json.loads(r["stdout"])
+            # what the run decided (the code before incremental curate decided every paper)
+            res[name]["decided"] = summary.get("papers_decided", "all")
         print(f"{n}: {name} {res[name]}", file=sys.stderr)
         return r
 
     if "curate" not in skip:
-        stage("curate_first", "curate")
+        stage("curate_first", "curate", "--json")
         templates, _ = b.templates()
         if "reviews" not in skip:
             t0 = time.perf_counter()
             res["reviews_added"] = add_reviews(work, 2000)
             res["reviews_seconds"] = round(time.perf_counter() - t0, 1)
-            stage("curate_after_reviews", "curate")
+            stage("curate_after_reviews", "curate", "--json")
         if "again" not in skip:
-            stage("curate_again", "curate")
+            stage("curate_again", "curate", "--json")
         if "new" not in skip:
             total = n
             for k in news:
                 add_papers(work, templates, total + 1_000_000, k)
                 total += k
-                stage(f"curate_new_{k}", "curate")
+                stage(f"curate_new_{k}", "curate", "--json")
         con = sqlite3.connect(work)
         res["observations"] = con.execute("select count(*) from observations").fetchone()[0]
         res["flags"] = con.execute("select count(*) from flags").fetchone()[0]
@@ -338,7 +342,8 @@ def table(results: list[dict]) -> str:
             return "-"
         if v.get("rc"):
             return f"fails ({v['seconds']:.0f} s, {v['rss_gb']:.2f} GB)"
-        return f"{v['seconds']:.1f} s, {v['rss_gb']:.2f} GB"
+        decided = f" ({v['decided']:,} papers)" if isinstance(v.get("decided"), int) else ""
+        return f"{v['seconds']:.1f} s, {v['rss_gb']:.2f} GB{decided}"
 
     news = sorted({k for r in results for k in r if k.startswith("curate_new_")},
                   key=lambda k: int(k.rsplit("_", 1)[1]))

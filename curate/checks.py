@@ -58,6 +58,27 @@ class Fit:
         return None
 
 
+def _off(fit: Fit, lp: np.ndarray, lf: np.ndarray) -> np.ndarray:
+    """Fit.reason(lp, lf) is not None, for arrays (the same arithmetic)."""
+    if fit.slope is None:
+        lo, hi = RATIO_BAND
+        ratio = 10.0 ** (lf - lp)
+        return ~((lo <= ratio) & (ratio <= hi))
+    return np.abs(lf - (fit.intercept + fit.slope * lp)) > fit.limit
+
+
+def flags_moved(old: Fit | None, new: Fit, lp: np.ndarray, lf: np.ndarray) -> np.ndarray:
+    """Which pairs get another flag (or none, or another reason) under ``new`` than ``old``."""
+    if old is None:
+        return np.ones(len(lp), dtype=bool)
+    a, b = _off(old, lp, lf), _off(new, lp, lf)
+    moved = a != b
+    for i in np.flatnonzero(a & b):
+        moved[i] = old.reason(float(lp[i]), float(lf[i])) != new.reason(float(lp[i]),
+                                                                          float(lf[i]))
+    return moved
+
+
 def fit_pairs(rows: list[dict]) -> dict[str, tuple[float, float, dict]]:
     """One paper's pairs: model key -> (log10 params, log10 FLOPs, the row); last row wins."""
     pairs = {}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import heapq
 import json
 import logging
 import sqlite3
@@ -35,7 +36,7 @@ import numpy as np
 
 from curate import build, checks, choose, decide, inputs, values, write
 from curate.build import BuildOptions
-from curate.checks import Fit, fit_store
+from curate.checks import Fit, fit_store, flags_moved
 from curate.decide import PaperDecision, batch_pairs, decide_batch
 from curate.inputs import load_catalog, load_inputs
 from curate.pwc import load_pwc
@@ -218,23 +219,24 @@ class _Run:
     def _refit(self, pre: dict[str, dict[str, tuple[float, float]]],
                find_changed: bool) -> tuple[Fit, set[str]]:
         """The fit over every pair (``pre`` in place of the stored pairs of its papers), and
-        the papers whose flags differ between the fit they were written with and this one."""
-        stored = []
+        the papers whose flags differ between the fit they were written with and this one.
+
+        Pairs go into the fit in (arxiv_id, model key) order, so the same pairs give the
+        same fit to the last bit, however the run came to them.
+        """
         with snapshot(self.store):
-            for r in self.store.db.conn.execute(
-                    f"select arxiv_id, model_key, log_params, log_flops from {T.curate_pairs}"):
-                if r[0] not in pre:
-                    stored.append(r)
-        pairs = sorted(stored + [(a, k, lp, lf) for a, ps in pre.items()
-                                 for k, (lp, lf) in ps.items()])
+            stored = [r for r in self.store.db.conn.execute(
+                f"select arxiv_id, model_key, log_params, log_flops from {T.curate_pairs} "
+                f"order by arxiv_id, model_key") if r[0] not in pre]
+        fresh = sorted((a, k, lp, lf) for a, ps in pre.items() for k, (lp, lf) in ps.items())
+        pairs = list(heapq.merge(stored, fresh))
         fit = fit_store(np.array([p[2] for p in pairs], dtype=float),
                         np.array([p[3] for p in pairs], dtype=float), self.o)
-        changed: set[str] = set()
-        if find_changed and fit != self.fit:
-            old = self.fit
-            changed = {a for a, _k, lp, lf in stored
-                       if old is None or old.reason(lp, lf) != fit.reason(lp, lf)}
-        return fit, changed
+        if not find_changed or fit == self.fit or not stored:
+            return fit, set()
+        moved = flags_moved(self.fit, fit, np.array([p[2] for p in stored], dtype=float),
+                            np.array([p[3] for p in stored], dtype=float))
+        return fit, {stored[i][0] for i in np.flatnonzero(moved)}
 
     def _decide_and_write(self, ids: list[str], catalog: dict[str, dict],
                           pre: dict[str, dict[str, tuple[float, float]]]) -> None:

@@ -252,3 +252,18 @@ def test_full_after_review_matches_incremental(store, tmp_path):
 def test_batch_size_must_be_positive(store, bad):
     with pytest.raises(ValueError, match="batch_size"):
         run_curate(store, batch_size=bad)
+
+
+def test_flags_moved_agrees_with_each_pair_reason():
+    import numpy as np
+
+    from curate.checks import Fit, flags_moved
+
+    rng = np.random.default_rng(0)
+    lp = rng.uniform(5, 11, 2000)
+    lf = lp + 2.5 + rng.normal(0, 1.2, 2000)
+    band, a, b = Fit(3), Fit(2000, 1.0, 2.5, 1.5), Fit(2001, 1.01, 2.47, 1.6)
+    for old, new in ((band, a), (a, b), (b, a), (a, band), (a, a)):
+        want = [old.reason(x, y) != new.reason(x, y) for x, y in zip(lp, lf, strict=True)]
+        assert flags_moved(old, new, lp, lf).tolist() == want
+    assert sum(want) == 0 and flags_moved(None, a, lp, lf).all()
