@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 from curate_corpus import curate_both_ways
-from test_curate_flags import flags, result, review
+from test_curate_flags import flags, result
 from test_curate_support import add_fact, add_hardware, add_paper, resnet_paper
 
 import curate.curation
@@ -229,23 +229,6 @@ def test_reads_facts_one_batch_at_a_time(store):
         ids = re.search(r"where (?:arxiv_)?id in \(([^)]*)\)", s)
         assert ids, f"facts read without a batch: {s}"
         assert len(ids.group(1).split(",")) <= 3
-
-
-def test_full_after_review_matches_incremental(store, tmp_path):
-    add_hardware(store)
-    ex = add_paper(store, "1608.06993", 2016, 8)
-    result(store, ex, "1608.06993", model="DenseNet")
-    a = add_fact(store, ex, "1608.06993", "parameters", value=25.6, unit="M",
-                 normalized_value=25.6e6, normalized_unit="count", confidence=0.8)
-    add_fact(store, ex, "1608.06993", "parameters", value=15.3, unit="M",
-             normalized_value=15.3e6, normalized_unit="count", confidence=0.8)
-    run_curate(store)
-    (c,) = flags(store)
-    review(store, c["id"], "accept", fact_id=a, value=25.6e6)
-    store.close()
-    curate_both_ways(store.path, tmp_path)
-    with open_store(store.path) as s:
-        assert flags(s)[0]["status"] == "closed"
 
 
 @pytest.mark.parametrize("bad", [0, -1])
