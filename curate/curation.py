@@ -52,6 +52,7 @@ from curate.write import (
 )
 from db import DlcomputeError, Store
 from db.schema import ALL_PAPERS, T
+from db.status import flag_counts
 from db.store import utcnow
 
 log = logging.getLogger(__name__)
@@ -332,11 +333,10 @@ def curate(store: Store, *, pwc_paths: tuple | list = (), peak: str = "fp32_base
     run.prepare(full)
     run.run()
     summary.observations = store.count(T.observations)
-    summary.flags_open = store.count(T.flags, "status = 'open'")
-    summary.flags_closed = store.count(T.flags, "status = 'closed'")
-    summary.open_by_kind = {r["kind"]: r["n"] for r in store.db.query(
-        f"select kind, count(*) as n from {T.flags} where status = 'open' group by kind "
-        f"order by kind")}
+    counts = flag_counts(store)
+    summary.open_by_kind = counts.get("open", {})
+    summary.flags_open = sum(summary.open_by_kind.values())
+    summary.flags_closed = sum(counts.get("closed", {}).values())
     return summary
 
 

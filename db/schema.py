@@ -35,6 +35,8 @@ class T:
     meta = "dlcompute_meta"
     curate_dirty = "curate_dirty"  # papers whose curate inputs changed since curate decided them
     curate_pairs = "curate_pairs"  # each paper's (parameters, FLOPs) pairs for curate's fit
+    flag_counts = "flag_counts"  # flags by status, kind, field and benchmark, kept by triggers
+    flag_benchmarks = "flag_benchmarks"  # benchmarks a paper's model-level flags belong to
     # views
     paper_benchmarks = "paper_benchmarks"
     facts_evidence = "facts_evidence"
@@ -441,6 +443,86 @@ CURATE_INPUTS_0002 = (
 )
 
 
+# --- 0002: flag counts the review queue and status read instead of counting flags ------
+#
+# flag_counts(status, kind, field, benchmark, n): benchmark '' counts every flag once; a
+# benchmark B counts the flags the queue's benchmark filter shows for B: those naming B,
+# and those naming none (model-level) of papers that have an observation on B or were
+# found by B's query (flag_benchmarks holds those papers and benchmarks).
+
+_UPSERT = ("on conflict (status, kind, field, benchmark) do update set n = n + excluded.n")
+_KEY = "coalesce({r}.status, ''), coalesce({r}.kind, ''), coalesce({r}.field, '')"
+
+
+def _count_flag(r: str, sign: str) -> str:
+    """Add (sign +) or remove (-) the flag row ``r`` (NEW or OLD) in flag_counts."""
+    key, ins = _KEY.format(r=r), f"insert into {T.flag_counts} (status, kind, field, benchmark, n)"
+    return f"""{ins} values ({key}, '', {sign}1) {_UPSERT};
+{ins} select {key}, {r}.benchmark, {sign}1 where coalesce({r}.benchmark, '') != '' {_UPSERT};
+{ins} select {key}, m.benchmark, {sign}1 from {T.flag_benchmarks} m
+  where m.arxiv_id = {r}.arxiv_id and coalesce({r}.benchmark, '') = '' {_UPSERT};"""
+
+
+def _member(a: str, b: str) -> str:
+    """SQL: paper ``a`` belongs to benchmark ``b`` (as the queue's benchmark filter has it)."""
+    return (f"(exists (select 1 from {T.observations} where arxiv_id = {a} and benchmark = {b})"
+            f" or exists (select 1 from {T.paper_queries} where arxiv_id = {a} and query = {b}))")
+
+
+def _membership(r: str, col: str, joined: bool) -> str:
+    """Paper r.arxiv_id may have joined (or left) benchmark r.col: move its model-level flags."""
+    a, b = f"{r}.arxiv_id", f"{r}.{col}"
+    known = f"exists (select 1 from {T.flag_benchmarks} where arxiv_id = {a} and benchmark = {b})"
+    change = (f"not {known} and {b} is not null and {b} != ''" if joined else
+              f"{known} and not {_member(a, b)}")
+    moved = (f"insert into {T.flag_counts} (status, kind, field, benchmark, n) "
+             f"select {_KEY.format(r='f')}, {b}, {'' if joined else '-'}count(*) "
+             f"from {T.flags} f where f.arxiv_id = {a} and coalesce(f.benchmark, '') = '' "
+             f"and {change} group by 1, 2, 3 {_UPSERT};")
+    if joined:
+        return (f"{moved}\ninsert or ignore into {T.flag_benchmarks} (arxiv_id, benchmark) "
+                f"select {a}, {b} where {b} is not null and {b} != '';")
+    return (f"{moved}\ndelete from {T.flag_benchmarks} where arxiv_id = {a} and benchmark = {b} "
+            f"and not {_member(a, b)};")
+
+
+def _count_flags(db: Database) -> None:
+    db.execute(f"create table {T.flag_counts} (status text not null, kind text not null, "
+               f"field text not null, benchmark text not null, n integer not null, "
+               f"primary key (status, kind, field, benchmark))")
+    db.execute(f"create table {T.flag_benchmarks} (arxiv_id text not null, "
+               f"benchmark text not null, primary key (arxiv_id, benchmark))")
+    cols = ("status", "kind", "field", "benchmark", "arxiv_id")
+    changed = " or ".join(f"OLD.{c} is not NEW.{c}" for c in cols)
+    triggers = {
+        f"after insert on {T.flags}": _count_flag("NEW", "+"),
+        f"after delete on {T.flags}": _count_flag("OLD", "-"),
+        f"after update of {', '.join(cols)} on {T.flags} for each row when {changed}":
+            _count_flag("OLD", "-") + "\n" + _count_flag("NEW", "+"),
+    }
+    for table, col in ((T.observations, "benchmark"), (T.paper_queries, "query")):
+        triggers[f"after insert on {table}"] = _membership("NEW", col, joined=True)
+        triggers[f"after delete on {table}"] = _membership("OLD", col, joined=False)
+        triggers[f"after update of arxiv_id, {col} on {table}"] = (
+            _membership("OLD", col, joined=False) + "\n" + _membership("NEW", col, joined=True))
+    for when, body in triggers.items():
+        event, table = when.split()[1], when.split(" on ")[1].split()[0]
+        db.execute(f"create trigger flag_counts_{table}_{event} {when}\nbegin\n{body}\nend")
+    # what the store already holds
+    db.execute(f"insert into {T.flag_benchmarks} select arxiv_id, benchmark from "
+               f"{T.observations} where benchmark != '' union select arxiv_id, query from "
+               f"{T.paper_queries}")
+    key = _KEY.format(r="f")
+    for sql in (f"select {key}, '', count(*) from {T.flags} f where 1 group by 1, 2, 3",
+                f"select {key}, f.benchmark, count(*) from {T.flags} f "
+                f"where coalesce(f.benchmark, '') != '' group by 1, 2, 3, 4",
+                f"select {key}, m.benchmark, count(*) from {T.flags} f join {T.flag_benchmarks} "
+                f"m on m.arxiv_id = f.arxiv_id where coalesce(f.benchmark, '') = '' "
+                f"group by 1, 2, 3, 4"):
+        db.execute(f"insert into {T.flag_counts} (status, kind, field, benchmark, n) {sql} "
+                   f"{_UPSERT}")
+
+
 @migrations(name="0002_curate_changes")
 def m0002_curate_changes(db: Database) -> None:
     db.execute(f"""create table {T.curate_dirty} (
@@ -457,12 +539,11 @@ def m0002_curate_changes(db: Database) -> None:
     # everything the store holds was decided without change tracking: decide it all again
     db.execute(f"insert into {T.curate_dirty} (arxiv_id, input) values (?, 'migration')",
                [ALL_PAPERS])
-    # what the review queue and status filter, sort and count by
+    _count_flags(db)
+    # what the review queue and status filter and sort by
     for sql in (
         f"create index if not exists idx_flags_status_priority_desc on {T.flags} "
         f"(status, priority desc)",
-        f"create index if not exists idx_flags_status_kind_field on {T.flags} "
-        f"(status, kind, field)",
         f"create index if not exists idx_flags_benchmark on {T.flags} (benchmark)",
         f"create index if not exists idx_extractions_status_arxiv_id on {T.extractions} "
         f"(status, arxiv_id)",

@@ -25,6 +25,7 @@ from curate.values import (
 )
 from db import DlcomputeError, Store
 from db.schema import T
+from db.status import flag_counts
 from db.store import utcnow
 
 ACTIONS = (*DECISION_ACTIONS, "skip")
@@ -263,15 +264,11 @@ def filter_options(store: Store) -> dict[str, list[str]]:
 
 
 def progress_counts(store: Store, filters: Filters | None = None) -> dict:
-    where, params = (filters or Filters()).sql()
-    rows = list(store.db.query(
-        f"select f.status, f.kind, count(*) as n from {T.flags} f where 1=1 {where} "
-        f"group by f.status, f.kind", params))
-    out = {"open": 0, "closed": 0, "by_kind": {}}
-    for r in rows:
-        out[r["status"]] = out.get(r["status"], 0) + r["n"]
-        if r["status"] == "open":
-            out["by_kind"][r["kind"]] = r["n"]
+    """Open and closed flags (open ones by kind) and reviews, for these filters."""
+    f = filters or Filters()
+    counts = flag_counts(store, f.benchmark, f.field, f.kind)
+    out = {"open": sum(counts.get("open", {}).values()),
+           "closed": sum(counts.get("closed", {}).values()), "by_kind": counts.get("open", {})}
     out["total"] = out["open"] + out["closed"]
     out["reviews"] = store.count(T.reviews)
     return out
