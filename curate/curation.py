@@ -1,6 +1,6 @@
 """``curate()``: decide again the papers whose inputs changed, a batch at a time.
 
-Triggers (``db/schema.py``, ``CurateInput``) mark a paper in ``curate_dirty``
+Triggers (``db/triggers.py``, ``CurateInput``) mark a paper in ``curate_dirty``
 whenever one of its facts, extractions, reviews, Papers with Code rows or its
 date changes; a hardware catalog change, new curate settings or new rules mark
 every paper (arxiv_id ``*``). Curate takes the marked papers in batches: it

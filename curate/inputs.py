@@ -3,7 +3,7 @@
 A paper's decision depends on its own rows (facts of its latest extraction,
 annotators' decisions on its flags, Papers with Code rows, its date) and on the
 hardware catalog. Reading them per batch keeps memory bounded by the batch, not
-the store; ``db/schema.py``'s ``CurateInput`` list names the same tables, so a
+the store; ``db/triggers.py``'s ``CurateInput`` list names the same tables, so a
 change to any of them marks the paper for the next curate.
 """
 
