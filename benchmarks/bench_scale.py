@@ -10,7 +10,7 @@ extract`` finds in the corpus PDFs (../shared/corpus/pdfs, extracted once into
 a template store in the cache), copied paper by paper onto synthetic arXiv
 ids with compute and parameters scaled per paper; a third of the papers get
 Papers with Code rows near their results (some beyond the tolerance). Stores
-are generated once and cached in ``--cache`` (keyed by the code's schema),
+are generated once and cached in ``--cache`` (keyed by the code's db package),
 then copied for each measurement.
 
 Stages, each a ``dlcompute`` subprocess timed with its peak RSS (wait4):
@@ -88,7 +88,7 @@ class Bench:
         self.code = code
         sys.path.insert(0, str(code))
         # a store is generated for one schema: the measured code's migrations
-        schema = (code / "db" / "schema.py").read_bytes()
+        schema = b"".join(p.read_bytes() for p in sorted((code / "db").glob("*.py")))
         key = hashlib.sha256(GENERATOR_VERSION.encode() + schema)
         self.cache = cache / key.hexdigest()[:12]
         self.cache.mkdir(parents=True, exist_ok=True)
