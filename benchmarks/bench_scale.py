@@ -58,6 +58,15 @@ PWC_METRICS = {"imagenet": {"top1_accuracy", "top5_accuracy", "top1_error", "top
                "wmt14-en-de": {"bleu"}}
 
 
+STATUS_CALL = """
+import sys, time
+from db import open_store
+from db.status import store_status
+with open_store(sys.argv[1]) as s:
+    t = time.perf_counter(); store_status(s); print(round(time.perf_counter() - t, 3))
+"""
+
+
 def run_measured(cmd: list[str], env: dict, timeout: float | None = None,
                  cwd: str | None = None) -> dict:
     """Run a command; its wall time, peak RSS (GB), exit code and the tail of its stderr."""
@@ -329,6 +338,9 @@ def measure(b: Bench, n: int, news: list[int], skip: set[str]) -> dict:
         stage("analyze", "analyze", "--out", str(b.cache / f"report-{n}"), timeout=3600)
     if "status" not in skip:
         stage("status", "status")
+        # the command's own work, without the interpreter and imports
+        r = run_measured([sys.executable, "-c", STATUS_CALL, str(work)], b.env)
+        res["status_call_seconds"] = float(r["stdout"]) if r["rc"] == 0 else None
     if "queue" not in skip:
         res["queue_page"] = queue_page(b, work)
         print(f"{n}: queue {res['queue_page']}", file=sys.stderr)
@@ -356,7 +368,10 @@ def table(results: list[dict]) -> str:
         row = [f"{r['papers']:,}", f"{r['facts']:,}", cell(r, "curate_first"),
                cell(r, "curate_after_reviews"), cell(r, "curate_again")]
         row += [cell(r, k) for k in news]
-        row += [cell(r, "analyze"), cell(r, "status"),
+        status = cell(r, "status")
+        if r.get("status_call_seconds") is not None:
+            status += f" ({r['status_call_seconds']:.2f} s in the call)"
+        row += [cell(r, "analyze"), status,
                 f"{q['queue']:.2f} s ({q['queue_imagenet']:.2f} s filtered)" if q else "-"]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
@@ -374,6 +389,7 @@ def main() -> int:
     args = ap.parse_args()
     b = Bench(args.code.resolve(), args.cache)
     news = [int(x) for x in args.new.split(",") if x]
+    startup = run_measured([sys.executable, "-c", "import dlcompute.cli"], b.env)["seconds"]
     results = []
     for n in (int(x) for x in args.sizes.split(",")):
         results.append(measure(b, n, [k for k in news if k <= max(n, 1)], set(args.skip)))
@@ -381,10 +397,10 @@ def main() -> int:
                f"{math.ceil(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024**3)} "
                f"GiB, Python {platform.python_version()}")
     if args.json:
-        print(json.dumps({"machine": machine, "code": str(b.code), "results": results},
-                         indent=2))
+        print(json.dumps({"machine": machine, "code": str(b.code), "cli_startup": startup,
+                          "results": results}, indent=2))
     else:
-        print(f"machine: {machine}; code: {b.code}")
+        print(f"machine: {machine}; code: {b.code}; dlcompute start-up (imports) {startup} s")
         print(table(results))
     return 0
 
