@@ -32,6 +32,7 @@ import math
 import os
 import platform
 import random
+import resource
 import shutil
 import socket
 import sqlite3
@@ -68,11 +69,21 @@ with open_store(sys.argv[1]) as s:
 
 
 def run_measured(cmd: list[str], env: dict, timeout: float | None = None,
-                 cwd: str | None = None) -> dict:
-    """Run a command; its wall time, peak RSS (GB), exit code and the tail of its stderr."""
+                 cwd: str | None = None, max_memory_gb: float | None = None) -> dict:
+    """Run a command; its wall time, peak RSS (GB), exit code and the tail of its stderr.
+
+    ``max_memory_gb`` caps its address space, so that a command that would swell fails
+    instead of starving the other jobs of a shared machine.
+    """
+
+    def cap() -> None:
+        limit = int(max_memory_gb * 1024**3)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, cwd=cwd)
+        p = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, cwd=cwd,
+                             preexec_fn=cap if max_memory_gb else None)
         deadline = None if timeout is None else t0 + timeout
         while True:
             pid, status, usage = os.wait4(p.pid, os.WNOHANG)
@@ -105,9 +116,10 @@ class Bench:
         for var in ("DLCOMPUTE_DB", "DLCOMPUTE_DATA", "DLCOMPUTE_CONFIG"):
             self.env.pop(var, None)
 
-    def cli(self, *args: str, timeout: float | None = None, cwd: str | None = None) -> dict:
+    def cli(self, *args: str, timeout: float | None = None, cwd: str | None = None,
+            max_memory_gb: float | None = None) -> dict:
         return run_measured([sys.executable, "-m", "dlcompute", *args], self.env, timeout,
-                            cwd)
+                            cwd, max_memory_gb)
 
     # --- the template: what extraction finds in the corpus --------------------------------
     def templates(self) -> tuple[list[list[dict]], list[dict]]:
@@ -290,7 +302,8 @@ def queue_page(b: Bench, db: Path) -> dict:
         proc.wait(timeout=30)
 
 
-def measure(b: Bench, n: int, news: list[int], skip: set[str]) -> dict:
+def measure(b: Bench, n: int, news: list[int], skip: set[str],
+            analyze_memory_gb: float) -> dict:
     gen = b.generated(n)
     work = b.cache / f"work-{n}.db"
     for p in (work, Path(f"{work}-wal"), Path(f"{work}-shm")):
@@ -302,8 +315,9 @@ def measure(b: Bench, n: int, news: list[int], skip: set[str]) -> dict:
     res["facts"] = con.execute("select count(*) from facts").fetchone()[0]
     con.close()
 
-    def stage(name: str, *args: str, timeout: float | None = None) -> dict:
-        r = b.cli(*args, *db, timeout=timeout)
+    def stage(name: str, *args: str, timeout: float | None = None,
+              max_memory_gb: float | None = None) -> dict:
+        r = b.cli(*args, *db, timeout=timeout, max_memory_gb=max_memory_gb)
         res[name] = {k: r[k] for k in ("seconds", "rss_gb", "rc")}
         if r["rc"]:
             res[name]["error"] = r["stderr"].strip().splitlines()[-1:] if r["stderr"] else []
@@ -335,7 +349,8 @@ def measure(b: Bench, n: int, news: list[int], skip: set[str]) -> dict:
         res["flags"] = con.execute("select count(*) from flags").fetchone()[0]
         con.close()
     if "analyze" not in skip:
-        stage("analyze", "analyze", "--out", str(b.cache / f"report-{n}"), timeout=3600)
+        stage("analyze", "analyze", "--out", str(b.cache / f"report-{n}"), timeout=3600,
+              max_memory_gb=analyze_memory_gb)
     if "status" not in skip:
         stage("status", "status")
         # the command's own work, without the interpreter and imports
@@ -385,6 +400,8 @@ def main() -> int:
                     default=Path(tempfile.gettempdir()) / "dlcompute-bench-scale")
     ap.add_argument("--code", type=Path, default=ROOT, help="checkout to measure")
     ap.add_argument("--skip", action="append", default=[], choices=STAGES)
+    ap.add_argument("--analyze-max-memory", type=float, default=8.0, metavar="GB",
+                    help="address-space cap of analyze (it fails rather than swell)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     b = Bench(args.code.resolve(), args.cache)
@@ -392,7 +409,8 @@ def main() -> int:
     startup = run_measured([sys.executable, "-c", "import dlcompute.cli"], b.env)["seconds"]
     results = []
     for n in (int(x) for x in args.sizes.split(",")):
-        results.append(measure(b, n, [k for k in news if k <= max(n, 1)], set(args.skip)))
+        results.append(measure(b, n, [k for k in news if k <= max(n, 1)], set(args.skip),
+                               args.analyze_max_memory))
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, "
                f"{math.ceil(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024**3)} "
                f"GiB, Python {platform.python_version()}")
