@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from curate.build import RATIO_BAND, Builder, BuildOptions
+from curate.build import RATIO_BAND, Builder, BuildOptions, FlagSpec
 from curate.choose import candidate_record
 from curate.values import RESULT_PREFIX, model_key, models_match
 
@@ -67,16 +67,23 @@ def _off(fit: Fit, lp: np.ndarray, lf: np.ndarray) -> np.ndarray:
     return np.abs(lf - (fit.intercept + fit.slope * lp)) > fit.limit
 
 
-def flags_moved(old: Fit | None, new: Fit, lp: np.ndarray, lf: np.ndarray) -> np.ndarray:
-    """Which pairs get another flag (or none, or another reason) under ``new`` than ``old``."""
+def flags_moved(old: Fit | None, new: Fit, lp: np.ndarray,
+                lf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which pairs are off under one fit and not the other, and which are off under both
+    with another reason (the fit's figures are in the reason)."""
     if old is None:
-        return np.ones(len(lp), dtype=bool)
+        return np.ones(len(lp), dtype=bool), np.zeros(len(lp), dtype=bool)
     a, b = _off(old, lp, lf), _off(new, lp, lf)
-    moved = a != b
+    reworded = np.zeros(len(lp), dtype=bool)
     for i in np.flatnonzero(a & b):
-        moved[i] = old.reason(float(lp[i]), float(lf[i])) != new.reason(float(lp[i]),
-                                                                          float(lf[i]))
-    return moved
+        x, y = float(lp[i]), float(lf[i])
+        reworded[i] = old.reason(x, y) != new.reason(x, y)
+    return a != b, reworded
+
+
+def fit_flag_key(arxiv_id: str, model: str) -> str:
+    """The key of the flag ``check_flops_vs_params`` raises for a model."""
+    return FlagSpec("implausible", arxiv_id, model, "", "compute_per_pass", "", []).key
 
 
 def fit_pairs(rows: list[dict]) -> dict[str, tuple[float, float, dict]]:

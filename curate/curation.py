@@ -36,7 +36,7 @@ import numpy as np
 
 from curate import build, checks, choose, decide, inputs, values, write
 from curate.build import BuildOptions
-from curate.checks import Fit, fit_store, flags_moved
+from curate.checks import Fit, fit_flag_key, fit_store, flags_moved
 from curate.decide import PaperDecision, batch_pairs, decide_batch
 from curate.inputs import load_catalog, load_inputs
 from curate.pwc import load_pwc
@@ -44,6 +44,7 @@ from curate.review.queue import immediate
 from curate.values import model_key
 from curate.write import (
     Changes,
+    reword_fit_flags,
     sample_open_flags,
     sampled,
     sync_flags,
@@ -203,9 +204,10 @@ class _Run:
             with snapshot(self.store):
                 batch = load_inputs(self.store.db, ids, catalog)
             pre.update(batch_pairs(batch, self.o, ids))
-        fit, changed = self._refit(pre, everything is None)
+        fit, changed, reasons = self._refit(pre, everything is None)
         with self._write():
             _mark(self.store, sorted(changed), "fit")
+            reword_fit_flags(self.store.db, reasons, utcnow())
             self.store.set_meta(META_FIT, json.dumps(fit.as_dict()))
         self.fit, self.refit = fit, False
         if everything is not None:
@@ -218,9 +220,10 @@ class _Run:
                                       f"and seq = ?", [ALL_PAPERS, everything["seq"]])
 
     def _refit(self, pre: dict[str, dict[str, tuple[float, float]]],
-               find_changed: bool) -> tuple[Fit, set[str]]:
-        """The fit over every pair (``pre`` in place of the stored pairs of its papers), and
-        the papers whose flags differ between the fit they were written with and this one.
+               find_changed: bool) -> tuple[Fit, set[str], list[tuple[str, str, str]]]:
+        """The fit over every pair (``pre`` in place of the stored pairs of its papers); the
+        papers whose compute is off under one of the fit their flags were written with and
+        this one but not the other; and (key, old, new) reasons of the flags off under both.
 
         Pairs go into the fit in (arxiv_id, model key) order, so the same pairs give the
         same fit to the last bit, however the run came to them.
@@ -234,10 +237,14 @@ class _Run:
         fit = fit_store(np.array([p[2] for p in pairs], dtype=float),
                         np.array([p[3] for p in pairs], dtype=float), self.o)
         if not find_changed or fit == self.fit or not stored:
-            return fit, set()
-        moved = flags_moved(self.fit, fit, np.array([p[2] for p in stored], dtype=float),
-                            np.array([p[3] for p in stored], dtype=float))
-        return fit, {stored[i][0] for i in np.flatnonzero(moved)}
+            return fit, set(), []
+        lp = np.array([p[2] for p in stored], dtype=float)
+        lf = np.array([p[3] for p in stored], dtype=float)
+        flipped, reworded = flags_moved(self.fit, fit, lp, lf)
+        reasons = [(fit_flag_key(stored[i][0], stored[i][1]),
+                    self.fit.reason(float(lp[i]), float(lf[i])),
+                    fit.reason(float(lp[i]), float(lf[i]))) for i in np.flatnonzero(reworded)]
+        return fit, {stored[i][0] for i in np.flatnonzero(flipped)}, reasons
 
     def _decide_and_write(self, ids: list[str], catalog: dict[str, dict],
                           pre: dict[str, dict[str, tuple[float, float]]]) -> None:

@@ -22,6 +22,7 @@ from db.schema import T
 OBS_KEY = ("arxiv_id", "model", "benchmark", "metric")
 OBS_COLUMNS = ("year", "month", "error", "compute_per_pass", "parameters", "hardware", "chips",
                "training_hours", "hardware_burden", "compute_imputed", "compute_unit", "sources")
+REOPENED = "; reopened: "
 FLAG_CONTENT = ("arxiv_id", "model", "benchmark", "field", "kind", "reason", "candidates",
                 "pwc_value", "priority")
 
@@ -106,6 +107,9 @@ def sync_flags(db: Database, decided: list[PaperDecision], inputs: Inputs, toler
                fraction: float | None, now: str, changes: Changes) -> None:
     """Open new flags, update changed ones, reopen decided ones on new evidence, close gone ones.
 
+    Idempotent: the same decisions again change nothing (a flag reopened on new evidence
+    keeps saying so).
+
     ``fraction`` (None: leave as is) samples these papers' open, unreviewed flags for a
     second annotator.
     """
@@ -130,13 +134,15 @@ def sync_flags(db: Database, decided: list[PaperDecision], inputs: Inputs, toler
             changes.flags_new += 1
             continue
         update = {c: v for c, v in content.items() if old[c] != v}
+        if (old["reason"] or "").startswith(spec.reason + REOPENED):
+            del update["reason"]  # the reason it was reopened stays while it holds
         if old["status"] == "closed":
             dec = inputs.flag_decisions.get(old["id"])
             fresh = new_evidence(spec, dec, inputs.facts_by_id, tolerance) if dec else None
             if dec is None or fresh:
                 update.update(status="open", resolution=None, closed_at=None)
                 if fresh:
-                    update["reason"] = (f"{spec.reason}; reopened: new evidence "
+                    update["reason"] = (f"{spec.reason}{REOPENED}new evidence "
                                         f"(fact {', '.join(str(c['fact_id']) for c in fresh)})"
                                         f" contradicts review {dec.review_id}")
                 changes.flags_reopened += 1
@@ -156,6 +162,19 @@ def sync_flags(db: Database, decided: list[PaperDecision], inputs: Inputs, toler
                 "status": "closed", "resolution": "auto: no longer detected", "closed_at": now,
                 "updated_at": now, "lease_annotator": None, "lease_expires": None})
             changes.flags_closed_now += 1
+
+
+def reword_fit_flags(db: Database, reasons: list[tuple[str, str, str]], now: str) -> None:
+    """A fit that moved changes only the figures in its flags' reasons: write the new ones.
+
+    (key, old reason, new reason); a flag whose reason is not the fit's (another check
+    raised it first) is left as it is, as deciding its paper again would.
+    """
+    db.conn.executemany(
+        f"update {T.flags} set reason = ?, updated_at = ? where key = ? and (reason = ? "
+        f"or substr(reason, 1, ?) = ?)",
+        [(new, now, key, old, len(old) + len(REOPENED), old + REOPENED)
+         for key, old, new in reasons])
 
 
 def write_pairs(db: Database, decided: list[PaperDecision]) -> None:

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 from curate_corpus import curate_both_ways
-from test_curate_flags import flags, result
+from test_curate_flags import flags, result, review
 from test_curate_support import add_fact, add_hardware, add_paper, resnet_paper
 
 import curate.curation
@@ -117,6 +117,43 @@ def test_fit_change_decides_unchanged_papers_again(store, tmp_path):
     assert summary.papers_decided >= 11  # the ten new ones and X, whose inputs did not change
     with open_store(store.path) as s:
         assert s.db[T.flags].get(x["id"])["status"] == "closed"
+
+
+def test_fit_moving_a_little_rewords_flags_without_deciding_again(store, tmp_path):
+    _fit_store(store)
+    run_curate(store)
+    (x,) = flags(store, kind="implausible")
+    # one new model a little above the line moves the fit's figures; X stays off
+    _pair_paper(store, "2001.00000", 10 ** 7.5, 300 * 10 ** 7.5 * 10 ** 0.7)
+    store.close()
+    summary = curate_both_ways(store.path, tmp_path)
+    assert summary.papers_decided == 1
+    with open_store(store.path) as s:
+        now = s.db[T.flags].get(x["id"])
+    assert now["status"] == "open" and now["reason"] != x["reason"]
+    assert f"{summary.fit['intercept']:.2f}" in now["reason"]
+
+
+def test_reopened_flag_keeps_its_reason(store, tmp_path):
+    ex = add_paper(store, "1608.06993", 2016, 8)
+    result(store, ex, "1608.06993", model="DenseNet")
+    a = add_fact(store, ex, "1608.06993", "parameters", value=25.6, unit="M",
+                 normalized_value=25.6e6, normalized_unit="count", confidence=0.8)
+    add_fact(store, ex, "1608.06993", "parameters", value=15.3, unit="M",
+             normalized_value=15.3e6, normalized_unit="count", confidence=0.8)
+    run_curate(store)
+    (c,) = flags(store)
+    review(store, c["id"], "accept", fact_id=a, value=25.6e6)
+    add_fact(store, ex, "1608.06993", "parameters", value=40, unit="M",
+             normalized_value=40e6, normalized_unit="count", confidence=0.85)
+    assert run_curate(store).flags_reopened == 1
+    reason = flags(store)[0]["reason"]
+    assert "reopened" in reason
+    store.close()
+    # deciding the paper again (a full curate) changes nothing: the flag still says why
+    curate_both_ways(store.path, tmp_path)
+    with open_store(store.path) as s:
+        assert flags(s)[0]["reason"] == reason
 
 
 def test_pairs_changed_after_the_fit_refit_it(store, tmp_path, monkeypatch):
@@ -247,6 +284,12 @@ def test_flags_moved_agrees_with_each_pair_reason():
     lf = lp + 2.5 + rng.normal(0, 1.2, 2000)
     band, a, b = Fit(3), Fit(2000, 1.0, 2.5, 1.5), Fit(2001, 1.01, 2.47, 1.6)
     for old, new in ((band, a), (a, b), (b, a), (a, band), (a, a)):
-        want = [old.reason(x, y) != new.reason(x, y) for x, y in zip(lp, lf, strict=True)]
-        assert flags_moved(old, new, lp, lf).tolist() == want
-    assert sum(want) == 0 and flags_moved(None, a, lp, lf).all()
+        before = [old.reason(x, y) for x, y in zip(lp, lf, strict=True)]
+        after = [new.reason(x, y) for x, y in zip(lp, lf, strict=True)]
+        flipped, reworded = flags_moved(old, new, lp, lf)
+        assert flipped.tolist() == [(x is None) != (y is None)
+                                    for x, y in zip(before, after, strict=True)]
+        assert reworded.tolist() == [x is not None and y is not None and x != y
+                                     for x, y in zip(before, after, strict=True)]
+    assert not flipped.any() and not reworded.any()
+    assert flags_moved(None, a, lp, lf)[0].all()
