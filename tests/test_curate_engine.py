@@ -293,3 +293,22 @@ def test_flags_moved_agrees_with_each_pair_reason():
                                      for x, y in zip(before, after, strict=True)]
     assert not flipped.any() and not reworded.any()
     assert flags_moved(None, a, lp, lf)[0].all()
+
+
+def test_cli_full_and_incremental(cli_run, tmp_path):
+    import json
+
+    db = tmp_path / "cli.db"
+    with open_store(db) as s:
+        for i in range(3):
+            ex = add_paper(s, f"1701.{i:05d}", 2017, 1)
+            result(s, ex, f"1701.{i:05d}")
+    first = json.loads(cli_run("curate", "--db", db, "--json").stdout)
+    again = cli_run("curate", "--db", db)
+    full = json.loads(cli_run("curate", "--db", db, "--full", "--json").stdout)
+    assert first["full"] and first["papers_decided"] == 3
+    assert again.exit_code == 0 and "Papers decided: 0 (changed since the last curate)" in (
+        again.stdout)
+    assert full["full"] and full["papers_decided"] == 3 and full["observations_added"] == 0
+    status = cli_run("status", "--db", db, "--json")
+    assert json.loads(status.stdout)["papers_to_curate"] == 0
