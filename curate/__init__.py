@@ -8,11 +8,15 @@ Library API (what ``dlcompute curate`` and ``dlcompute run`` call)::
 
 ``curate(store, *, pwc_paths=(), peak="fp32_base", conflict_confidence=0.1,
 value_tolerance=0.02, pwc_tolerance=0.5, double_review_fraction=None,
-fit_min_pairs=8) -> CurateSummary`` loads Papers with Code dumps into
-``pwc_results``, rebuilds ``observations`` (one per paper, model, benchmark and
-metric: decision > best-confidence fact > Papers with Code) and opens, closes or
-reopens ``flags`` (missing, conflict, implausible, pwc_mismatch,
-unknown_hardware), all in one transaction; running it twice changes nothing.
+fit_min_pairs=8, full=False, batch_size=200) -> CurateSummary`` loads Papers
+with Code dumps into ``pwc_results``, then decides again every paper whose
+inputs changed since the last run (all of them with ``full``): its
+``observations`` (one per model, benchmark and metric: decision >
+best-confidence fact > Papers with Code) and its ``flags`` (missing, conflict,
+implausible, pwc_mismatch, unknown_hardware; opened, closed or reopened). It
+reads and writes a batch of papers at a time in short transactions, so other
+processes may write the store meanwhile; running it twice changes nothing.
+``curate.decide.decide_paper`` is one paper's decision.
 
 Conventions: error is in percent (100 - accuracy / AP / F1 / EM / BLEU; error
 metrics as they are); compute per pass is in FLOPs, a multiply-add counted as 2

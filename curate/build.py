@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ from curate.choose import (
     snapshot_ids,
     time_kind,
 )
+from curate.inputs import Inputs
 from curate.values import (
     ERROR_METRICS,
     RESULT_PREFIX,
@@ -28,8 +28,6 @@ from curate.values import (
     error_percent,
     model_key,
 )
-from db import Store
-from db.schema import T
 
 log = logging.getLogger(__name__)
 
@@ -92,41 +90,21 @@ def settled(d: Decision | None, facts: list[dict]) -> bool:
 
 
 class Builder:
-    """One pass over the store: observation rows and the flags they raise."""
+    """Observation rows and the flags they raise, for the papers of one ``Inputs``.
 
-    def __init__(self, store: Store, options: BuildOptions,
-                 decisions: dict[tuple[str, str, str, str], Decision]):
-        self.store = store
+    ``build_paper`` reads only ``inputs`` (that paper's facts, decisions and Papers with
+    Code rows, and the catalog): a paper's decision is a function of its own inputs.
+    """
+
+    def __init__(self, inputs: Inputs, options: BuildOptions):
         self.o = options
-        self.decisions = decisions
         self.flags: dict[str, FlagSpec] = {}
-        db = store.db
-        self.papers = {p["arxiv_id"]: p for p in db.query(
-            f"select arxiv_id, year, month from {T.papers}")}
-        self.facts_by_id: dict[int, dict] = {}
-        self.facts: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
-        # Only the latest successful extraction of a paper speaks for it: a re-extraction
-        # by a newer extractor replaces, not joins, the old facts (decisions may still
-        # name old facts, so facts_by_id keeps them all).
-        latest = {r["arxiv_id"]: r["id"] for r in db.query(
-            f"select arxiv_id, max(id) as id from {T.extractions} where status = 'ok' "
-            f"group by arxiv_id")}
-        for f in db.query(f"select * from {T.facts} order by id"):
-            self.facts_by_id[f["id"]] = f
-            if f["extraction_id"] is None or f["extraction_id"] == latest.get(f["arxiv_id"]):
-                self.facts[f["arxiv_id"]][f["field"]].append(f)
-        self.pwc: dict[str, list[dict]] = defaultdict(list)
-        for r in db.query(f"select * from {T.pwc_results} order by id"):
-            self.pwc[r["arxiv_id"]].append(r)
-        self.catalog: dict[str, dict] = {}
-        for h in db.query(f"select * from {T.hardware}"):
-            self.catalog[h["chip"].lower()] = h
-            try:
-                aliases = json.loads(h.get("aliases") or "[]")
-            except json.JSONDecodeError:
-                aliases = []
-            for a in aliases if isinstance(aliases, list) else []:
-                self.catalog.setdefault(str(a).lower(), h)
+        self.papers = inputs.papers
+        self.facts = inputs.facts
+        self.facts_by_id = inputs.facts_by_id
+        self.pwc = inputs.pwc
+        self.decisions = inputs.decisions
+        self.catalog = inputs.catalog
 
     # --- flags -----------------------------------------------------------------
     def flag(self, kind: str, arxiv_id: str, model: str, benchmark: str, fld: str,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 
-from curate.build import RATIO_BAND, Builder
+from curate.build import RATIO_BAND, Builder, BuildOptions, FlagSpec
 from curate.choose import candidate_record
 from curate.values import RESULT_PREFIX, model_key, models_match
 
@@ -16,40 +18,105 @@ def _obs_key(row: dict) -> tuple:
     return (row["arxiv_id"], model_key(row["model"]), row["benchmark"], row["metric"])
 
 
-def check_flops_vs_params(b: Builder, rows: list[dict]) -> dict:
-    """Flag compute far off the FLOPs-parameters relation of the store's own pairs.
+@dataclass(frozen=True)
+class Fit:
+    """The store-wide relation FLOPs = f(parameters) that compute is checked against.
 
-    With enough pairs, fit log10(FLOPs) = a + c log10(params) and flag residuals beyond
-    max(fit_max_residual decades, 3 robust SD); otherwise a generous ratio band.
+    With at least ``fit_min_pairs`` pairs: log10(FLOPs) = intercept + slope log10(params),
+    and a pair is off when its residual exceeds ``limit`` decades. With fewer: a generous
+    ratio band (``slope`` None).
     """
+
+    pairs: int = 0
+    slope: float | None = None
+    intercept: float | None = None
+    limit: float | None = None
+
+    def as_dict(self) -> dict:
+        out: dict = {"pairs": self.pairs}
+        if self.slope is not None:
+            out.update(slope=self.slope, intercept=self.intercept, limit=self.limit)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Fit:
+        return cls(int(d.get("pairs", 0)), d.get("slope"), d.get("intercept"), d.get("limit"))
+
+    def reason(self, lp: float, lf: float) -> str | None:
+        """Why the pair (log10 params, log10 FLOPs) is implausible, or None."""
+        if self.slope is None:
+            lo, hi = RATIO_BAND
+            ratio = 10 ** (lf - lp)
+            if not lo <= ratio <= hi:
+                return f"FLOPs per pass / parameters = {ratio:.3g}, outside {lo:g}-{hi:g}"
+            return None
+        e = lf - (self.intercept + self.slope * lp)
+        if abs(e) > self.limit:
+            return (f"FLOPs per pass {10**lf:.3g} are {abs(e):.1f} decades off the store's "
+                    f"fit log10 FLOPs = {self.intercept:.2f} + {self.slope:.2f} log10 params "
+                    f"(limit {self.limit:.1f})")
+        return None
+
+
+def _off(fit: Fit, lp: np.ndarray, lf: np.ndarray) -> np.ndarray:
+    """Fit.reason(lp, lf) is not None, for arrays (the same arithmetic)."""
+    if fit.slope is None:
+        lo, hi = RATIO_BAND
+        ratio = 10.0 ** (lf - lp)
+        return ~((lo <= ratio) & (ratio <= hi))
+    return np.abs(lf - (fit.intercept + fit.slope * lp)) > fit.limit
+
+
+def flags_moved(old: Fit | None, new: Fit, lp: np.ndarray,
+                lf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which pairs are off under one fit and not the other, and which are off under both
+    with another reason (the fit's figures are in the reason)."""
+    if old is None:
+        return np.ones(len(lp), dtype=bool), np.zeros(len(lp), dtype=bool)
+    a, b = _off(old, lp, lf), _off(new, lp, lf)
+    reworded = np.zeros(len(lp), dtype=bool)
+    for i in np.flatnonzero(a & b):
+        x, y = float(lp[i]), float(lf[i])
+        reworded[i] = old.reason(x, y) != new.reason(x, y)
+    return a != b, reworded
+
+
+def fit_flag_key(arxiv_id: str, model: str) -> str:
+    """The key of the flag ``check_flops_vs_params`` raises for a model."""
+    return FlagSpec("implausible", arxiv_id, model, "", "compute_per_pass", "", []).key
+
+
+def fit_pairs(rows: list[dict]) -> dict[str, tuple[float, float, dict]]:
+    """One paper's pairs: model key -> (log10 params, log10 FLOPs, the row); last row wins."""
     pairs = {}
     for r in rows:
         f, p = r.get("compute_per_pass"), r.get("parameters")
         if f and p and f > 0 and p > 0:
-            pairs[(r["arxiv_id"], model_key(r["model"]))] = (math.log10(p), math.log10(f), r)
-    fit: dict = {"pairs": len(pairs)}
-    if len(pairs) >= b.o.fit_min_pairs:
-        x = np.array([v[0] for v in pairs.values()])
-        y = np.array([v[1] for v in pairs.values()])
-        slope, intercept = np.polyfit(x, y, 1)
-        resid = y - (intercept + slope * x)
-        # a robust scale (MAD), so that the outliers sought do not widen their own limit
-        mad = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
-        limit = max(b.o.fit_max_residual, 3 * mad)
-        fit.update(slope=float(slope), intercept=float(intercept), limit=limit)
-        for (_lp, lf, r), e in zip(pairs.values(), resid, strict=True):
-            if abs(e) > limit:
-                _flag_ratio(b, r, f"FLOPs per pass {10**lf:.3g} are {abs(e):.1f} decades off "
-                               f"the store's fit log10 FLOPs = {intercept:.2f} + "
-                               f"{slope:.2f} log10 params (limit {limit:.1f})")
-    else:
-        lo, hi = RATIO_BAND
-        for lp, lf, r in pairs.values():
-            ratio = 10 ** (lf - lp)
-            if not lo <= ratio <= hi:
-                _flag_ratio(b, r, f"FLOPs per pass / parameters = {ratio:.3g}, outside "
-                               f"{lo:g}-{hi:g}")
-    return fit
+            pairs[model_key(r["model"])] = (math.log10(p), math.log10(f), r)
+    return pairs
+
+
+def fit_store(lp: np.ndarray, lf: np.ndarray, options: BuildOptions) -> Fit:
+    """The fit over every pair of the store (in a fixed order: the same pairs, the same fit).
+
+    A robust scale (MAD) sets the limit, so that the outliers sought do not widen it.
+    """
+    n = len(lp)
+    if n < options.fit_min_pairs:
+        return Fit(n)
+    slope, intercept = np.polyfit(lp, lf, 1)
+    resid = lf - (intercept + slope * lp)
+    mad = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
+    return Fit(n, float(slope), float(intercept), max(options.fit_max_residual, 3 * mad))
+
+
+def check_flops_vs_params(b: Builder, pairs: dict[str, tuple[float, float, dict]],
+                          fit: Fit) -> None:
+    """Flag compute far off the store's FLOPs-parameters relation (one paper's pairs)."""
+    for lp, lf, r in pairs.values():
+        reason = fit.reason(lp, lf)
+        if reason:
+            _flag_ratio(b, r, reason)
 
 
 def _flag_ratio(b: Builder, row: dict, reason: str) -> None:
@@ -109,30 +176,27 @@ def check_pwc(b: Builder, rows: list[dict]) -> None:
 
 
 def _fact_id(row: dict, column: str) -> int | None:
-    import json
-
     src = json.loads(row.get("sources") or "{}").get(column) or ""
     return int(src[5:]) if src.startswith("fact:") else None
 
 
-def check_unknown_hardware(b: Builder, rows: list[dict]) -> None:
+def check_unknown_hardware(b: Builder, rows: list[dict], arxiv_id: str) -> None:
     """Flag chip names the catalog does not know (hardware_name set, hardware NULL)."""
     obs_by_model: dict[tuple, set] = defaultdict(set)
     for r in rows:
         obs_by_model[(r["arxiv_id"], model_key(r["model"]))].add(_obs_key(r))
         obs_by_model[(r["arxiv_id"], "")].add(_obs_key(r))
-    for arxiv_id, fields in b.facts.items():
-        if arxiv_id not in b.papers:
-            continue
-        groups: dict[str, list[dict]] = defaultdict(list)
-        for f in fields.get("hardware", []):
-            if f.get("hardware_name") and not f.get("hardware"):
-                groups[f.get("model") or ""].append(f)
-        for model, facts in groups.items():
-            names = sorted({f["hardware_name"] for f in facts})
-            cands = [candidate_record("hardware", f) for f in facts]
-            b.flag("unknown_hardware", arxiv_id, model, "", "hardware",
-                   f"chip name(s) not in the hardware catalog: {', '.join(names)}", cands, None)
-            spec = b.flags["|".join(["unknown_hardware", arxiv_id, model_key(model), "",
-                                     "hardware"])]
-            spec.observations |= obs_by_model.get((arxiv_id, model_key(model)), set())
+    if arxiv_id not in b.papers:
+        return
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for f in b.facts[arxiv_id].get("hardware", []):
+        if f.get("hardware_name") and not f.get("hardware"):
+            groups[f.get("model") or ""].append(f)
+    for model, facts in groups.items():
+        names = sorted({f["hardware_name"] for f in facts})
+        cands = [candidate_record("hardware", f) for f in facts]
+        b.flag("unknown_hardware", arxiv_id, model, "", "hardware",
+               f"chip name(s) not in the hardware catalog: {', '.join(names)}", cands, None)
+        spec = b.flags["|".join(["unknown_hardware", arxiv_id, model_key(model), "",
+                                 "hardware"])]
+        spec.observations |= obs_by_model.get((arxiv_id, model_key(model)), set())

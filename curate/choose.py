@@ -11,6 +11,7 @@ with results of its own does not).
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,6 +94,13 @@ def differ(a: Any, b: Any, tolerance: float) -> bool:
     return abs(a - b) > tolerance * max(abs(a), abs(b), 1e-12)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def closest(name: str | None, models: tuple[str, ...]) -> float:
+    """The highest similarity of ``name`` to any of ``models`` (cached: every observation
+    of a paper asks it again for the same names)."""
+    return max((model_similarity(name, m) for m in models), default=0.0)
+
+
 def match_candidates(facts: list[dict], model: str, benchmark: str,
                      result_models: list[str]) -> tuple[list[dict], str]:
     """The facts that describe ``model`` on ``benchmark``, and their level."""
@@ -107,9 +115,9 @@ def match_candidates(facts: list[dict], model: str, benchmark: str,
             return fuzzy, "model"
         # names sharing most of their words ("ResNet-152 ensemble" / "ResNet 152 single"):
         # the most similar name wins, if it is similar enough and no other result owns it
+        models = tuple(result_models)
         owned = [f for f in fs if model_key(f.get("model"))
-                 and max((model_similarity(f.get("model"), m) for m in result_models),
-                         default=0.0) <= model_similarity(f.get("model"), model)]
+                 and closest(f.get("model"), models) <= model_similarity(f.get("model"), model)]
         scored = [(model_similarity(f.get("model"), model), f) for f in owned]
         top = max((sc for sc, _ in scored), default=0.0)
         if top >= MIN_SIMILARITY:

@@ -424,10 +424,11 @@ def _listed(before: dict) -> list[tuple[str, str, str, str]] | None:
             if isinstance(o, list | tuple) and len(o) >= 4]
 
 
-def decisions_in_force(store: Store) -> dict[int, Decision]:
-    """flag id -> the decision curate applies; unusable stored decisions are skipped (logged)."""
+def decisions_in_force(store: Store, flag_ids: list[int] | None = None) -> dict[int, Decision]:
+    """flag id -> the decision curate applies, for the flags named (every reviewed flag by
+    default); unusable stored decisions are skipped (logged)."""
     out: dict[int, Decision] = {}
-    for fid, fr in replay_flags(store).items():
+    for fid, fr in replay_flags(store, flag_ids).items():
         for rid, problem in fr.invalid.items():
             log.warning("review %d on flag %d skipped: %s", rid, fid, problem)
         r = fr.decision
@@ -447,11 +448,17 @@ def decisions_for_targets(store: Store) -> dict[tuple[str, str, str, str], Decis
     flag's own paper, model and benchmark.
     """
     decisions = decisions_in_force(store)
-    out: dict[tuple[str, str, str, str], Decision] = {}
     if not decisions:
-        return out
-    flags = {f["id"]: f for f in store.db.query(
-        f"select id, arxiv_id, model, benchmark, field from {T.flags}")}
+        return {}
+    return by_target(decisions, {f["id"]: f for f in store.db.query(
+        f"select id, arxiv_id, model, benchmark, field from {T.flags}")})
+
+
+def by_target(decisions: dict[int, Decision],
+              flags: dict[int, dict]) -> dict[tuple[str, str, str, str], Decision]:
+    """(arxiv_id, model key, benchmark, field) -> the latest of these decisions there
+    (`flags`: flag id -> its arxiv_id, model, benchmark and field)."""
+    out: dict[tuple[str, str, str, str], Decision] = {}
     for d in sorted(decisions.values(), key=lambda d: d.review_id):
         f = flags.get(d.flag_id)
         if f is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,9 @@ class UnitError(DlcomputeError):
     """A corrected value's unit is not one curate knows."""
 
 
+# Model names repeat across a paper's facts and results, and the pairing compares every
+# fact's name with every result's: the caches make that a lookup (the values are the same).
+@functools.lru_cache(maxsize=1 << 16)
 def model_key(name: str | None) -> str:
     """A model name reduced for matching: "ResNet-50 (ours)" -> "resnet50ours"."""
     return re.sub(r"[^a-z0-9]+", "", (name or "").lower())
@@ -29,11 +33,13 @@ def models_match(a: str | None, b: str | None) -> bool:
     return bool(ka) and bool(kb) and (ka == kb or ka in kb or kb in ka)
 
 
-def model_tokens(name: str | None) -> set[str]:
+@functools.lru_cache(maxsize=1 << 16)
+def model_tokens(name: str | None) -> frozenset[str]:
     """Words and numbers of a model name: "ResNet-152 (ensemble)" -> {resnet, 152, ensemble}."""
-    return set(re.findall(r"[a-z]+|\d+(?:\.\d+)?", (name or "").lower()))
+    return frozenset(re.findall(r"[a-z]+|\d+(?:\.\d+)?", (name or "").lower()))
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def model_similarity(a: str | None, b: str | None) -> float:
     """Jaccard similarity of the two names' tokens (0 when either is empty)."""
     ta, tb = model_tokens(a), model_tokens(b)

@@ -33,6 +33,10 @@ class T:
     observations = "observations"
     analysis_runs = "analysis_runs"
     meta = "dlcompute_meta"
+    curate_dirty = "curate_dirty"  # papers whose curate inputs changed since curate decided them
+    curate_pairs = "curate_pairs"  # each paper's (parameters, FLOPs) pairs for curate's fit
+    flag_counts = "flag_counts"  # flags by status, kind, field and benchmark, kept by triggers
+    flag_benchmarks = "flag_benchmarks"  # benchmarks a paper's model-level flags belong to
     # views
     paper_benchmarks = "paper_benchmarks"
     facts_evidence = "facts_evidence"
@@ -438,3 +442,47 @@ def m0006_facts_row_id(db: Database) -> None:
 def migration_names() -> list[str]:
     """Names of every migration this version of dlcompute knows."""
     return [m.name for m in migrations._migrations]
+
+
+# --- 0007: change marks for curate, flag counts, indexes for the queue and status -----
+
+# curate_dirty's arxiv_id for "every paper" (a hardware catalog or settings change).
+ALL_PAPERS = "*"
+
+
+@migrations(name="0007_curate_changes")
+def m0007_curate_changes(db: Database) -> None:
+    # db.triggers builds its SQL from the names here, so it is imported when run, not above
+    from db.triggers import CURATE_INPUTS_0007, count_flags, track_curate_input
+
+    db.execute(f"""create table {T.curate_dirty} (
+        seq integer primary key autoincrement,
+        arxiv_id text not null,  -- a paper, or '*': every paper
+        input text not null      -- the table whose change marked it
+    )""")
+    db.execute(f"create unique index idx_{T.curate_dirty}_arxiv_id on {T.curate_dirty} (arxiv_id)")
+    db[T.curate_pairs].create({"arxiv_id": str, "model_key": str, "log_params": float,
+                               "log_flops": float}, pk=("arxiv_id", "model_key"),
+                              not_null={"arxiv_id", "model_key"})
+    for source in CURATE_INPUTS_0007:
+        track_curate_input(db, source)
+    # everything the store holds was decided without change tracking: decide it all again
+    db.execute(f"insert into {T.curate_dirty} (arxiv_id, input) values (?, 'migration')",
+               [ALL_PAPERS])
+    count_flags(db)
+    # what the review queue and status filter and sort by
+    for sql in (
+        f"create index if not exists idx_flags_status_priority_desc on {T.flags} "
+        f"(status, priority desc)",
+        f"create index if not exists idx_flags_benchmark on {T.flags} (benchmark)",
+        f"create index if not exists idx_extractions_status_arxiv_id on {T.extractions} "
+        f"(status, arxiv_id)",
+        # the queue's "not decided by this annotator, not undone" test, per flag
+        f"create index if not exists idx_reviews_flag_id_annotator on {T.reviews} "
+        f"(flag_id, annotator)",
+        f"create index if not exists idx_reviews_undoes on {T.reviews} (undoes)",
+        f"create index if not exists idx_crawl_runs_started_at on {T.crawl_runs} (started_at)",
+        f"create index if not exists idx_analysis_runs_started_at on {T.analysis_runs} "
+        f"(started_at)",
+    ):
+        db.execute(sql)

@@ -130,7 +130,8 @@ def _format_status(s: dict[str, Any]) -> str:
               if a.get("kappa_low") is not None else "")
         lines.append(f"  agreement on {field}: {a['percent']:.1f}% "
                      f"(Cohen's kappa {a['kappa']:.2f}{ci}, n={a['n']})")
-    lines.append(f"Observations: {s['observations']}")
+    lines.append(f"Observations: {s['observations']} ({s['papers_to_curate']} papers changed "
+                 f"since the last curate)")
     c = s["last_crawl"]
     lines.append("Last crawl: " + ("never" if c is None else
                  f"{c['started_at']} .. {c['finished_at'] or '(running)'} {c['benchmark'] or ''}"

@@ -32,7 +32,15 @@ from curate.review.evidence import (
     observation_keys,
     pdf_path,
 )
-from curate.review.queue import Filters, Policy, ReviewError, lease_holder, progress_counts
+from curate.review.queue import (
+    Filters,
+    Policy,
+    ReviewError,
+    filter_options,
+    lease_holder,
+    progress_counts,
+    queue_flags,
+)
 from curate.review.render import find_pages, pdf_title, value_strings
 from curate.values import DECISION_ACTIONS, RESULT_PREFIX
 from db import Store
@@ -268,23 +276,14 @@ def flag_rows(store: Store, ids: list[int]) -> list[dict]:
 
 def queue_page(store: Store, filters: Filters, annotator: str | None,
                policy: Policy) -> dict[str, Any]:
-    where, params = filters.sql()
-    flags = list(store.db.query(
-        f"select f.id, f.arxiv_id, f.kind, f.field, f.model, f.benchmark, f.priority, "
-        f"f.lease_annotator, f.lease_expires, f.reason, f.double_review from {T.flags} f "
-        f"where f.status = 'open' {where} order by f.priority desc, f.id limit 200", params))
+    flags = queue_flags(store, filters)
     states = replay_flags(store, [f["id"] for f in flags])
     now = utcnow()
     for f in flags:
         fr = states.get(f["id"])
         f["holder"] = lease_holder(f, now)
         f["state"] = STATE_WORDS[fr.state if fr else "open"]
-    options = {c: [r[c] for r in store.db.query(
-        f"select distinct {c} from {T.flags} where {c} is not null and {c} != '' "
-        f"order by {c}")] for c in ("field", "kind")}
-    options["benchmark"] = [r["benchmark"] for r in store.db.query(
-        f"select benchmark from {T.flags} where benchmark != '' union "
-        f"select benchmark from {T.observations} order by benchmark")]
+    options = filter_options(store)
     return {"flags": flags, "options": options, "counts": progress_counts(store, filters),
             "overall": progress_counts(store)}
 

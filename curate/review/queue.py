@@ -32,6 +32,7 @@ from curate.decisions import (
 from curate.values import DECISION_ACTIONS
 from db import DlcomputeError, Store
 from db.schema import T
+from db.status import flag_counts
 from db.store import utcnow
 
 ACTIONS = (*DECISION_ACTIONS, "skip")
@@ -384,16 +385,41 @@ def undo_last(store: Store, annotator: str, token: str, minutes: float = 15.0) -
     return undo(store, annotator, token, None, minutes)
 
 
-def progress_counts(store: Store, filters: Filters | None = None) -> dict:
+def queue_flags(store: Store, filters: Filters | None = None, limit: int = 200) -> list[dict]:
+    """The open flags, most useful first (the queue page's list)."""
     where, params = (filters or Filters()).sql()
-    rows = list(store.db.query(
-        f"select f.status, f.kind, count(*) as n from {T.flags} f where 1=1 {where} "
-        f"group by f.status, f.kind", params))
-    out = {"open": 0, "closed": 0, "by_kind": {}}
-    for r in rows:
-        out[r["status"]] = out.get(r["status"], 0) + r["n"]
-        if r["status"] == "open":
-            out["by_kind"][r["kind"]] = r["n"]
+    return list(store.db.query(
+        f"select f.id, f.arxiv_id, f.kind, f.field, f.model, f.benchmark, f.priority, "
+        f"f.lease_annotator, f.lease_expires, f.reason, f.double_review from {T.flags} f "
+        f"where f.status = 'open' {where} "
+        f"order by f.priority desc, f.id limit ?", [*params, limit]))
+
+
+def distinct_values(store: Store, table: str, column: str) -> list[str]:
+    """The non-empty values of an indexed column, one index seek per value (not a scan)."""
+    return [r["x"] for r in store.db.query(
+        f"""with recursive v(x) as (
+              select (select min({column}) from {table} where {column} > '')
+              union all
+              select (select min({column}) from {table} where {column} > v.x)
+              from v where v.x is not null)
+            select x from v where x is not null""")]
+
+
+def filter_options(store: Store) -> dict[str, list[str]]:
+    """The values the queue's filters offer: fields, kinds and benchmarks of flags."""
+    options = {c: distinct_values(store, T.flags, c) for c in ("field", "kind")}
+    options["benchmark"] = sorted(set(distinct_values(store, T.flags, "benchmark"))
+                                  | set(distinct_values(store, T.observations, "benchmark")))
+    return options
+
+
+def progress_counts(store: Store, filters: Filters | None = None) -> dict:
+    """Open and closed flags (open ones by kind) and reviews, for these filters."""
+    f = filters or Filters()
+    counts = flag_counts(store, f.benchmark, f.field, f.kind)
+    out = {"open": sum(counts.get("open", {}).values()),
+           "closed": sum(counts.get("closed", {}).values()), "by_kind": counts.get("open", {})}
     out["total"] = out["open"] + out["closed"]
     out["reviews"] = store.count(T.reviews)
     return out

@@ -19,6 +19,13 @@ def _fraction(value: Any) -> float:
     return f
 
 
+def positive_integer(value: Any) -> int:
+    n = int(value)
+    if n < 1:
+        raise ValueError(f"{value} is not a positive whole number")
+    return n
+
+
 def curate_kwargs(settings: Settings, pwc: tuple[str, ...] = (), peak: str | None = None,
                   pwc_tolerance: float | None = None,
                   double_review_fraction: float | None = None) -> dict[str, Any]:
@@ -35,6 +42,7 @@ def curate_kwargs(settings: Settings, pwc: tuple[str, ...] = (), peak: str | Non
         "double_review_fraction": pick("curate", "double_review_fraction",
                                        double_review_fraction, None, cast=_fraction),
         "fit_min_pairs": pick("curate", "fit_min_pairs", None, 8, cast=int),
+        "batch_size": pick("curate", "batch_size", None, 200, cast=positive_integer),
     }
 
 
@@ -52,20 +60,26 @@ def curate_kwargs(settings: Settings, pwc: tuple[str, ...] = (), peak: str | Non
                    "[default: 0.5].")
 @click.option("--double-review-fraction", type=float, default=None,
               help="Fraction of open flags sampled for a second annotator (0-1).")
+@click.option("--full", is_flag=True,
+              help="Decide every paper again, not only those whose inputs changed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def curate_cmd(settings: Settings, pwc: tuple[str, ...], peak: str | None,
                pwc_tolerance: float | None, double_review_fraction: float | None,
-               as_json: bool) -> None:
+               full: bool, as_json: bool) -> None:
     """Choose observation values and flag gaps, conflicts and outliers.
 
     For each paper, model and benchmark the value used is, in order: an
     annotator's decision, the extracted fact with the best confidence, Papers
-    with Code (results only). Rebuilds the observations table and opens, closes
-    or reopens flags; running it again changes nothing.
+    with Code (results only). Decides again only the papers whose facts,
+    reviews or Papers with Code rows changed since the last run (every paper
+    after a catalog or settings change, or with --full), in short
+    transactions, so annotators can keep reviewing; running it again changes
+    nothing.
 
     \b
     Example:
         dlcompute curate --pwc evaluation-tables.json --double-review-fraction 0.1
+        dlcompute curate --full
     """
     if double_review_fraction is not None and not 0 <= double_review_fraction <= 1:
         raise click.BadParameter(f"{double_review_fraction} is not between 0 and 1",
@@ -74,11 +88,17 @@ def curate_cmd(settings: Settings, pwc: tuple[str, ...], peak: str | None,
 
     with open_settings_store(settings) as store:
         kwargs = curate_kwargs(settings, pwc, peak, pwc_tolerance, double_review_fraction)
-        summary = curate(store, **kwargs)
+        summary = curate(store, **kwargs, full=full)
     pwc_paths = kwargs["pwc_paths"]
     if as_json:
         click.echo(json.dumps(asdict(summary), indent=2))
         return
+    click.echo(f"Papers decided: {summary.papers_decided} "
+               + ("(every paper)" if summary.full else "(changed since the last curate)")
+               + (f", {summary.papers_redone} again as they changed meanwhile"
+                  if summary.papers_redone else "")
+               + (f"; {summary.papers_pending} left for the next run"
+                  if summary.papers_pending else ""))
     click.echo(f"Observations: {summary.observations} (+{summary.observations_added} new, "
                f"{summary.observations_updated} updated, {summary.observations_removed} removed)")
     kinds = ", ".join(f"{k} {n}" for k, n in summary.open_by_kind.items())
