@@ -11,6 +11,7 @@ from pathlib import Path
 from curate.build import Builder, BuildOptions, FlagSpec
 from curate.checks import check_flops_vs_params, check_pwc, check_unknown_hardware
 from curate.choose import decision_value, differ, snapshot_ids
+from curate.provenance import OBS_KEY, delete_observation, link_flags, obs_key, write_sources
 from curate.pwc import load_pwc
 from curate.values import Decision, decisions_by_target, effective_decisions, model_key
 from db import Store
@@ -20,7 +21,8 @@ from db.store import utcnow
 log = logging.getLogger(__name__)
 
 OBS_COLUMNS = ("year", "month", "error", "compute_per_pass", "parameters", "hardware", "chips",
-               "training_hours", "hardware_burden", "compute_imputed", "compute_unit", "sources")
+               "training_hours", "hardware_burden", "compute_imputed", "compute_unit", "sources",
+               "status", "status_reason")
 
 
 @dataclass
@@ -84,6 +86,7 @@ def curate(store: Store, *, pwc_paths: tuple | list = (), peak: str = "fp32_base
         check_unknown_hardware(builder, rows)
         _write_observations(store, rows, summary)
         _sync_flags(store, builder, effective_decisions(store), double_review_fraction, summary)
+        link_flags(store.db, builder.flags)
     summary.observations = store.count(T.observations)
     summary.flags_open = store.count(T.flags, "status = 'open'")
     summary.flags_closed = store.count(T.flags, "status = 'closed'")
@@ -100,27 +103,29 @@ def _extracted(store: Store) -> list[str]:
 
 def _write_observations(store: Store, rows: list[dict], summary: CurateSummary) -> None:
     now = utcnow()
-    existing = {(r["arxiv_id"], r["model"], r["benchmark"], r["metric"]): r
-                for r in store.db.query(f"select * from {T.observations}")}
+    existing = {obs_key(r): r for r in store.db.query(f"select * from {T.observations}")}
     seen = set()
     table = store.db[T.observations]
     for row in rows:
-        k = (row["arxiv_id"], row["model"], row["benchmark"], row["metric"])
+        k = obs_key(row)
         if k in seen:
             continue  # two spellings of one model: the first (best) wins
         seen.add(k)
         full = {c: row.get(c) for c in OBS_COLUMNS}
         old = existing.get(k)
         if old is None:
-            table.insert({**dict(zip(("arxiv_id", "model", "benchmark", "metric"), k,
-                                     strict=True)), **full, "updated_at": now})
+            oid = table.insert({**dict(zip(OBS_KEY, k, strict=True)), **full,
+                                "updated_at": now}).last_pk
             summary.observations_added += 1
-        elif any(old[c] != full[c] for c in OBS_COLUMNS):
-            table.update(old["id"], {**full, "updated_at": now})
-            summary.observations_updated += 1
+        else:
+            oid = old["id"]
+            if any(old[c] != full[c] for c in OBS_COLUMNS):
+                table.update(oid, {**full, "updated_at": now})
+                summary.observations_updated += 1
+        write_sources(store.db, oid, row.get("_sources", ()))
     for k, old in existing.items():
         if k not in seen:
-            table.delete(old["id"])
+            delete_observation(store.db, old["id"])
             summary.observations_removed += 1
 
 
