@@ -112,12 +112,14 @@ def read_observations_file(path: str | Path) -> Observations:
 
 
 def read_observations_store(store: Any) -> Observations:
-    """The store's observations table, joined with nothing."""
+    """The store's observations table, without those curate holds for review
+    (``status = 'held'``: a value failed a plausibility check nobody has settled)."""
     from db.schema import T
 
     cols = ", ".join(f"[{c}]" for c in REQUIRED_COLUMNS)
     rows = [_row(dict(r), f"{store.path} table {T.observations} id {r['id']}")
-            for r in store.db.query(f"select id, {cols} from {T.observations}")]
+            for r in store.db.query(f"select id, {cols} from {T.observations} "
+                                    f"where coalesce(status, 'ok') != 'held'")]
     for r in rows:
         r.pop("id", None)
     return Observations(_frame(rows), f"{store.path} ({T.observations})", from_store=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from curate.build import Builder, BuildOptions, FlagSpec
 from curate.checks import check_flops_vs_params, check_pwc, check_unknown_hardware
 from curate.choose import decision_value, differ, snapshot_ids
+from curate.epoch import check_epoch, load_epoch
 from curate.provenance import OBS_KEY, delete_observation, link_flags, obs_key, write_sources
 from curate.pwc import load_pwc
 from curate.values import Decision, decisions_by_target, effective_decisions, model_key
@@ -39,6 +40,7 @@ class CurateSummary:
     flags_reopened: int = 0
     flags_closed_now: int = 0
     pwc_loaded: int = 0
+    epoch_loaded: int = 0
     open_by_kind: dict[str, int] = field(default_factory=dict)
     fit: dict = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # papers skipped, with the reason
@@ -55,7 +57,8 @@ def sampled(key: str, fraction: float) -> int:
 def curate(store: Store, *, pwc_paths: tuple | list = (), peak: str = "fp32_base",
            conflict_confidence: float = 0.1, value_tolerance: float = 0.02,
            pwc_tolerance: float = 0.5, double_review_fraction: float | None = None,
-           fit_min_pairs: int = 8) -> CurateSummary:
+           fit_min_pairs: int = 8, epoch_paths: tuple | list = (),
+           epoch_tolerance: float = 0.1) -> CurateSummary:
     """Choose the values the analysis uses and flag what needs a person.
 
     Loads the Papers with Code dumps in ``pwc_paths`` into ``pwc_results``, rebuilds
@@ -63,7 +66,8 @@ def curate(store: Store, *, pwc_paths: tuple | list = (), peak: str = "fp32_base
     decisions, the best-confidence facts and Papers with Code (in that order), and
     opens, updates, closes or reopens ``flags``. Idempotent; all in one transaction.
     ``double_review_fraction`` (None: leave as is) samples open, unreviewed flags for
-    a second annotator.
+    a second annotator. ``epoch_paths`` loads Epoch AI exports into ``epoch_models``, the
+    second cross-check (values differing by more than ``epoch_tolerance``, relative).
     """
     options = BuildOptions(peak=peak, conflict_confidence=conflict_confidence,
                            value_tolerance=value_tolerance, pwc_tolerance=pwc_tolerance,
@@ -71,6 +75,7 @@ def curate(store: Store, *, pwc_paths: tuple | list = (), peak: str = "fp32_base
     summary = CurateSummary()
     with store.transaction():
         summary.pwc_loaded = load_pwc(store, [Path(p) for p in pwc_paths])
+        summary.epoch_loaded = load_epoch(store, [Path(p) for p in epoch_paths])
         builder = Builder(store, options, decisions_by_target(store))
         rows: list[dict] = []
         wanted = set(builder.facts) | set(_extracted(store))
@@ -83,6 +88,7 @@ def curate(store: Store, *, pwc_paths: tuple | list = (), peak: str = "fp32_base
                 summary.errors.append(f"{arxiv_id}: {e!r}")
         summary.fit = check_flops_vs_params(builder, rows)
         check_pwc(builder, rows)
+        check_epoch(builder, rows, epoch_tolerance)
         check_unknown_hardware(builder, rows)
         _write_observations(store, rows, summary)
         _sync_flags(store, builder, effective_decisions(store), double_review_fraction, summary)

@@ -20,6 +20,8 @@ _CITATION = re.compile(
     r"|\bet\s+al\.?")
 _OWN_MARK = re.compile(r"\(\s*ours\s*\)|\bours\b|[*†‡§¶]+", re.I)
 _DECIMAL = re.compile(r"(\d+)\.(\d*?)0+\b")
+# "the 152-layer ResNet" names ResNet-152 (older papers name depth variants this way).
+_DEPTH_FIRST = re.compile(r"\b(\d+)[-\s]layers?\s+([A-Z][\w]*[A-Za-z])(?![\w-])")
 # A count of one is the model itself: "1 CNN" = "CNN", "ResNet-50 (single model)".
 _ONE = re.compile(r"^(?:1|one|single)\s+(?=[A-Za-z])|\(?\bsingle[-\s]model\)?", re.I)
 # Names that say whose model it is, not which: they never identify a variant.
@@ -31,9 +33,14 @@ GENERIC = frozenset({
 })
 
 
+def depth_last(text: str) -> str:
+    """ "the 152-layer ResNet" -> "the ResNet-152": the depth where names put it."""
+    return _DEPTH_FIRST.sub(lambda m: f"{m.group(2)}-{m.group(1)}", text or "")
+
+
 def clean_name(name: str | None) -> str:
     """A model name without citations and ownership marks, spaces collapsed."""
-    text = _CITATION.sub(" ", name or "")
+    text = _CITATION.sub(" ", depth_last(name or ""))
     text = _ONE.sub(" ", _OWN_MARK.sub(" ", text).strip())
     return " ".join(text.split()).strip(" ,;:-")
 
@@ -75,11 +82,12 @@ def names_in(sentence: str, names: list[str]) -> list[str]:
     "ResNet-50") is dropped: the sentence speaks of the longer one.
     """
     found: list[tuple[int, int, str]] = []
+    sentence = depth_last(sentence or "")
     for n in names:
         rx = name_pattern(n)
         if rx is None:
             continue
-        for m in rx.finditer(sentence or ""):
+        for m in rx.finditer(sentence):
             found.append((m.start(), m.end(), n))
     keep = {n for s, e, n in found
             if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in found)}
