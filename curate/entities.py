@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from curate.names import clean_name, is_specific, names_in, variant_key
+from curate.names import clean_name, is_specific, names_in, size_conflict, variant_key
 from curate.sanity import extra, features, rejected
 
 FIELDS = ("result", "compute_per_pass", "parameters")
@@ -40,8 +40,8 @@ _TASK_WORDS = {
 }
 # What a sentence comparing several models speaks of: none of them in particular.
 SEVERAL = "several models"
-_ENSEMBLE = re.compile(r"\bensembles?\b|\b(?:[2-9]|[1-9]\d+)\s*(?:x\s*)?"
-                       r"(?:models|nets|networks|CNNs|LSTMs|[A-Z][A-Za-z]*s)\b", re.I)
+_ENSEMBLE = re.compile(r"\bensembles?\b|(?<![\d.])(?:[2-9]|[1-9]\d+)\s*(?:x\s*)?"
+                       r"(?:models|nets|networks|CNNs|ConvNets|LSTMs|RNNs)\b", re.I)
 
 
 def is_ensemble(name: str | None) -> bool:
@@ -107,6 +107,11 @@ class OwnFacts:
                                    and variant_key(n) not in
                                    {variant_key(m) for m in self.own_names}}, key=len)
         self._names: dict[int, str | None] = {}
+        self._other_keys = {variant_key(n) for n in self.other_names}
+
+    def is_others(self, name: str | None) -> bool:
+        """True when ``name`` is another paper's model (a cited or foreign row's label)."""
+        return bool(name) and variant_key(name) in self._other_keys
 
     def _foreign(self, fs: list[dict]) -> bool:
         if any(features(f).get("row_cited") for f in fs):
@@ -138,6 +143,8 @@ class OwnFacts:
                 name = "ensemble"
             elif len(keys) > 1:
                 name = SEVERAL  # not one model's figure
+            if f.get("field") == "parameters" and size_conflict(name, f["normalized_value"]):
+                name = SEVERAL  # "our T5-3B ... scaling to 11 billion parameters": not T5-3B's
         self._names[f["id"]] = name
         return name
 
@@ -180,7 +187,6 @@ class OwnFacts:
     def unassigned(self, fld: str, used: set[int], result_names: set[str]) -> list[dict]:
         """Own figures of ``fld`` no observation took: naming no model, or a model of
         its own that has no results here (not another paper's), best first."""
-        others = {variant_key(n) for n in self.other_names}
         out = []
         for f in self.facts[fld]:
             if f["id"] in used:
@@ -188,7 +194,7 @@ class OwnFacts:
             name = self.name(f)
             key = variant_key(name)
             if name and (name == SEVERAL or not is_specific(name) or key in result_names
-                         or key in others):
+                         or key in self._other_keys):
                 continue
             out.append(f)
         return sorted(out, key=lambda f: (-(f.get("confidence") or 0.0), f["id"]))
@@ -206,8 +212,8 @@ def collect_entities(own: OwnFacts) -> list[Entity]:
             name = (f.get("model") or "").strip()
         else:
             name = own.name(f) or ""
-            if name == SEVERAL:
-                continue  # a sentence comparing models: which result is whose is unclear
+            if name == SEVERAL or own.is_others(name):
+                continue  # a sentence comparing models, or about another paper's model
             kind, where, u = "text", f"p{f.get('page')}", ("text", variant_key(name))
         ent = ents.setdefault(u, Entity(kind, u, name, where=where))
         ent.results.append({**f, "_header": extra(f).get("header") or ""})

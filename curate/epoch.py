@@ -121,15 +121,25 @@ def read_epoch(path: str | Path) -> list[EpochModel]:
 
 
 def load_epoch(store: Store, paths: list[str | Path] | tuple = ()) -> int:
-    """Load Epoch exports into ``epoch_models``; returns how many new rows were stored."""
+    """Load Epoch exports into ``epoch_models``; returns how many new models were stored.
+
+    A model already loaded from a file of the same name is refreshed (a newer export
+    replaces its figures), never duplicated.
+    """
     now = utcnow()
     added = 0
     for path in paths:
         rows = [asdict(m) | {"loaded_at": now} for m in read_epoch(path)]
         with store.transaction() as db:
-            before = store.count(T.epoch_models)
-            db[T.epoch_models].insert_all(rows, ignore=True)
-            added += store.count(T.epoch_models) - before
+            known = {(r["source"], r["model"]): r["id"] for r in db.query(
+                f"select id, source, model from {T.epoch_models}")}
+            for r in rows:
+                rid = known.get((r["source"], r["model"]))
+                if rid is None:
+                    known[(r["source"], r["model"])] = db[T.epoch_models].insert(r).last_pk
+                    added += 1
+                else:
+                    db[T.epoch_models].update(rid, r)
         log.info("Epoch AI %s: %d models, %d with an arXiv id", path, len(rows),
                  sum(1 for r in rows if r["arxiv_id"]))
     return added

@@ -75,6 +75,27 @@ def name_pattern(name: str) -> re.Pattern[str] | None:
     return re.compile(r"(?<![A-Za-z0-9])" + body + r"(?![A-Za-z0-9]|[\-/.]\w)", re.I)
 
 
+_SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?([KMB])(?![A-Za-z])")
+_SIZE_SCALE = {"K": 1e3, "M": 1e6, "B": 1e9}
+
+
+def name_size(name: str | None) -> float | None:
+    """The parameter count a name carries ("T5-3B" -> 3e9, "TinyViT-21M" -> 21e6), if any."""
+    m = _SIZE.search(clean_name(name))
+    return float(m.group(1)) * _SIZE_SCALE[m.group(2)] if m else None
+
+
+def size_conflict(name: str | None, parameters: float) -> bool:
+    """True when ``name`` carries a parameter count that ``parameters`` contradicts
+    ("T5-3B" with 11 billion). A "size" two decades off is no size at all: the B of
+    "RepLKNet-31B" (79M parameters) means Base."""
+    size = name_size(name)
+    if not size or parameters <= 0:
+        return False
+    ratio = parameters / size
+    return 0.01 <= ratio <= 100 and not 0.67 <= ratio <= 1.5
+
+
 def names_in(sentence: str, names: list[str]) -> list[str]:
     """The names (of ``names``) that ``sentence`` mentions, each as a whole variant name.
 

@@ -44,7 +44,7 @@ from curate.entities import (
     collect_entities,
     is_ensemble,
 )
-from curate.names import variant_key
+from curate.names import size_conflict, variant_key
 from curate.sanity import family, result_rejected, unusual
 from curate.values import RESULT_PREFIX, Decision, error_percent, model_key
 
@@ -261,7 +261,7 @@ class _Pairer:
 
     # --- compute and parameters ----------------------------------------------------------
     def pair_values(self, rows: list[Paired], entities: list[Entity]) -> None:
-        single = single_own_model(entities)
+        single = single_own_model(rows)
         unnamed = {fld: self.own.unnamed(fld) for fld in PAIRED}
         for p in rows:
             for fld in PAIRED:
@@ -281,6 +281,9 @@ class _Pairer:
             fitting = [f for f in unnamed if self.own.fits(f, p.benchmark)]
             if fitting:
                 got = (self.pick(p, fld, fitting, "paper"), "paper")
+        if got is not None and fld == "parameters" and size_conflict(
+                p.entity.name, got[0]["normalized_value"]):
+            got = None  # "T5-3B" is not an 11-billion-parameter model, wherever that is read
         d = self.decision(p.model, p.benchmark, fld)
         if d is None and (got is None or got[1] == "paper"):
             d = self.paper_decision(p.benchmark, fld)
@@ -363,11 +366,12 @@ def other_input(p: Paired) -> bool:
         _OTHER_INPUT.search(f.get("evidence") or "") for f in p.entity.results)
 
 
-def single_own_model(entities: list[Entity]) -> bool:
-    """One own model: at most one named variant (ensembles aside), on one task."""
-    names = {e.key_name for e in entities if e.specific and not is_ensemble(e.name)}
-    tasks = {TASK_GROUPS.get(f["benchmark"], f["benchmark"]) for e in entities
-             for f in e.results}
+def single_own_model(rows: list[Paired]) -> bool:
+    """One own model: at most one named variant among the results (ensembles aside, those
+    from Papers with Code included), on one task."""
+    names = {p.entity.key_name for p in rows if p.entity.specific
+             and not is_ensemble(p.entity.name)}
+    tasks = {TASK_GROUPS.get(p.benchmark, p.benchmark) for p in rows}
     return len(names) <= 1 and len(tasks) <= 1
 
 

@@ -54,7 +54,7 @@ _NOT_COUNT = re.compile(
 _NOT_RESULT = re.compile(r"Δ|\bdiff\w*\b|\bgain\b|\bimprov\w*|\bmargin\b|\bstd\b|±|"
                          r"\bchange\b|\brelative\b|\bdrop\b", re.I)
 # COCO's box AP is the main AP; AP50, AP75 and the small/medium/large APs are not it.
-_SUB_AP = re.compile(r"(?<![\w.])(?:[SML]|small|medium|large|0?\.5|0?\.75|50|75)\s*AP\b|"
+_SUB_AP = re.compile(r"(?<![\w.])(?:(?-i:[SML])|small|medium|large|0?\.5|0?\.75|50|75)[\s_]+AP\b|"
                      r"\bAP\s*_?\s*(?:[SML]|small|medium|large|50|75|\.5|\.75)\b|\bAP\s*@",
                      re.I)
 # Words right before a number that make it a difference, not a level.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from curate.names import is_specific, names_in, variant_key
+from curate.entities import is_ensemble
+from curate.names import is_specific, name_size, names_in, size_conflict, variant_key
 from curate.sanity import is_margin, rejected, result_rejected, unusual
 
 
@@ -41,6 +42,21 @@ def test_two_variants(a, b):
 ])
 def test_specific_names(name, specific):
     assert is_specific(name) is specific
+
+
+@pytest.mark.parametrize("name, size", [
+    ("T5-3B", 3e9), ("TinyViT-21M", 21e6), ("GPT-2 1.5B", 1.5e9), ("ResNet-50", None),
+    ("EfficientNet-B3", None), ("RegNetY-4GF", None),
+])
+def test_sizes_in_names(name, size):
+    assert name_size(name) == size
+
+
+def test_size_conflicts():
+    assert size_conflict("T5-3B", 11e9)
+    assert not size_conflict("T5-3B", 2.8e9)
+    assert not size_conflict("RepLKNet-31B", 79e6)  # B for Base: no size at all
+    assert not size_conflict("ResNet-50", 25.6e6)
 
 
 @pytest.mark.parametrize("sentence, found", [
@@ -92,6 +108,7 @@ def test_rejected(f, why):
     fact("result", 76.1, "%", metric="top1_accuracy",
          evidence="ResNet-50 reaches 76.1% top-1 accuracy, up by 0.9 points."),
     fact("result", 41.0, "%", metric="box_ap", source="table", extra='{"header": "AP"}'),
+    fact("result", 19.3, "%", metric="box_ap", source="table", extra='{"header": "mAP"}'),
 ])
 def test_accepted(f):
     assert rejected(f) is None
@@ -111,3 +128,12 @@ def test_result_and_size_bounds():
     assert unusual("imagenet", "compute_per_pass", 4.1e9) is None
     assert unusual("coco", "compute_per_pass", 2e11) is None
     assert unusual("cifar10", "parameters", 5e10)
+
+
+@pytest.mark.parametrize("text, ensemble", [
+    ("5 CNNs", True), ("Ensemble of 5 reversed LSTMs", True), ("an ensemble of 2 models", True),
+    ("7 CNNs*", True), ("1 CNN", False), ("ResNet-152", False),
+    ("We train with 4.5 GFLOPs per image.", False), ("ResNet-50 (15 layers)", False),
+])
+def test_ensembles(text, ensemble):
+    assert is_ensemble(text) is ensemble

@@ -136,6 +136,15 @@ def test_a_sentence_naming_one_own_model_speaks_of_it():
     assert obs[("EfficientNet-B0", "top1_accuracy", "")].values == {}
 
 
+def test_a_size_in_the_name_overrules_the_sentence():
+    res = paper(
+        row("p8.t0", 0, "T5-3B", result=("squad1.1", "em", 88.5)),
+        row("p8.t0", 1, "T5-11B", result=("squad1.1", "em", 91.3)),
+        text("parameters", 11e9, "Our T5-3B model did well, but scaling the model to 11 "
+                                 "billion parameters was the most important ingredient."))
+    assert all(not p.values for p in res.observations)
+
+
 def test_paper_level_figure_only_for_a_single_own_model():
     single = paper(
         text("result", 57.5, "SqueezeNet achieves 57.5% top-1 accuracy.",
@@ -273,3 +282,15 @@ def test_papers_with_code_fills_a_benchmark_the_extraction_missed():
     (p,) = res.observations
     assert p.sources["error"].pwc_id == 9 and abs(p.error - 22.15) < 1e-9
     assert p.values["parameters"] == 33.3e6 and p.sources["parameters"].kind == "name"
+
+
+def test_papers_with_code_models_count_as_the_papers_models():
+    # T5: results only from Papers with Code, five sizes; a paper-level "11 billion
+    # parameters" is not every size's
+    pwc = [{"id": i, "benchmark": "squad1.1", "metric": "f1", "value": v, "model": m}
+           for i, (m, v) in enumerate((("T5-Small", 87.2), ("T5-Base", 92.1),
+                                       ("T5-11B", 95.6)))]
+    res = paper(text("parameters", 11e9, "Our largest model has 11 billion parameters."),
+                pwc=pwc, arxiv_id="1910.10683")
+    assert {p.model: p.values.get("parameters") for p in res.observations} == {
+        "T5-Small": None, "T5-Base": None, "T5-11B": None}
