@@ -217,7 +217,7 @@ TABLES: dict[str, dict] = {
             "model": str,
             "benchmark": str,
             "field": str,
-            "kind": str,  # missing | conflict | implausible | pwc_mismatch | unknown_hardware
+            "kind": str,  # missing | conflict | implausible | pwc_mismatch | epoch_mismatch | unknown_hardware
             "reason": str,
             "candidates": str,  # JSON list of {fact_id, value, unit, confidence, ...}
             "pwc_value": float,
