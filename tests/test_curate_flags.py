@@ -158,6 +158,30 @@ def test_pwc_mismatch(store, tmp_path):
     assert flags(store, kind="pwc_mismatch")[0]["status"] == "closed"
 
 
+def test_pwc_compares_like_with_like(store, tmp_path):
+    ex = add_paper(store, "1905.11946", 2019, 5)
+    for model, acc in (("EfficientNet-B0", 77.1), ("EfficientNet-B7", 84.3)):
+        result(store, ex, "1905.11946", model=model, value=acc)
+    dump = tmp_path / "lb.json"
+
+    def records(*recs):
+        dump.write_text(json.dumps([{"arxiv_id": "1905.11946", "tables": [{"records": [
+            {"task": "Image Classification", "dataset": "ImageNet",
+             "metric": "Top 1 Accuracy", "model": m, "value": v} for m, v in recs]}]}]))
+
+    # PwC's only row names none of the paper's models: best against best, which agree;
+    # B0's 77.1 is not compared with anything
+    records(("EfficientNet", "84.4"))
+    curate(store, pwc_paths=[dump])
+    assert flags(store, kind="pwc_mismatch") == []
+    # the same model on both sides: compared with each other, whatever the best says
+    store.db.execute(f"delete from {T.pwc_results}")
+    records(("EfficientNet-B0", "76.3"), ("EfficientNet-B7", "84.4"))
+    curate(store, pwc_paths=[dump])
+    (m,) = flags(store, kind="pwc_mismatch", status="open")
+    assert m["model"] == "EfficientNet-B0" and m["pwc_value"] == 76.3
+
+
 def test_rerun_is_idempotent_and_reopens_on_new_evidence(store):
     ex = add_paper(store, "1608.06993", 2016, 8)
     result(store, ex, "1608.06993", model="DenseNet")
