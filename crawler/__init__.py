@@ -59,7 +59,7 @@ from crawler.http import (
     default_user_agent,
 )
 from crawler.ids import ArxivId, InvalidArxivId, normalize_id, parse_arxiv_id, try_parse_arxiv_id
-from crawler.local import IngestError, IngestSummary, ingest
+from crawler.local import IngestError, IngestSummary, PaperName, ingest, name_paper
 from crawler.match import QuerySyntaxError, parse_query
 from crawler.search import DEFAULT_ARXIV_URL, CrawlError, CrawlSummary, crawl
 
@@ -85,6 +85,7 @@ __all__ = [
     "IngestSummary",
     "InvalidArxivId",
     "MalformedFeedError",
+    "PaperName",
     "PolitenessError",
     "QuerySyntaxError",
     "check_delay",
@@ -93,6 +94,7 @@ __all__ = [
     "harvest",
     "ingest",
     "load_benchmarks",
+    "name_paper",
     "normalize_id",
     "parse_arxiv_id",
     "parse_query",

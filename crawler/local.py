@@ -5,6 +5,11 @@
 in the arXiv metadata-snapshot JSON-lines format (Kaggle's
 ``arxiv-metadata-oai-snapshot.json``), matching each benchmark's terms
 locally on the record (see ``crawler.match``).
+
+A paper that is not on arXiv (AlexNet at NIPS 2012) is ingested one file at
+a time under a name of its own (``--id alexnet_nips2012 --date 2012-12``).
+Every PDF's first page gives the paper a title when the store has none, and
+the benchmarks whose terms match the title and the first page's text.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import email.utils
 import json
 import logging
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +28,7 @@ from crawler.benchmarks import Benchmark, save_benchmarks
 from crawler.ids import InvalidArxivId, parse_arxiv_id
 from crawler.match import Document, parse_query
 from crawler.papers import PaperRecord, finish_run, link_query, start_run, upsert_paper
-from crawler.pdfs import BadPdfError, PdfCache
+from crawler.pdfs import BadPdfError, PdfCache, read_first_page
 from db import Store, T, utcnow
 from db.errors import DlcomputeError
 
@@ -121,6 +127,53 @@ def read_snapshot(path: Path) -> Iterator[tuple[int, PaperRecord | None, str | N
                 yield n, None, f"{path}:{n}: not a metadata record ({e})"
 
 
+# A name for a paper that is not on arXiv: it can never parse as an arXiv id.
+_LOCAL_ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,79}")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+@dataclass(frozen=True)
+class PaperName:
+    """What ``--id``/``--title``/``--date`` say about the one PDF they come with."""
+
+    id: str
+    year: int
+    month: int
+    version: int  # 0 for papers not on arXiv
+    title: str | None = None
+    on_arxiv: bool = True
+
+
+def name_paper(paper_id: str, *, title: str | None = None, date: str | None = None
+               ) -> PaperName:
+    """Check ``--id`` (an arXiv id, or a name for a paper not on arXiv) and its ``--date``.
+
+    An arXiv id dates the paper itself; any other name needs ``date`` (YYYY-MM).
+    """
+    title = " ".join(title.split()) if title and title.strip() else None
+    try:
+        aid = parse_arxiv_id(paper_id)
+    except InvalidArxivId:
+        aid = None
+    if aid is not None:
+        if date is not None:
+            raise IngestError(f"--date {date}: {paper_id} is an arXiv id, which gives the "
+                              f"date itself; drop --date")
+        return PaperName(aid.id, aid.year, aid.month, aid.version or 0, title)
+    if not _LOCAL_ID.fullmatch(paper_id):
+        raise IngestError(
+            f"--id {paper_id!r} is neither an arXiv id (1512.03385v1) nor a name for a paper "
+            f"not on arXiv (a letter, then letters, digits, '_', '-' or '.', e.g. "
+            f"alexnet_nips2012)")
+    m = _MONTH.fullmatch(date or "")
+    if date is None:
+        raise IngestError(f"--id {paper_id} is not an arXiv id, so give the paper's date: "
+                          f"--date YYYY-MM (e.g. --date 2012-12)")
+    if m is None or not 1 <= int(m.group(2)) <= 12 or not 1900 <= int(m.group(1)) <= 2100:
+        raise IngestError(f"--date {date!r} is not a month; use YYYY-MM, e.g. 2012-12")
+    return PaperName(paper_id, int(m.group(1)), int(m.group(2)), 0, title, on_arxiv=False)
+
+
 def pdf_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
     """The PDFs named: files as given, directories searched recursively."""
     for p in map(Path, paths):
@@ -136,47 +189,57 @@ def pdf_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
 def ingest(store: Store, paths: Iterable[str | os.PathLike], *,
            benchmarks: Iterable[Benchmark] = (), metadata: str | os.PathLike | None = None,
            data_dir: str | os.PathLike = "data", arxiv_id: str | None = None,
+           title: str | None = None, date: str | None = None,
            progress=None) -> IngestSummary:
     """Add local PDFs (named by arXiv id) and metadata records, without the network.
 
-    ``arxiv_id`` names the paper of a single file whose name is not an id.
+    ``arxiv_id`` names the paper of a single file whose name is not an id: an
+    arXiv id, or a name of its own for a paper not on arXiv, which then needs
+    ``date`` (YYYY-MM); ``title`` overrides the title read from the first page.
     Metadata records are stored when they match a benchmark (linked with
-    ``via='ingest'``) or describe a paper whose PDF is ingested.
+    ``via='ingest'``) or describe a paper whose PDF is ingested. Each PDF's
+    first page gives a title to a paper without one, and links the paper to the
+    benchmarks whose terms match its title and first page.
     """
     benchmarks = list(benchmarks)
     files = list(pdf_files(paths))
-    if arxiv_id is not None and len(files) != 1:
+    if (title is not None or date is not None) and arxiv_id is None:
+        raise IngestError("--title and --date describe one PDF: pass exactly one file with "
+                          "--id ID")
+    given = name_paper(arxiv_id, title=title, date=date) if arxiv_id is not None else None
+    if given is not None and len(files) != 1:
         raise IngestError(f"--id {arxiv_id} names one paper but {len(files)} PDFs were given; "
                           f"pass exactly one file with --id")
-    if arxiv_id is not None:
-        try:
-            parse_arxiv_id(arxiv_id)
-        except InvalidArxivId as e:
-            raise IngestError(f"--id: {e}") from e
     summary = IngestSummary(matched={b.name: 0 for b in benchmarks})
     cache = PdfCache(data_dir)
     cache.clean_stale()
-    named: dict[str, tuple[Path, int]] = {}
+    named: dict[str, tuple[Path, PaperName]] = {}
     for f in files:
+        if given is not None:
+            named[f"{given.id}|{given.version}"] = (f, given)
+            continue
         try:
-            aid = parse_arxiv_id(arxiv_id if arxiv_id is not None else f.name)
+            aid = parse_arxiv_id(f.name)
         except InvalidArxivId:
             summary.errors.append(
                 f"{f}: the file name is not an arXiv id (e.g. 1512.03385v1.pdf, "
-                f"hep-th9901001.pdf); rename it or pass --id ID with this one file")
+                f"hep-th9901001.pdf); rename it, or pass this one file with --id ID "
+                f"(a paper not on arXiv: --id NAME --date YYYY-MM)")
             continue
-        named[f"{aid.id}|{aid.version or 0}"] = (f, aid.version or 0)
+        named[f"{aid.id}|{aid.version or 0}"] = (f, PaperName(aid.id, aid.year, aid.month,
+                                                              aid.version or 0))
     run_id = start_run(store, "ingest", None, None, None)
     if benchmarks:
         save_benchmarks(store, benchmarks)
     wanted = {k.split("|")[0] for k in named}
     if metadata is not None:
         _ingest_metadata(store, Path(metadata), benchmarks, wanted, summary)
-    items = list(named.items())
+    matchers = Matchers(benchmarks)
+    items = list(named.values())
     bar = progress(items, "ingest PDFs") if progress else None
     with (bar if bar is not None else _Null(items)) as it:
-        for key, (f, version) in it:
-            _ingest_pdf(store, cache, f, key.split("|")[0], version, summary)
+        for f, paper in it:
+            _ingest_pdf(store, cache, f, paper, matchers, summary)
     finish_run(store, run_id, "ok", None if not summary.errors else
                f"{len(summary.errors)} skipped", seen=summary.records + len(named),
                new=summary.papers_new, updated=summary.papers_updated,
@@ -225,27 +288,41 @@ def _ingest_metadata(store: Store, path: Path, benchmarks: list[Benchmark], want
     flush()
 
 
-def _ingest_pdf(store: Store, cache: PdfCache, f: Path, arxiv_id: str, version: int,
+def _ingest_pdf(store: Store, cache: PdfCache, f: Path, paper: PaperName, matchers: Matchers,
                 summary: IngestSummary) -> None:
     old = list(store.db.query(f"select status, path from {T.pdfs} where arxiv_id = ? and "
-                              f"version = ?", [arxiv_id, version]))
+                              f"version = ?", [paper.id, paper.version]))
     if old and old[0]["status"] == "ok" and cache.has(old[0]["path"]):
         summary.pdfs_known += 1
+        if paper.title:  # a title given now still applies
+            with store.transaction():
+                store.db[T.papers].update(paper.id, {"title": paper.title})
         return
     try:
         info = cache.add_file(f)
+        first = read_first_page(cache.data_dir / info.path)
     except (BadPdfError, OSError) as e:
         summary.errors.append(f"{f}: not a readable PDF ({e})")
         return
-    aid = parse_arxiv_id(arxiv_id)
     now = utcnow()
     with store.transaction():
-        status = upsert_paper(store, PaperRecord(aid.id, aid.year, aid.month,
-                                                 version=version or None), "ingest", now)
+        known = list(store.db.query(f"select title, abstract from {T.papers} where arxiv_id = ?",
+                                    [paper.id]))
+        has_title = bool(known and known[0]["title"])
+        title = paper.title or (None if has_title else first.title)
+        status = upsert_paper(store, PaperRecord(
+            paper.id, paper.year, paper.month, version=paper.version or None, title=title),
+            "ingest", now)
         summary.papers_new += status == "new"
         store.db[T.pdfs].upsert({
-            "arxiv_id": aid.id, "version": version, "sha256": info.sha256, "path": info.path,
-            "size": info.size, "pages": info.pages, "url": f.resolve().as_uri(),
-            "status": "ok", "error": None, "attempts": 1, "fetched_at": now},
-            pk=("arxiv_id", "version"))
+            "arxiv_id": paper.id, "version": paper.version, "sha256": info.sha256,
+            "path": info.path, "size": info.size, "pages": info.pages,
+            "url": f.resolve().as_uri(), "status": "ok", "error": None, "attempts": 1,
+            "fetched_at": now}, pk=("arxiv_id", "version"))
+        doc = Document(title=title or (known[0]["title"] if has_title else "") or "",
+                       abstract=" ".join(first.text.split()))
+        for name in matchers.names(doc):
+            if link_query(store, paper.id, name, "ingest", now):
+                summary.matched[name] = summary.matched.get(name, 0) + 1
     summary.pdfs_added += 1
+

@@ -10,9 +10,11 @@ are removed by the next crawl.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import logging
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -129,9 +131,104 @@ def count_pages(path: Path) -> int:
         doc.close()
 
 
+@dataclass
+class FirstPage:
+    """What a PDF's first page says about the paper, for papers ingested without metadata."""
+
+    text: str
+    title: str | None
+
+
+# arXiv's stamp runs up the left margin in large letters: never the title.
+_STAMP = re.compile(r"arXiv:\s*\S+", re.I)
+
+
+def read_first_page(path: str | os.PathLike) -> FirstPage:
+    """The first page's text, and its title: the largest letters in the page's top half.
+
+    Letter height is read from pypdfium2's character boxes (LaTeX PDFs scale a
+    size-1 font, so the nominal font size says nothing); the title is the
+    topmost block of lines whose median letter height is within 10% of the
+    largest. BadPdfError when the file cannot be opened.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        doc = pdfium.PdfDocument(os.fspath(path))
+    except pdfium.PdfiumError as e:
+        raise BadPdfError(f"pypdfium2 cannot open it ({e})") from e
+    try:
+        if len(doc) == 0:
+            return FirstPage("", None)
+        page = doc[0]
+        textpage = page.get_textpage()
+        text = textpage.get_text_range()
+        raw = textpage.raw
+        rect = pdfium_c.FS_RECTF()
+        x, y = ctypes.c_double(), ctypes.c_double()
+        lines: dict[int, list[tuple[str, float, float, float]]] = {}
+        for i in range(pdfium_c.FPDFText_CountChars(raw)):
+            code = pdfium_c.FPDFText_GetUnicode(raw, i)
+            if not code or chr(code) in "\r\n":
+                continue
+            pdfium_c.FPDFText_GetLooseCharBox(raw, i, rect)
+            pdfium_c.FPDFText_GetCharOrigin(raw, i, x, y)
+            lines.setdefault(round(y.value), []).append(
+                (chr(code), rect.top - rect.bottom, rect.left, rect.right))
+        return FirstPage(text, _title(lines, page.get_height()))
+    finally:
+        doc.close()
+
+
+def _line_text(chars: list[tuple[str, float, float, float]]) -> str:
+    out, right = [], None
+    for ch, size, left, r in chars:
+        # small capitals often come without space characters between words
+        if right is not None and out[-1] != " " and left - right > 0.25 * size:
+            out.append(" ")
+        out.append(ch)
+        right = r
+    return " ".join("".join(out).split())
+
+
+def _title(lines: dict[int, list[tuple[str, float, float, float]]], height: float
+           ) -> str | None:
+    candidates = []
+    for baseline, chars in lines.items():
+        sizes = sorted(c[1] for c in chars if c[0].isalpha())
+        text = _line_text(chars)
+        if baseline < height / 2 or len(sizes) < 3 or _STAMP.search(text):
+            continue
+        candidates.append((baseline, sizes[len(sizes) // 2], text))
+    if not candidates:
+        return None
+    top = max(size for _, size, _ in candidates)
+    big = sorted((c for c in candidates if c[1] >= 0.9 * top), reverse=True)
+    block = [big[0]]
+    for line in big[1:]:
+        if block[-1][0] - line[0] > 2.5 * top:  # a figure's label further down
+            break
+        block.append(line)
+    return " ".join(text for _, _, text in block)[:300] or None
+
+
 def pdf_url_for(arxiv_id: str, version: int | None, base: str = "https://arxiv.org") -> str:
     """The fallback PDF address when the feed gives none."""
     return f"{base.rstrip('/')}/pdf/{arxiv_id}" + (f"v{version}" if version else "")
+
+
+def mirrored_pdf_url(url: str, arxiv_id: str, version: int | None, mirror: str) -> str:
+    """The PDF from ``mirror`` when the feed's link points at arXiv and the mirror is not it.
+
+    A mirror's API answers with arXiv's own entries, whose PDF links name
+    arxiv.org; without this the PDFs would still come from arXiv (or not at
+    all, offline). The mirror serves them at ``URL/pdf/ID[vN]`` as arXiv does.
+    """
+    from crawler.http import is_arxiv_host
+
+    if is_arxiv_host(mirror) or not is_arxiv_host(url):
+        return url
+    return pdf_url_for(arxiv_id, version, mirror)
 
 
 def download(client: HttpClient, cache: PdfCache, url: str, what: str) -> PdfInfo:

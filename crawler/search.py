@@ -47,7 +47,7 @@ from crawler.papers import (
     start_run,
     upsert_paper,
 )
-from crawler.pdfs import PdfCache, fetch_pdf, pdf_url_for, pending_pdfs
+from crawler.pdfs import PdfCache, fetch_pdf, mirrored_pdf_url, pdf_url_for, pending_pdfs
 from db import Store, T, utcnow
 from db.errors import DlcomputeError
 
@@ -254,7 +254,8 @@ class _Crawler:
         for row in pending_pdfs(self.store, bench.name, self.cache):
             url = row["pdf_url"] or pdf_url_for(row["arxiv_id"], row["version"],
                                                 self._pdf_base())
-            url = self._polite_pdf_url(url)
+            url = self._polite_pdf_url(mirrored_pdf_url(url, row["arxiv_id"], row["version"],
+                                                        self.arxiv_url))
             result = fetch_pdf(self.store, self.client, self.cache, row["arxiv_id"],
                                row["version"], url)
             if result.status == "ok":

@@ -30,7 +30,10 @@ no review has settled has ``status = 'held'``; the analysis leaves it out.
 
 ``load_pwc(store, paths)`` and ``load_epoch(store, paths)`` load the cross-check data
 alone; ``review.create_app(db_path, ...)`` is the annotators' web app (``dlcompute
-review``); ``agreement(store)`` gives Cohen's kappa between two annotators per field.
+review``); ``agreement(store)`` gives Cohen's kappa between two annotators per field
+with a bootstrap interval. ``curate.decisions`` checks decisions (typed or stored) and
+replays reviews into the decision in force; ``curate.humanize.human`` shows values in
+human units.
 """
 
 from curate.agreement import agreement

@@ -1,23 +1,23 @@
-"""Agreement between two annotators on doubly reviewed flags (Cohen's kappa per field)."""
+"""Agreement between two annotators on doubly reviewed flags: Cohen's kappa per field,
+with a bootstrap confidence interval over flags.
+
+Two decisions agree when they say the same thing (curate.decisions.decision_label:
+the same value to three significant digits, the same chip, or both "not reported"),
+whether one accepted a candidate and the other typed it.
+"""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from curate.values import DECISION_ACTIONS
+import numpy as np
+
+from curate.decisions import replay_flags
 from db import Store
 from db.schema import T
 
-
-def _label(r: dict) -> str:
-    """What a decision says, as a category: the fact chosen, the value entered, or none."""
-    if r["action"] == "not_reported":
-        return "not_reported"
-    if r["fact_id"] is not None:
-        return f"fact:{r['fact_id']}"
-    value = r["value"]
-    return f"value:{value:.6g}:{(r['unit'] or '').strip().lower()}" if value is not None else \
-        f"value::{(r['unit'] or '').strip().lower()}"
+RESAMPLES = 2000
+LEVEL = 0.95
 
 
 def cohen_kappa(pairs: list[tuple[str, str]]) -> float:
@@ -33,30 +33,50 @@ def cohen_kappa(pairs: list[tuple[str, str]]) -> float:
     return (observed - expected) / (1.0 - expected)
 
 
+def kappa_interval(pairs: list[tuple[str, str]], level: float = LEVEL,
+                   resamples: int = RESAMPLES, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of kappa, resampling flags (the same seed, the same
+    interval). Degenerate (a point) with fewer than two pairs."""
+    n = len(pairs)
+    if n < 2:
+        k = cohen_kappa(pairs)
+        return k, k
+    codes = {lab: i for i, lab in enumerate(sorted({x for p in pairs for x in p}))}
+    a = np.array([codes[x] for x, _ in pairs])
+    b = np.array([codes[y] for _, y in pairs])
+    k = len(codes)
+    rng = np.random.default_rng(seed)
+    stats = np.empty(resamples)
+    for i in range(resamples):
+        idx = rng.integers(0, n, n)
+        ai, bi = a[idx], b[idx]
+        observed = float(np.mean(ai == bi))
+        expected = float(np.dot(np.bincount(ai, minlength=k), np.bincount(bi, minlength=k))) \
+            / (n * n)
+        stats[i] = 1.0 if expected >= 1.0 else (observed - expected) / (1.0 - expected)
+    tail = (1.0 - level) / 2 * 100
+    lo, hi = np.percentile(stats, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
+def agreement_pairs(store: Store) -> dict[str, list[tuple[str, str]]]:
+    """field -> (label, label) of the two annotators on each doubly reviewed flag."""
+    ids = [r["id"] for r in store.db.query(f"select id from {T.flags} where double_review = 1")]
+    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for fr in replay_flags(store, ids).values():
+        deciders = fr.deciders
+        if len(deciders) >= 2:
+            first, second = (deciders[name] for name in sorted(deciders)[:2])
+            out[fr.field].append((fr.labels[first["id"]], fr.labels[second["id"]]))
+    return out
+
+
 def agreement(store: Store) -> dict[str, dict[str, dict[str, float]]]:
-    """{"agreement": {field: {"percent", "kappa", "n"}}} over flags two annotators decided."""
-    undone = {r["undoes"] for r in store.db.query(
-        f"select undoes from {T.reviews} where action = 'undo' and undoes is not null")}
-    latest: dict[int, dict[str, dict]] = defaultdict(dict)
-    fields: dict[int, str] = {}
-    marks = ",".join("?" * len(DECISION_ACTIONS))
-    for r in store.db.query(
-            f"select r.*, f.field from {T.reviews} r join {T.flags} f on f.id = r.flag_id "
-            f"where r.action in ({marks}) order by r.id", list(DECISION_ACTIONS)):
-        if r["id"] in undone:
-            continue
-        latest[r["flag_id"]][r["annotator"] or ""] = r
-        fields[r["flag_id"]] = r["field"]
-    by_field: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for flag_id, per in latest.items():
-        if len(per) >= 2:
-            a, b = (per[k] for k in sorted(per)[:2])
-            by_field[fields[flag_id]].append((_label(a), _label(b)))
+    """{"agreement": {field: {"percent", "kappa", "kappa_low", "kappa_high", "n"}}}."""
     out = {}
-    for fld, pairs in sorted(by_field.items()):
-        kappa = cohen_kappa(pairs)
+    for fld, pairs in sorted(agreement_pairs(store).items()):
+        lo, hi = kappa_interval(pairs)
         out[fld] = {"percent": 100.0 * sum(a == b for a, b in pairs) / len(pairs),
-                    "kappa": round(kappa, 4), "n": len(pairs)}
+                    "kappa": round(cohen_kappa(pairs), 4), "kappa_low": round(lo, 4),
+                    "kappa_high": round(hi, 4), "n": len(pairs)}
     return {"agreement": out}
-
-

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from db import DlcomputeError, Store
-from db.schema import T
 
 ERROR_METRICS = {"top1_error", "top5_error"}
 RESULT_PREFIX = "result:"
@@ -96,43 +94,35 @@ class Decision:
     fact_id: int | None
     annotator: str
     before: dict[str, Any]
+    # (arxiv_id, model, benchmark, metric) of each observation the review page listed as
+    # changed by this answer; None for reviews recorded before pages listed them.
+    observations: list[tuple[str, str, str, str]] | None = None
+
+    def applies_to(self, arxiv_id: str, model: str | None, benchmark: str) -> bool:
+        """True when this decision may set a value of that observation.
+
+        A decision reaches only the observations its page listed (model and benchmark
+        compared as curate does); an older decision without a list reaches what its
+        flag's key reaches.
+        """
+        if self.observations is None:
+            return True
+        mk = model_key(model)
+        return any(a == arxiv_id and model_key(m) == mk and b == benchmark
+                   for a, m, b, _ in self.observations)
 
 
 def effective_decisions(store: Store) -> dict[int, Decision]:
-    """flag id -> its decision in force: the latest decision not undone.
+    """flag id -> its decision in force (see curate.decisions: revisions, double review,
+    adjudication); a stored decision curate cannot use is skipped and logged."""
+    from curate.decisions import decisions_in_force  # it imports curate.build, which imports us
 
-    Reviews are append-only, so this replays them in order; an undo cancels the
-    review it names (a decision, skip or another undo's target).
-    """
-    active: dict[int, list[dict]] = {}
-    for r in store.db.query(f"select * from {T.reviews} order by id"):
-        stack = active.setdefault(r["flag_id"], [])
-        if r["action"] == "undo":
-            stack[:] = [x for x in stack if x["id"] != r["undoes"]]
-        else:
-            stack.append(r)
-    out: dict[int, Decision] = {}
-    for flag_id, stack in active.items():
-        decided = [r for r in stack if r["action"] in DECISION_ACTIONS]
-        if decided:
-            r = decided[-1]
-            out[flag_id] = Decision(r["id"], flag_id, r["action"], r["value"], r["unit"],
-                                    r["fact_id"], r["annotator"] or "",
-                                    json.loads(r["before"] or "{}"))
-    return out
+    return decisions_in_force(store)
 
 
 def decisions_by_target(store: Store) -> dict[tuple[str, str, str, str], Decision]:
-    """(arxiv_id, model key, benchmark, field) -> the latest decision on any flag there."""
-    decisions = effective_decisions(store)
-    out: dict[tuple[str, str, str, str], Decision] = {}
-    if not decisions:
-        return out
-    flags = {f["id"]: f for f in store.db.query(
-        f"select id, arxiv_id, model, benchmark, field from {T.flags}")}
-    for d in sorted(decisions.values(), key=lambda d: d.review_id):
-        f = flags.get(d.flag_id)
-        if f is not None:
-            key = (f["arxiv_id"], model_key(f["model"]), f["benchmark"] or "", f["field"])
-            out[key] = d
-    return out
+    """(arxiv_id, model key, benchmark, field) -> the latest decision in force there;
+    a decision is registered only for the observations its review page listed."""
+    from curate.decisions import decisions_for_targets
+
+    return decisions_for_targets(store)

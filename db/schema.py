@@ -249,12 +249,15 @@ TABLES: dict[str, dict] = {
             "value": float,
             "unit": str,
             "fact_id": int,
-            "undoes": int,  # review id an undo reverses
+            "undoes": int,  # review id an undo (or a changed decision) replaces
             "note": str,
+            "token": str,  # the form's one-time token: one review per submitted form
+            "role": str,  # annotator | adjudicator (REVIEW_ROLES)
         },
         "pk": "id",
         "foreign_keys": [("flag_id", T.flags, "id")],
         "indexes": [["flag_id"], ["annotator"]],
+        "unique": [["token"]],
     },
     T.pwc_results: {
         "columns": {
@@ -453,6 +456,42 @@ def m0001_initial(db: Database) -> None:
     for name, sql in VIEWS.items():
         db.create_view(name, sql)
     db[T.meta].insert({"key": "application", "value": "dlcompute"}, replace=True)
+
+
+# Who recorded a review: an annotator (one of the two of a double review) or an
+# adjudicator, whose decision settles a disagreement.
+REVIEW_ROLES = ("annotator", "adjudicator")
+APPEND_ONLY = "reviews are append-only: record a new review (an undo or a revision) instead"
+
+
+@migrations(name="0004_reviews_append_only")
+def m0004_reviews_append_only(db: Database) -> None:
+    """reviews: a token column (one review per form), a role, and no UPDATE or DELETE.
+
+    The token was kept only in the ``after`` JSON, where one malformed row broke every
+    lookup; the triggers make the append-only rule the database's, not only the code's.
+    """
+    columns = db[T.reviews].columns_dict  # a store created by this version's 0001 has them
+    for name in ("token", "role"):
+        if name not in columns:
+            db[T.reviews].add_column(name, str)
+    db[T.reviews].create_index(["token"], unique=True, if_not_exists=True)
+    # the token of a review written before the column, from its JSON (CASE: json_extract
+    # raises on malformed JSON); a token seen twice stays with its first review only
+    def token(table: str) -> str:
+        return f"(case when json_valid({table}.after) then json_extract({table}.after, " \
+               f"'$.token') end)"
+
+    db.execute(f"""update {T.reviews} set token = {token(T.reviews)}
+                   where token is null and {token(T.reviews)} is not null
+                   and id = (select min(r.id) from {T.reviews} r
+                             where {token('r')} = {token(T.reviews)})
+                   and not exists (select 1 from {T.reviews} u
+                                   where u.token = {token(T.reviews)})""")
+    for verb in ("update", "delete"):
+        db.execute(f"""create trigger if not exists {T.reviews}_no_{verb}
+                       before {verb} on {T.reviews}
+                       begin select raise(abort, '{APPEND_ONLY}'); end""")
 
 
 @migrations(name="0006_facts_row_id")

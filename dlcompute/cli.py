@@ -6,9 +6,11 @@ click commands in ``COMMANDS`` and is picked up here.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import pkgutil
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,12 +18,14 @@ from typing import Any
 import click
 
 import dlcompute.commands
-from db import DlcomputeError
-from db.export import FORMATS, MAIN_EXPORTS, columns, exportable, iter_rows, write_rows
-from db.status import store_status
+from db.errors import DlcomputeError
+from db.export import FORMATS
 from dlcompute import __version__
 from dlcompute.options import open_settings_store, store_options
 from dlcompute.settings import Settings
+
+# Stages and the store are imported inside the commands that use them: `dlcompute
+# --help` must not pay for pandas, spaCy or matplotlib (see benchmarks/bench_startup.py).
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100,
                     "terminal_width": 100}
@@ -38,12 +42,22 @@ class DlcomputeGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Error: interrupted; run the same command again to resume", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            raise  # `dlcompute export ... | head`: click ends quietly
+        except sqlite3.OperationalError as e:
+            if "readonly" not in str(e):
+                raise
+            raise click.ClickException(
+                f"The store is read-only ({e}); make it and its folder writable, or work on "
+                f"a copy with --db COPY") from e
         except PermissionError as e:
             raise click.ClickException(
                 f"Permission denied: {e.filename}; choose a writable path") from e
         except FileNotFoundError as e:
             raise click.ClickException(f"No such file or directory: {e.filename}") from e
         except OSError as e:
+            if e.errno == errno.EPIPE:
+                raise
             raise click.ClickException(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from e
 
 
@@ -64,15 +78,26 @@ def cli() -> None:
 
 @cli.command()
 @store_options
-def init(settings: Settings) -> None:
+@click.argument("path", required=False, metavar="[PATH]")
+def init(settings: Settings, path: str | None) -> None:
     """Create the store (or migrate an existing one) and show where it is.
+
+    PATH is the store, as --db gives it. Also writes STORE.metadata.json
+    beside it, for `datasette STORE -m STORE.metadata.json`.
 
     \b
     Example:
+        dlcompute init papers.db
         dlcompute init --db papers.db
     """
+    from db.datasette import write_metadata
+
+    if path is not None:
+        settings = settings.with_db(path)
     with open_settings_store(settings) as store:
         click.echo(f"Store ready: {store.path} ({len(store.db.table_names())} tables)")
+    meta = write_metadata(settings.db)
+    click.echo(f"Datasette metadata: {meta}", err=True)
 
 
 def _format_status(s: dict[str, Any]) -> str:
@@ -91,8 +116,10 @@ def _format_status(s: dict[str, Any]) -> str:
         f"Reviews: {s['reviews']}",
     ]
     for field, a in (s.get("agreement") or {}).items():
+        ci = (f", 95% CI {a['kappa_low']:.2f} to {a['kappa_high']:.2f}"
+              if a.get("kappa_low") is not None else "")
         lines.append(f"  agreement on {field}: {a['percent']:.1f}% "
-                     f"(Cohen's kappa {a['kappa']:.2f}, n={a['n']})")
+                     f"(Cohen's kappa {a['kappa']:.2f}{ci}, n={a['n']})")
     lines.append(f"Observations: {s['observations']}")
     c = s["last_crawl"]
     lines.append("Last crawl: " + ("never" if c is None else
@@ -119,7 +146,9 @@ def status(settings: Settings, as_json: bool) -> None:
     Example:
         dlcompute status --db papers.db
     """
-    with open_settings_store(settings) as store:
+    from db.status import store_status
+
+    with open_settings_store(settings, write=False) as store:
         s = store_status(store)
         for hook in STATUS_HOOKS:
             s.update(hook(store))
@@ -133,29 +162,50 @@ def status(settings: Settings, as_json: bool) -> None:
               help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to FILE instead of stdout.")
-def export(settings: Settings, table: str, fmt: str, output: str | None) -> None:
+@click.option("--where", default=None, metavar="SQL",
+              help="Only rows matching this SQL condition, e.g. \"year >= :year\".")
+@click.option("--param", "-p", "params", type=(str, str), multiple=True,
+              metavar="NAME VALUE", help="A :NAME parameter of --where (repeatable).")
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="At most N rows.")
+@click.option("--offset", type=click.IntRange(min=0), default=None, help="Skip N rows first.")
+def export(settings: Settings, table: str, fmt: str, output: str | None, where: str | None,
+           params: tuple[tuple[str, str], ...], limit: int | None,
+           offset: int | None) -> None:
     """Export a table or view (papers, facts, flags, reviews, observations, ...).
 
     `facts` in jsonl is one object per paper in the shape of the gold labels.
+    --where, --param, --limit and --offset work as in `sqlite-utils rows`.
 
     \b
     Example:
         dlcompute export observations --format csv --output observations.csv
+        dlcompute export facts --format json --where "field = :f" -p f epochs --limit 5
     """
-    with open_settings_store(settings) as store:
+    from db.export import columns, exportable, iter_rows, main_exports, write_rows
+
+    with open_settings_store(settings, write=False) as store:
         if table not in exportable():
+            main = main_exports()
             raise click.UsageError(
-                f'No table or view "{table}"; choose one of: {", ".join(MAIN_EXPORTS)} '
-                f"(or {', '.join(n for n in exportable() if n not in MAIN_EXPORTS)})")
-        special = EXPORT_HOOKS.get((table, fmt))
-        rows = special(store) if special else iter_rows(store, table)
+                f'No table or view "{table}"; choose one of: {", ".join(main)} '
+                f"(or {', '.join(n for n in exportable() if n not in main)})")
+        filtered = where is not None or limit is not None or offset is not None
+        special = None if filtered else EXPORT_HOOKS.get((table, fmt))
+        if params and where is None:
+            raise click.UsageError("--param fills a :NAME of --where; give --where too")
+        rows = special(store) if special else iter_rows(
+            store, table, where=where, params=dict(params), limit=limit, offset=offset)
         names = None if special else columns(store, table)
         if output is None:
             n = write_rows(rows, fmt, sys.stdout, names)
         else:
             tmp = Path(output + ".part")
-            with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                n = write_rows(rows, fmt, fh, names)
+            try:
+                with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                    n = write_rows(rows, fmt, fh, names)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
             tmp.replace(output)
     click.echo(f"{n} rows of {table} exported" + (f" to {output}" if output else ""), err=True)
 

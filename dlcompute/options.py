@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from db import Store, open_store
+from db.errors import DlcomputeError
 from dlcompute.settings import ENV_CONFIG, ENV_DATA, ENV_DB, Settings, resolve
+
+if TYPE_CHECKING:
+    from db import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,8 +64,37 @@ def store_options(f: F) -> F:
     return f
 
 
-def open_settings_store(settings: Settings) -> Store:
-    """Open (create, migrate) the store named by the settings."""
+class StoreAccessError(DlcomputeError):
+    """The store is missing where a command only reads, or read-only where it writes."""
+
+
+def check_store_access(path: Path, *, write: bool) -> None:
+    """Refuse, before anything is opened, a store a command cannot use.
+
+    A reading command (``write=False``) never creates a store: a mistyped --db
+    would leave an empty file behind. A writing command needs the file and its
+    folder writable (SQLite's WAL files live beside it).
+    """
+    if not write:
+        if not path.exists():
+            raise StoreAccessError(f"No store at {path}; create it with: dlcompute init {path} "
+                                   f"(or check --db / {ENV_DB})")
+        return
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_file() and not os.access(path, os.W_OK):
+        raise StoreAccessError(f"The store {path} is read-only; make it writable (chmod u+w "
+                               f"{path}) or work on a copy: cp {path} copy.db and --db copy.db")
+    if path.is_file() and folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreAccessError(f"The store's folder {folder} is read-only and SQLite writes "
+                               f"beside the store; make it writable or copy {path} elsewhere "
+                               f"and pass --db COPY")
+
+
+def open_settings_store(settings: Settings, *, write: bool = True) -> Store:
+    """Open (create, migrate) the store named by the settings; see check_store_access."""
+    from db import open_store
+
+    check_store_access(Path(settings.db), write=write)
     return open_store(settings.db)
 
 

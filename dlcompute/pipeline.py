@@ -16,14 +16,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import analysis
-import crawler
-import curate
-from db import DlcomputeError, Store, T, open_store
+from db.errors import DlcomputeError
 from dlcompute import __version__
-from dlcompute.executors import make_executor
-from dlcompute.lock import StoreLock
-from extract.runner import run_extraction
+
+# The stages (pandas, spaCy, pypdfium2 ...) are imported in the functions that run them,
+# so that importing the command line stays fast.
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +64,7 @@ class PipelineSummary:
     flags_open: int = 0
     report: str | None = None
     skipped_analyses: int = 0
+    warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -82,6 +80,7 @@ class PipelineSummary:
             f"report: {self.report or '(not written)'}",
         ]
         out += [f"crawl failed: {f}" for f in self.crawl_failures]
+        out += [f"warning: {w}" for w in self.warnings]
         return out
 
 
@@ -96,7 +95,15 @@ def run_pipeline(db_path: Path, data_dir: Path, options: PipelineOptions, *,
                  progress: Callable[..., Any] | None = None,
                  on_extracted: Callable[[Any], None] | None = None,
                  echo: Echo = log.info) -> PipelineSummary:
-    """Run the stages in order on the store at ``db_path``; returns what was done."""
+    """Run the stages in order on the store at ``db_path``; returns what was done.
+
+    When arXiv cannot be reached the crawl is reported in ``summary.warnings``
+    (with the fix: a mirror, or ``ingest``) and the other stages run on what the
+    store holds; PipelineError only when the store holds no papers at all.
+    """
+    from db import open_store
+    from dlcompute.lock import StoreLock
+
     summary = PipelineSummary()
     with StoreLock(db_path, command="run"), open_store(db_path) as store:
         if "crawl" not in options.skip:
@@ -110,15 +117,33 @@ def run_pipeline(db_path: Path, data_dir: Path, options: PipelineOptions, *,
     return summary
 
 
-def _crawl(store: Store, data_dir: Path, options: PipelineOptions, summary: PipelineSummary,
+def _crawl(store: Any, data_dir: Path, options: PipelineOptions, summary: PipelineSummary,
            progress: Callable[..., Any] | None, echo: Echo) -> None:
+    import crawler
+    from db import T
+
     t0 = time.monotonic()
     echo("crawl: asking arXiv for new papers")
-    results = crawler.crawl(
-        store, options.benchmarks, since=options.since, until=options.until,
-        max_results=options.max_results, pdfs=options.pdfs, arxiv_url=options.arxiv_url,
-        delay=options.delay, data_dir=data_dir, progress=progress,
-        user_agent=options.user_agent)
+    try:
+        results = crawler.crawl(
+            store, options.benchmarks, since=options.since, until=options.until,
+            max_results=options.max_results, pdfs=options.pdfs, arxiv_url=options.arxiv_url,
+            delay=options.delay, data_dir=data_dir, progress=progress,
+            user_agent=options.user_agent)
+    except crawler.ArxivUnreachableError as e:
+        _timed(summary, "crawl", t0)
+        summary.crawl_failures.append(str(e))
+        if store.count(T.papers) == 0:
+            raise PipelineError(
+                f"{e}; the store {store.path} holds no papers to go on with: point "
+                f"--arxiv-url at a reachable mirror, or add PDFs you have with "
+                f"dlcompute ingest PATH (or try dlcompute demo)") from e
+        warning = (f"crawl skipped: {e}; going on with the {store.count(T.papers)} papers "
+                   f"the store holds (to crawl, point --arxiv-url at a mirror; to add PDFs "
+                   f"you have, dlcompute ingest PATH)")
+        summary.warnings.append(warning)
+        echo(f"Warning: {warning}")
+        return
     for s in results:
         echo(s.line())
         summary.papers_new += s.new
@@ -135,14 +160,20 @@ def _crawl(store: Store, data_dir: Path, options: PipelineOptions, summary: Pipe
             "mirror and run again")
 
 
-def _extract(store: Store, data_dir: Path, options: PipelineOptions, summary: PipelineSummary,
+def _extract(store: Any, data_dir: Path, options: PipelineOptions, summary: PipelineSummary,
              on_extracted: Callable[[Any], None] | None, echo: Echo) -> None:
+    from dlcompute.executors import make_executor
+    from extract.runner import run_extraction
+
     t0 = time.monotonic()
     pool = make_executor(**options.executor_kwargs)
     try:
         result = run_extraction(store, data_dir, executor=pool, on_result=on_extracted)
     finally:
         pool.close()
+    for line in result.damaged:
+        summary.warnings.append(line)
+        echo(f"Warning: {line}")
     summary.papers_extracted = result.papers
     summary.facts_extracted = result.facts
     summary.extraction_failures = sum(
@@ -151,8 +182,10 @@ def _extract(store: Store, data_dir: Path, options: PipelineOptions, summary: Pi
     _timed(summary, "extract", t0)
 
 
-def _curate(store: Store, options: PipelineOptions, summary: PipelineSummary,
+def _curate(store: Any, options: PipelineOptions, summary: PipelineSummary,
             echo: Echo) -> None:
+    import curate
+
     t0 = time.monotonic()
     result = curate.curate(store, **options.curate_kwargs)
     summary.observations = result.observations
@@ -161,8 +194,10 @@ def _curate(store: Store, options: PipelineOptions, summary: PipelineSummary,
     _timed(summary, "curate", t0)
 
 
-def _analyze(store: Store, options: PipelineOptions, summary: PipelineSummary,
+def _analyze(store: Any, options: PipelineOptions, summary: PipelineSummary,
              echo: Echo) -> None:
+    import analysis
+
     t0 = time.monotonic()
     result = analysis.analyze(store, out_dir=options.out_dir,
                               settings=options.analysis_settings, version=__version__)

@@ -38,13 +38,17 @@ def main(out: Path = ROOT / "docs" / "review.png") -> None:
         (flag,) = store.db.query(f"select id from {T.flags} where arxiv_id = '1409.1556' "
                                  f"and kind = 'conflict'")
         store.close()
+        store = open_store(tmp_path / "demo.db")
+        store.db.execute(f"update {T.flags} set lease_annotator = 'alice', "
+                         f"lease_expires = '2999-01-01T00:00:00Z' where id = ?", [flag["id"]])
+        store.close()
         app = create_app(tmp_path / "demo.db", tmp_path / "data", annotator="alice")
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-                page = browser.new_page(viewport={"width": 1200, "height": 1100})
+                page = browser.new_page(viewport={"width": 1200, "height": 1500})
                 page.goto(f"http://127.0.0.1:{server.server_port}/flag/{flag['id']}")
                 page.wait_for_function("() => [...document.images].every(i => i.complete && "
                                        "i.naturalWidth > 0)")

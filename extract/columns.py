@@ -181,6 +181,19 @@ def row_kind(label: str, caption: str = "") -> ColumnKind:
     first = next((r for r in column_rules() if r.kind == k.kind or
                   (k.kind == "device_time" and r.kind == "time")), None)
     m = first.regex.search(" ".join(words)) if first else None
-    if m is None or m.start() > 3:
+    if m is None or (m.start() > 3 and len(words) > 1):
         return ColumnKind(None)
     return k
+
+
+@lru_cache(maxsize=1 << 14)
+def names_a_column(text: str) -> bool:
+    """Whether a header word or phrase names a column on its own (a size, compute, time or
+    epoch column, an excluded one, a metric or a benchmark): "FLOPs", "Throughput", "Top-1";
+    not "Exact" or "Match" alone."""
+    from extract.results import header_bench, header_metrics, load_rules
+
+    if _match(text) is not None:
+        return True
+    rules = load_rules()
+    return bool(header_metrics(text, rules) or header_bench(text, rules))

@@ -6,6 +6,7 @@ reads that as one of its features (extract.features).
 
 from __future__ import annotations
 
+import math
 import re
 
 from extract.text import PageText
@@ -74,3 +75,142 @@ def own_names(pages: list[PageText]) -> list[str]:
     coined = sorted((n, st) for st, n in counts.items() if n >= 5 and (
         re.search(r"[a-z][A-Z]|[A-Z][a-z]+[A-Z]|[A-Za-z]\d", st) or n >= 15))
     return [st for _, st in coined[-1:]]
+
+
+# ------------------------------------------------------------- name statistics
+
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*|\d+[A-Za-z]+[A-Za-z0-9]*")
+#: words that name no particular model: variant sizes, layer kinds, generic words
+_UNINFORMATIVE = frozenset(["a", "an", "the", "of", "and", "or", "with", "without", "for", "to", "in", "on", "by", "from", "at", "as", "is", "are", "we", "our", "ours", "this", "that", "model", "models", "net", "nets", "network", "networks", "layer", "layers", "base", "large", "small", "tiny", "huge", "medium", "big", "baseline", "baselines", "method", "methods", "ours", "proposed", "standard", "original", "default", "full", "best", "single", "ensemble", "deep", "wide", "dense", "mobile", "block", "blocks", "conv", "convolution", "pool", "pooling", "fc", "linear", "attention", "head", "heads", "encoder", "decoder", "training", "train", "test", "val", "dev", "top", "acc", "accuracy", "error", "params", "flops", "table", "figure", "results", "result", "setting", "settings", "x", "w", "wo", "ms", "gpu", "gpus", "tpu", "tpus", "set", "sets", "data"])
+_CITED_AFTER = re.compile(
+    r"^[^.;\n]{0,25}?(?:\[\s*\d|\(\s*[A-Z][A-Za-z\-]+(?:\s+et\s+al\.?)?,?\s*(?:19|20)\d\d|\bet\s+al\b)")
+
+
+#: model-like names: inner capitals ("ResNet"), acronyms ("VGG"), letters with digits ("T5")
+_NAME_LIKE = re.compile(
+    r"\b(?:[A-Za-z]*[A-Z][a-z]*[A-Z][A-Za-z0-9]*|[A-Z]{2,}[A-Za-z0-9]*|[A-Za-z]+\d[A-Za-z0-9]*)")
+
+
+class NameStats:
+    """How a paper uses each name-like token: in its title, how often, how often cited.
+
+    A paper's own model is named in its title or often, never with a citation; a
+    baseline's name is mostly followed by a citation. Features read these per row
+    label (extract.features).
+    """
+
+    def __init__(self, pages: list[PageText], title: str = "", references: str = "") -> None:
+        self.total: dict[str, int] = {}
+        self.cited: dict[str, int] = {}
+        for p in pages:
+            if p.in_references or not p.text:
+                continue
+            text = p.text
+            for m in _TOKEN.finditer(text):
+                got = tokens(m.group(0))
+                if not got:
+                    continue
+                tok = got[0]
+                self.total[tok] = self.total.get(tok, 0) + 1
+                if _CITED_AFTER.match(text, m.end()):
+                    self.cited[tok] = self.cited.get(tok, 0) + 1
+        self.title = {t for t in tokens(title)}
+        self.cited_titles = cited_names(references) if references else set()
+
+    def label_stats(self, label: str) -> dict[str, float]:
+        toks = [t for t in tokens(label) if t in self.total or t in self.title]
+        if not toks:
+            return {}
+        ratios = [self.cited.get(t, 0) / self.total[t] for t in toks if self.total.get(t, 0) >= 2]
+        uncited = max((self.total.get(t, 0) - self.cited.get(t, 0)) for t in toks)
+        distinct = tokens(label)
+        return {"title_token": float(any(t in self.title for t in toks)),
+                "in_references": float(any(t in self.cited_titles and t not in self.title
+                                           for t in distinct)),
+                "cited_ratio": max(ratios) if ratios else 0.0,
+                "uncited_log": math.log1p(uncited)}
+
+
+#: a cited title that opens with a name: "MobileNets: Efficient ...", "Swin Transformer: ..."
+_TITLE_NAME = re.compile(r"(?:^|[.,”\"]\s+)([A-Z][\w\-+]*(?:\s+[\w\-+]+){0,2})\s*:\s+[A-Z]",
+                         re.MULTILINE)
+
+
+def cited_names(references: str) -> set[str]:
+    """Tokens of the model names the reference list cites: names that open a cited title
+    ("Xception: Deep learning with ..."), and names with inner capitals or digits."""
+    out: set[str] = set()
+    for m in _TITLE_NAME.finditer(references):
+        out.update(tokens(m.group(1)))
+    for m in _NAME_LIKE.finditer(references):
+        out.update(tokens(m.group(0)))
+    return out
+
+
+def tokens(text: str) -> list[str]:
+    """Name-like tokens of a label: lower case, without the uninformative words."""
+    out = []
+    for m in _TOKEN.finditer(text or ""):
+        t = m.group(0).lower()
+        if len(t) > 4 and t.endswith("s") and not t.endswith("ss"):
+            t = t[:-1]  # "MobileNets" names the "MobileNet" family
+        if len(t) >= 2 and t not in _UNINFORMATIVE:
+            out.append(t)
+    return out
+
+
+def title_of(pages: list[PageText]) -> str:
+    """The paper's title: the first lines of its first page, before the authors."""
+    if not pages:
+        return ""
+    lines = [ln.strip() for ln in pages[0].text.split("\n")[:8] if ln.strip()]
+    lines = [ln for ln in lines if not re.match(
+        r"(?:Published|Under review|Accepted|Proceedings|arXiv|Workshop|Preprint|Journal|\d)",
+        ln, re.I)]
+    return " ".join(lines[:2])[:200]
+
+
+# --------------------------------------------------------------------- sections
+
+#: a section heading: "1 Introduction", "2. Related Work", "RELATED WORK", "5 Conclusion"
+_HEADING = re.compile(
+    r"^\s*(?:\d{1,2}(?:\.\d{1,2})*\.?\s+|[IVX]{1,4}\.\s+)?(?P<name>[A-Z][A-Za-z][A-Za-z\- ]{1,48})\s*$",
+    re.MULTILINE)
+SECTION_KINDS = {
+    "abstract": re.compile(r"^abstract$", re.I),
+    "intro": re.compile(r"^introduction$", re.I),
+    "related": re.compile(r"^(?:related\s+works?|background|prior\s+works?|previous\s+works?|"
+                          r"literature\s+review|related\s+literature)$", re.I),
+    "conclusion": re.compile(r"^(?:conclusions?|discussion|summary|conclusion\s+and\s+future\s+work|"
+                             r"limitations?)$", re.I),
+    # the paper's own work: what follows the introduction and related work
+    "other": re.compile(r"^(?:(?:proposed\s+)?methods?|methodology|approach|our\s+approach|model|"
+                        r"architecture|experiments?|experimental\s+(?:setup|results|settings?)|"
+                        r"results|evaluation|implementation(?:\s+details)?|ablation\s+stud(?:y|ies)|"
+                        r"analysis|training|setup|preliminaries)$", re.I),
+}
+
+
+class Sections:
+    """Which kind of section (abstract, intro, related, conclusion, other) each place of a
+    paper is in: introductions and related work talk about others' models."""
+
+    def __init__(self, pages: list[PageText]) -> None:
+        self.marks: list[tuple[int, int, str]] = []  # (page, offset, kind)
+        for p in pages:
+            for m in _HEADING.finditer(p.text or ""):
+                name = " ".join(m.group("name").split())
+                kind = next((k for k, rx in SECTION_KINDS.items() if rx.match(name)), None)
+                if kind is None and m.group(0).strip()[0].isdigit():
+                    kind = "other"  # a numbered heading of another section
+                if kind is not None:
+                    self.marks.append((p.number, m.start(), kind))
+
+    def at(self, page: int, offset: int) -> str:
+        kind = "abstract"  # before the first heading: title, authors, abstract
+        for pg, off, k in self.marks:
+            if (pg, off) <= (page, offset):
+                kind = k
+            else:
+                break
+        return kind

@@ -9,15 +9,22 @@ import re
 import time
 
 from extract.candidates import table_candidates
-from extract.context import own_names
-from extract.features import add_features
+from extract.context import NameStats, Sections, own_names, title_of
+from extract.features import add_features, retrains_baselines
 from extract.layout import read_layout_lines
 from extract.model import Fact, PaperExtraction
 from extract.results import extract_results, load_rules, paper_context
 from extract.rules_engine import extract_compute_facts
 from extract.scorer import score_facts
-from extract.tables import read_tables
-from extract.text import OpenPages, PageText, PdfTextError, read_pages, text_quality
+from extract.tables import read_tables, two_columns
+from extract.text import (
+    OpenPages,
+    PageText,
+    PdfTextError,
+    read_pages,
+    references_text,
+    text_quality,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,20 @@ def table_pages(pages: list[PageText]) -> list[int]:
     return out
 
 
+def page_furniture(pages: list[PageText]) -> set[str]:
+    """Running heads and feet: lines that open or close many pages (a paper's title set
+    above every page is no table header)."""
+    counts: dict[str, int] = {}
+    for p in pages:
+        lines = [ln.strip() for ln in p.text.split("\n") if ln.strip()]
+        for ln in {*lines[:2], *lines[-2:]}:
+            key = " ".join(ln.split())
+            if len(key) > 3 and not key.isdigit():
+                counts[key] = counts.get(key, 0) + 1
+    need = max(3, len(pages) // 3)
+    return {k for k, n in counts.items() if n >= need}
+
+
 def find_facts(pages: list[PageText], *, year: int | None = None,
                month: int | None = None, pdf: str | os.PathLike | bytes | None = None,
                opened: OpenPages | None = None, score: bool = True) -> list[Fact]:
@@ -87,12 +108,17 @@ def find_facts(pages: list[PageText], *, year: int | None = None,
     tables: list = []
     if pdf is not None or opened is not None:
         laid = read_layout_lines(pdf, table_pages(pages), opened=opened)
+        furniture = page_furniture(pages)
+        two = two_columns(laid, laid.widths, laid.prose)
         for n, lines in laid.items():
-            tables += read_tables(lines, n, laid.widths.get(n), laid.prose.get(n))
+            lines = [ln for ln in lines if " ".join(ln.text.split()) not in furniture]
+            tables += read_tables(lines, n, laid.widths.get(n), laid.prose.get(n), two)
     texts = {p.number: p.text for p in pages}
     facts.extend(table_candidates(tables, ctx, texts, rules))
     names = list(dict.fromkeys([*ctx.names, *(n.rstrip("-") for n in own_names(pages))]))
-    add_features(facts, names, len(pages))
+    add_features(facts, names, len(pages),
+                 NameStats(pages, title_of(pages), references_text(pages)), Sections(pages),
+                 retrains_baselines("\n".join(p.text for p in pages)))
     if score:
         score_facts(facts)
     return facts

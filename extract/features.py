@@ -25,9 +25,11 @@ import math
 import re
 from collections import defaultdict
 
+from extract.context import NameStats, Sections
 from extract.model import Fact
+from extract.result_features import result_features
 
-FEATURE_VERSION = "1"
+FEATURE_VERSION = "3"
 
 #: usual absolute range of each field's values (a value outside costs, by decades)
 USUAL = {"parameters": (3e5, 2e11), "compute_per_pass": (1e7, 5e13),
@@ -54,10 +56,16 @@ _CAPTION_OWN = re.compile(r"\bour\b|\bours\b|\bproposed\b|\bwe\b", re.I)
 _CUES = ("TRAIN_CUE", "INFER_CUE", "CITE_CUE", "OWN_CUE", "PARAM_CUE", "EPOCH_CUE")
 #: a row naming a layer, stage or part of a network, not a model
 _LAYER = re.compile(
-    r"^\W*(?:conv\w*|depthwise|pointwise|pool\w*|max\s*pool|avg\s*pool|fc\d*|linear|softmax|"
-    r"inception\s*\(|stage\s*\d|layer\s*\d|block\s*\d|stem|embedding\w*|encoder|decoder|"
-    r"attention|output|input|total|classifier|head|bottleneck|transition|dense\s+block|"
-    r"res\d|conv\d|mlp\s+block)\b", re.I)
+    r"^\W*(?:conv(?:olution)?\d*(?:\s*[_-]?\d)?|depthwise|pointwise|(?:max|avg|average|global)"
+    r"\s*pool\w*|pool\w*\d?|fc\d*|fully[- ]connected|linear|softmax|dropout|inception\s*\(\w+\)|"
+    r"stage\s*\d|layer\s*\d|block\s*\d|stem|transition(?:\s+layer)?|dense\s+block|res\d|"
+    r"fire\d+|concat\w*)(?:\s|$|\d|\()", re.I)
+#: a paper that says it trained the baselines itself: its uncited comparison rows are its own runs
+_RETRAINS = re.compile(
+    r"\b(?:re-?implement\w*|re-?train\w*|reproduc\w*|our\s+(?:own\s+)?(?:implementation|runs?)|"
+    r"trained\s+(?:by\s+)?(?:ourselves|with\s+the\s+same)|we\s+(?:also\s+)?train\w*\s+(?:the\s+|all\s+)?"
+    r"(?:baselines?|models?\s+(?:from\s+scratch|with\s+the\s+same))|same\s+training\s+(?:setting|"
+    r"recipe|protocol|procedure|hyper-?parameters))\b", re.I)
 #: a model-like name: inner capitals, letters and digits ("ResNet-50", "GPT-2", "BERTBASE")
 _MODEL_NAME = re.compile(r"\b[A-Z][A-Za-z]*(?:[A-Z][A-Za-z]*|-?\d+)[A-Za-z0-9\-]*\b")
 
@@ -92,8 +100,23 @@ def _row_flags(label: str, group: str, names: list[str], notes: str = "") -> dic
     }
 
 
-def add_features(facts: list[Fact], names: list[str], pages: int) -> None:
-    """Set `extra["features"]` on every fact of one paper (numbers, names: floats)."""
+def retrains_baselines(text: str) -> bool:
+    """Whether a paper says it trained its baselines itself (its text, references cut): a
+    re-training phrase in the same sentence as the word baseline(s)."""
+    for m in _RETRAINS.finditer(text):
+        lo = max(text.rfind(". ", 0, m.start()), 0)
+        hi = text.find(". ", m.end())
+        if re.search(r"\bbaselines?\b", text[lo:hi if hi != -1 else len(text)], re.I):
+            return True
+    return False
+
+
+def add_features(facts: list[Fact], names: list[str], pages: int,
+                 stats: NameStats | None = None, sections: Sections | None = None,
+                 retrains: bool = False) -> None:
+    """Set `extra["features"]` on every fact of one paper (numbers, names: floats).
+
+    `stats` (extract.context.NameStats) tells how the paper uses the names in row labels."""
     by_field_value: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for f in facts:
         if f.normalized_value is not None:
@@ -103,6 +126,7 @@ def add_features(facts: list[Fact], names: list[str], pages: int) -> None:
         if f.source == "table" and f.extra.get("table"):
             tables[f.extra["table"]].append(f)
     table_info = {tid: _table_info(fs, names) for tid, fs in tables.items()}
+    results = [f for f in facts if f.field == "result"]
     for f in facts:
         feats: dict[str, float] = {"bias": 1.0, f"src_{f.source}": 1.0,
                                    "page_frac": f.page / max(pages, 1)}
@@ -116,9 +140,41 @@ def add_features(facts: list[Fact], names: list[str], pages: int) -> None:
         feats["repeats"] = math.log1p(max(0, len(same) - 1))
         if f.source == "table":
             _table_features(f, feats, names, table_info.get(f.extra.get("table")))
+            if retrains:
+                feats["paper_retrains"] = 1.0
+            elif feats.get("row_foreign"):
+                feats["foreign_not_retrained"] = 1.0
+            if stats is not None:
+                for k, x in stats.label_stats(f.model or "").items():
+                    feats[f"label_{k}"] = x
         else:
             _text_features(f, feats, names)
+        if sections is not None:
+            feats[f"section_{sections.at(f.page, max(f.span_start, 0))}"] = 1.0
+        if f.field == "result":
+            result_features(f, feats, results)
         f.extra["features"] = {k: round(float(x), 4) for k, x in feats.items() if x}
+    _relative_names(facts)
+
+
+def _relative_names(facts: list[Fact]) -> None:
+    """How a row's name stands against the other rows' of its table: a comparison table's
+    own rows carry the name the paper uses most."""
+    best: dict[str, float] = defaultdict(float)
+    for f in facts:
+        t = f.extra.get("table")
+        if t:
+            best[t] = max(best[t], f.extra["features"].get("label_uncited_log", 0.0))
+    for f in facts:
+        t = f.extra.get("table")
+        if not t:
+            continue
+        feats = f.extra["features"]
+        gap = best[t] - feats.get("label_uncited_log", 0.0)
+        if gap:
+            feats["label_uncited_gap"] = round(gap, 4)
+        if gap < 0.5 and best[t] > 0:
+            feats["label_top_name"] = 1.0
 
 
 def _table_info(facts: list[Fact], names: list[str]) -> dict:
@@ -131,6 +187,7 @@ def _table_info(facts: list[Fact], names: list[str]) -> dict:
     caption = facts[0].extra.get("caption", "") if facts else ""
     return {
         "rows": len(rows),
+        "layers": sum(x["row_layer"] for x in flags) >= 3,
         "frac_cited": sum(x["row_cited"] for x in flags) / n,
         "any_cited": any(x["row_cited"] for x in flags),
         "any_own": any(x["row_own_mark"] or x["row_own_name"] or x["row_group_own"]
@@ -154,11 +211,16 @@ def _table_features(f: Fact, feats: dict, names: list[str], info: dict | None) -
     feats["from_group"] = float(bool(ex.get("from_group")))
     if ex.get("column_kind"):
         feats[f"col_{ex['column_kind']}"] = 1.0
+    v = f.normalized_value
+    if f.field == "epochs" and v is not None:
+        feats["integer"] = float(v == int(v))
+        feats["round"] = float(v == int(v) and int(v) % 5 == 0)
     if info:
         feats["table_rows_log"] = math.log1p(info["rows"])
         feats["table_frac_cited"] = info["frac_cited"]
         own = flags["row_own_mark"] or flags["row_own_name"] or flags["row_group_own"]
         feats["table_has_own"] = float(info["any_own"])
+        feats["table_of_layers"] = float(info["layers"])
         feats["table_no_cites"] = float(not info["any_cited"])
         feats["row_foreign"] = float(info["any_own"] and not own and not flags["row_no_label"])
         cap = info["caption"] or ex.get("caption", "")
@@ -167,9 +229,6 @@ def _table_features(f: Fact, feats: dict, names: list[str], info: dict | None) -
         feats["caption_own"] = float(bool(_CAPTION_OWN.search(cap)))
         feats["caption_own_name"] = float(names_in(cap, names))
         feats["no_caption"] = float(not cap)
-    if f.field == "result":
-        feats[f"bench_{ex.get('bench_source') or 'header'}"] = 1.0
-        feats["spread"] = float(bool(ex.get("spread")))
 
 
 def _text_features(f: Fact, feats: dict, names: list[str]) -> None:
@@ -182,6 +241,13 @@ def _text_features(f: Fact, feats: dict, names: list[str]) -> None:
     feats["compare"] = float(bool(sig.get("compare")))
     feats["hedged"] = float(bool(sig.get("hedged")))
     feats["rule_confidence"] = float(sig.get("rule_confidence", f.confidence))
+    for key in ("warmup_near", "every_before", "schedule", "list", "peak_context", "bound"):
+        if sig.get(key):
+            feats[key] = 1.0
+    v = f.normalized_value
+    if f.field == "epochs" and v is not None:
+        feats["integer"] = float(v == int(v))
+        feats["round"] = float(v == int(v) and int(v) % 5 == 0)
     sent = f.evidence or ""
     feats["sentence_own_name"] = float(names_in(sent, names))
     feats["sentence_cited"] = float(bool(_CITE.search(sent)))

@@ -31,6 +31,9 @@ _WORDS_ALT = "|".join(sorted((w for w in WORD_NUMBERS if w not in ("a", "an", "s
 NUM = (r"(?<![\w.\-/])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
        r"|(?i:(?:a|an)(?=\s+(?:day|week|month|hour))|(?:" + _WORDS_ALT + r")\b))")
 
+#: a number right after another one in a range or list ("1-4", "3, 20"): no look-behind
+NUM_NEXT = (r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+|(?i:(?:" + _WORDS_ALT + r")\b))")
+
 SCALES = {
     "k": 1e3, "K": 1e3, "thousand": 1e3, "M": 1e6, "m": 1e6, "million": 1e6, "mil": 1e6,
     "mil.": 1e6, "B": 1e9, "billion": 1e9, "G": 1e9, "T": 1e12, "trillion": 1e12,
@@ -97,7 +100,8 @@ class RegexRule:
 
 @lru_cache(maxsize=1)
 def regex_rules() -> tuple[RegexRule, ...]:
-    """The regex rules of extract/rules/regex.jsonl, NUM expanded."""
+    """The regex rules of extract/rules/regex.jsonl, NUM (a number standing alone) and NUMX
+    (a number after another one, as in "1-4") expanded."""
     out = []
     for line in (RULES_DIR / "regex.jsonl").read_text(encoding="utf-8").splitlines():
         if not line.strip():
@@ -105,7 +109,7 @@ def regex_rules() -> tuple[RegexRule, ...]:
         d = json.loads(line)
         near = d.get("near")
         out.append(RegexRule(d["id"], d["field"], float(d["confidence"]),
-                             re.compile(d["regex"].replace("NUM", NUM)),
+                             re.compile(d["regex"].replace("NUMX", NUM_NEXT).replace("NUM", NUM)),
                              tuple(d.get("anchors", ())),
                              re.compile(near) if near else None,
                              int(d.get("before", 0)), int(d.get("after", 0))))

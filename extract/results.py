@@ -126,10 +126,22 @@ class PaperContext:
     #: benchmarks not looked for: the paper holds none of their metric words (Rules.needs)
     skip: frozenset[str] = frozenset()
     benches: set[str] = field(default_factory=set)  # benchmarks the paper names
+    #: how often the paper names each benchmark
+    counts: dict[str, int] = field(default_factory=dict)
     wmt14: bool = False
 
     def mentions(self, bench: str) -> bool:
         return bench in self.benches
+
+    def dominant(self, allowed: tuple[str, ...]) -> str | None:
+        """The one allowed benchmark the paper is about, when it names it at least three
+        times and three times as often as any other allowed one."""
+        ranked = sorted(((self.counts.get(b, 0), b) for b in allowed), reverse=True)
+        if not ranked or ranked[0][0] < 3:
+            return None
+        if len(ranked) > 1 and ranked[0][0] < 3 * ranked[1][0]:
+            return None
+        return ranked[0][1]
 
     def is_own_name(self, label: str) -> bool:
         low = label.lower()
@@ -176,8 +188,11 @@ def paper_context(pages: list[Any], rules: Rules | None = None) -> PaperContext:
     low = full.lower()
     ctx.skip = frozenset(b for b, words in rules.needs.items() if not any(w in low for w in words))
     for bench, rx in rules.benchmarks:
-        if bench not in ctx.skip and rx.search(full):
-            ctx.benches.add(bench)
+        if bench not in ctx.skip:
+            n = sum(1 for _ in rx.finditer(full))
+            if n:
+                ctx.benches.add(bench)
+                ctx.counts[bench] = n
     ctx.wmt14 = "bleu" in low and bool(rules.wmt14.search(full))  # only BLEU results need it
     head = "\n".join(texts[:2])
     first = texts[0] if texts else ""
@@ -537,8 +552,12 @@ def metrics_from_caption(caption: str, bench: str | None) -> list[str]:
     """The metric a caption names for a column that names none."""
     low = caption.lower()
     if bench is None:
-        if re.search(r"\bbleu\b", low):
-            return ["bleu"]
+        # a caption that names one metric names the table's ("... top-1 accuracy.")
+        for word, mid in ((r"\bbleu\b", "bleu"), (r"\btop-?\s?1\b", "top1"),
+                          (r"\btop-?\s?5\b", "top5"), (r"\bexact\s+match\b", "em"),
+                          (r"\bf1\b", "f1"), (r"\b(?:box\s+)?m?ap\b(?!\s*(?:50|75))", "box_ap")):
+            if re.search(word, low):
+                return [mid]
         return []
     if bench.startswith("wmt"):
         return ["bleu"] if "bleu" in low else []
@@ -607,6 +626,9 @@ def table_bench(mid: str, caption: str, on_page: tuple[str, ...], ctx: PaperCont
         return paper[0], "paper"
     if mid in ("top1", "top5") and "imagenet" in paper:
         return "imagenet", "paper"
+    main = ctx.dominant(allowed)
+    if main is not None and mid not in ("acc", "err"):
+        return main, "paper"
     return None, None
 
 

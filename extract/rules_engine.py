@@ -16,7 +16,15 @@ import re
 from extract.fastre import GatedPattern, with_first_chars
 from extract.hardware import chip_count, devices_named, find_hardware
 from extract.model import EXTRACTOR_VERSION, Fact
-from extract.nlp import CITATION, NUM, SCALES, Sentences, parse_number, regex_rules
+from extract.nlp import (
+    CITATION,
+    NUM,
+    SCALES,
+    WORD_NUMBERS,
+    Sentences,
+    parse_number,
+    regex_rules,
+)
 from extract.text import PageText
 
 log = logging.getLogger(__name__)
@@ -28,7 +36,8 @@ _COMPUTE_UNITS = {"mac": "multiply-adds", "macs": "multiply-adds", "mult-adds": 
                   "multi-adds": "multiply-adds", "multiply-adds": "multiply-adds",
                   "multiply-accumulates": "multiply-adds", "multiplication-adds": "multiply-adds",
                   "madds": "multiply-adds", "madd": "multiply-adds"}
-_TIME_HOURS = {"h": 1, "hrs": 1, "hour": 1, "hours": 1, "day": 24, "days": 24, "week": 168,
+_TIME_HOURS = {"minute": 1 / 60, "minutes": 1 / 60, "mins": 1 / 60,
+               "h": 1, "hrs": 1, "hour": 1, "hours": 1, "day": 24, "days": 24, "week": 168,
                "weeks": 168, "month": 720, "months": 720}
 _NUM_RE = re.compile(NUM)
 _TABLE_LINE = re.compile(r"^(?:[^\s]+\s+){0,6}?(?:[-\d.,%×x±()]+\s+){3,}")
@@ -90,10 +99,15 @@ def _mk(field: str, rule_id: str, page: PageText, s: int, e: int, sent: str, con
                 extractor_version=EXTRACTOR_VERSION, **kw)
 
 
+_MORE_NUM = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?[kK]?|(?i:\b(?:" + "|".join(
+    w for w in WORD_NUMBERS if len(w) > 2) + r")\b)")
+
+
 def _more_numbers(more: str | None) -> list[float]:
+    """The further numbers of a range or list ("-4", ", 20, 50 and 100", "to 2.5k")."""
     if not more:
         return []
-    return [v for v in (parse_number(m.group(0)) for m in _NUM_RE.finditer(more)) if v is not None]
+    return [v for v in (parse_number(m.group(0)) for m in _MORE_NUM.finditer(more)) if v is not None]
 
 
 def _text_rule_facts(page: PageText, sentences: Sentences | None = None) -> list[Fact]:
@@ -159,39 +173,59 @@ _COMPARE = with_first_chars(re.compile(
     r"previous|prior|state-of-the-art|baselines?|whereas|while)\b", re.I))
 
 
-def _params(rule, m, value, page, ctx):
+def _scaled_values(m: re.Match, value: float) -> list[tuple[float, str]]:
+    """(absolute value, scale as written) of a match's number and of the numbers of its
+    list ("60 million, 220 million and 3 billion"), each with its own scale word, and with
+    a power of ten written after it ("13.6 · 10^6")."""
     scale = (m.groupdict().get("scale") or "").rstrip(".")
     mult = SCALES.get(scale, SCALES.get(scale.lower(), 1.0)) if scale else 1.0
-    n = value * mult
-    if n < 1e4 or _COMPUTE_BOUND.search(page.text[max(0, m.start() - 20):m.start()]):
-        return []  # too small, or a bound ("more than 40M parameters")
+    if m.groupdict().get("exp"):
+        mult *= 10.0 ** int(m.group("exp"))
+    out = [(value * mult, scale)]
+    for n in _SCALED_MORE.finditer(m.groupdict().get("more") or ""):
+        v = parse_number(n.group("n"))
+        sc = n.group("s") or scale
+        if v is not None:
+            out.append((v * SCALES.get(sc, SCALES.get(sc.lower(), mult if not n.group("s") else 1.0)),
+                        sc))
+    return out
+
+
+_SCALED_MORE = re.compile(r"(?P<n>\d+(?:,\d{3})*(?:\.\d+)?[kK]?)\s*(?P<s>[MBK]\b|million|billion|"
+                          r"thousand|Million|Billion)?")
+
+
+def _params(rule, m, value, page, ctx):
+    before = page.text[max(0, m.start() - 20):m.start()]
+    bound = bool(_COMPUTE_BOUND.search(before))
+    vals = [(n, sc) for n, sc in _scaled_values(m, value) if n >= 1e4]
+    if not vals:
+        return []  # too small for a model
     sent, _, conf = ctx()
+    ctx.signals["bound"] = bound  # "less than 25 million parameters": a bound, labelled all the same
+    ctx.signals["list"] = len(vals) > 1
     s, e = m.span("num")
-    return [_mk("parameters", rule.id, page, s, e, sent, conf, value, scale or None, n, "count")]
+    return [_mk("parameters", rule.id, page, s, e, sent, conf, value, sc or None, n, "count")
+            for n, sc in vals]
 
 
 def _compute(rule, m, value, page, ctx):
     unit = m.group("unit")
-    scale = m.groupdict().get("scale") or ""
     low = unit.lower()
     after = page.text[m.end():m.end() + 12]
     if _COMPUTE_RATE.match(after):
         return []  # throughput or total compute, not per pass
     before = page.text[max(0, m.start() - 20):m.start()]
-    if _COMPUTE_BOUND.search(before):
-        return []  # a bound or a cost difference ("less than 150 MFLOPs", "at the cost of 500 MFLOPs")
-    mult = SCALES.get(scale, 1.0) if scale else 1.0
-    # "GFLOPs" attached: the letter before FLOPs is the scale
-    n = value * mult
-    if n < 1e5:
+    vals = [(n, sc) for n, sc in _scaled_values(m, value) if n >= 1e5]
+    if not vals:
         return []
     sent, _, conf = ctx()
-    if not scale and _COMPUTE_PEAK.search(sent):
-        return []
+    ctx.signals["bound"] = bool(_COMPUTE_BOUND.search(before))
+    ctx.signals["peak_context"] = bool(_COMPUTE_PEAK.search(sent))
     norm_unit = _COMPUTE_UNITS.get(low, "flops")
     s, e = m.span("num")
     return [_mk("compute_per_pass", rule.id, page, s, e, sent, conf, value,
-                f"{scale}{unit}", n, norm_unit)]
+                f"{sc}{unit}", n, norm_unit) for n, sc in vals]
 
 
 _COMPUTE_RATE = re.compile(r"\s*(?:/\s*s|per\s+sec|-?\s*days?|/\s*day)", re.I)
@@ -216,14 +250,26 @@ def _epochs(rule, m, value, page, ctx):
     sent, found, conf = ctx()
     if not found.get("TRAIN_CUE") and not re.search(r"\b(for|ended|total)\b", sent, re.I):
         conf -= 0.2
-    vals = [value, *_more_numbers(m.groupdict().get("more"))]
+    vals = [parse_number(m.group("num")) or value, *_more_numbers(m.groupdict().get("more"))]
     s, e = m.span("num")
+    near = text[max(0, m.start() - 40):m.end() + 40]
+    ctx.signals.update({
+        "warmup_near": bool(_WARMUP.search(near)),
+        "every_before": bool(_EVERY.search(text, max(0, m.start() - 30), m.start())),
+        "schedule": bool(_SCHEDULE.search(sent)),
+        "list": len(vals) > 1})
     out = []
     for v in vals:
-        if v < 1 or v > 5000 or (v != int(v) and v != 7.5 and v % 0.5):
+        if v < 1 or v > 1e6 or (v != int(v) and v % 0.5):
             continue
         out.append(_mk("epochs", rule.id, page, s, e, sent, conf, v, "epochs", v, "epochs"))
     return out
+
+
+_WARMUP = re.compile(r"warm[- ]?up|warming|burn-?in|ramp", re.I)
+_EVERY = re.compile(r"\b(?:every|each|per|after|at|until|first|last)\b", re.I)
+_SCHEDULE = re.compile(r"\b(?:then|decay\w*|divid\w*|drop\w*|reduc\w*|multipl\w*|anneal\w*|"
+                       r"restart\w*|milestones?)\b", re.I)
 
 
 def _time(rule, m, value, page, ctx):

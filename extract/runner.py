@@ -163,7 +163,7 @@ class LocalPool:
             if running:
                 # Stopped early (error, interrupt, consumer gone): do not wait for tasks.
                 for p in self._procs:
-                    p.kill()
+                    p.stop()
             for t in threads:
                 t.join(timeout=10)
 
@@ -247,6 +247,7 @@ class RunSummary:
     seconds: float = 0.0
     pages: int = 0
     skipped: int = 0  # already extracted by this version
+    damaged: list[str] = field(default_factory=list)  # cached PDFs not matching their hash
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -269,6 +270,7 @@ def run_extraction(store: Store, data_dir: Path, *, executor: Executor | None = 
     pool = executor or LocalPool()
     summary = RunSummary(executor=getattr(pool, "name", type(pool).__name__),
                          skipped=max(0, (len(set(ids)) if ids else total_ok) - len(jobs)))
+    jobs, summary.damaged = keep_good_extractions(store, jobs)
     if not jobs:
         return summary
     by_id = {j.arxiv_id: j for j in jobs}
@@ -292,6 +294,40 @@ def run_extraction(store: Store, data_dir: Path, *, executor: Executor | None = 
         if executor is None:
             pool.close()
     return summary
+
+
+def keep_good_extractions(store: Store, jobs: list[ExtractJob]
+                          ) -> tuple[list[ExtractJob], list[str]]:
+    """Leave out jobs that would replace a good extraction with one of a damaged cache file.
+
+    A paper with an ``ok`` extraction is extracted again (``--force``, a new
+    extractor version) only when its cached PDF still has the SHA-256 the
+    store recorded; otherwise the old facts stay and the file is reported.
+    """
+    import hashlib
+
+    good = {r["arxiv_id"] for r in store.db.query(
+        f"select distinct arxiv_id from {T.extractions} where status = 'ok'")}
+    keep, damaged = [], []
+    for job in jobs:
+        if job.arxiv_id not in good or not job.pdf_sha256:
+            keep.append(job)
+            continue
+        try:
+            h = hashlib.sha256()
+            with open(job.path, "rb") as fh:
+                for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            why = None if h.hexdigest() == job.pdf_sha256 else "its SHA-256 does not match"
+        except OSError as e:
+            why = f"it cannot be read ({e.strerror or e})"
+        if why is None:
+            keep.append(job)
+        else:
+            damaged.append(f"{job.arxiv_id}: the cached PDF {job.path} is damaged ({why}); "
+                           f"its earlier extraction is kept; delete the file and fetch it "
+                           f"again (dlcompute crawl, or dlcompute ingest FILE)")
+    return keep, damaged
 
 
 def _with_bytes(job: ExtractJob) -> ExtractJob:

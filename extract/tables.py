@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from statistics import median
 
 from extract.cells import CellRead, read_cell
+from extract.columns import names_a_column
 from extract.layout import Line, Word
 
 #: lines further apart than this many median line heights end a table body
@@ -86,10 +88,6 @@ class Segment:
     top: float
     bottom: float
     line: int  # index of the line on the page
-
-    @property
-    def text(self) -> str:
-        return " ".join(c.full_text for c in self.cells)
 
     @property
     def text(self) -> str:
@@ -170,6 +168,7 @@ class Table:
     header_lines: int = 0
     #: indexes of the page's lines the table was read from
     lines: set[int] = field(default_factory=set)
+    caption_top: float | None = None
 
     @property
     def id(self) -> str:
@@ -194,6 +193,7 @@ _FUNCTION = frozenset(["the", "of", "and", "to", "in", "is", "we", "a", "an", "f
                        "that", "on", "as", "are", "by", "this", "be", "our", "it", "from",
                        "which", "at", "can", "not", "was", "were", "has", "have", "than"])
 _WORDISH = re.compile(r"[A-Za-z]{2,}")
+_NAMEISH = re.compile(r"[A-Za-z]{3,}|[A-Za-z]{2,}[-\d]")
 
 
 def _cells(words: list[list[Word]]) -> list[Cell]:
@@ -246,6 +246,19 @@ def _split(line: Line, mid: float) -> tuple[list[Cell], list[Cell]] | None:
     return left, right
 
 
+def two_columns(pages: dict[int, list[Line]], widths: dict[int, float],
+                prose: dict[int, list[tuple[float, float]]]) -> bool:
+    """Whether a paper is set in two columns, from the running text of all its laid-out
+    pages (a page of tables and figures has too little of its own to tell)."""
+    spans = []
+    for n, lines in pages.items():
+        mid = widths.get(n, 612.0) / 2
+        for x0, x1 in [*prose.get(n, []), *((ln.words[0].x0, ln.words[-1].x1) for ln in lines
+                                            if len(ln.words) >= 8)]:
+            spans.append(x1 < mid + 8 or x0 > mid - 8)
+    return len(spans) >= 4 and sum(spans) >= 0.6 * len(spans)
+
+
 def _two_column(lines: list[Line], width: float, prose: list[tuple[float, float]]) -> bool:
     """Whether the page is set in two columns: its running text keeps to one half."""
     mid = width / 2
@@ -258,8 +271,12 @@ def _two_column(lines: list[Line], width: float, prose: list[tuple[float, float]
 
 
 def read_tables(lines: list[Line], page: int, width: float | None = None,
-                prose: list[tuple[float, float]] | None = None) -> list[Table]:
-    """Every table on a page (lines from extract.layout), read by position."""
+                prose: list[tuple[float, float]] | None = None,
+                two_column: bool | None = None) -> list[Table]:
+    """Every table on a page (lines from extract.layout), read by position.
+
+    `two_column`: whether the paper is set in two columns (see `two_columns`); by
+    default judged from this page's own running text."""
     if not lines:
         return []
     if width is None:
@@ -271,7 +288,7 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
     heights = [s.bottom - s.top for s in full if s.bottom > s.top]
     lh = median(heights) if heights else 10.0
     found = _find(full, lh, "F")
-    if _two_column(lines, width, prose or []):
+    if two_column if two_column is not None else _two_column(lines, width, prose or []):
         left, right = [], []
         crossing: set[int] = set()
         for i, ln in enumerate(lines):
@@ -286,6 +303,7 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
                 right.append(Segment(rc, ln.top, ln.bottom, i))
         halves = _find(left, lh, "L") + _find(right, lh, "R")
         found = _choose(found, halves, crossing)
+    _own_captions(found)
     found.sort(key=lambda t: (t.top, t.x0))
     for n, t in enumerate(found):
         t.page, t.index = page, n
@@ -293,27 +311,33 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
 
 
 def _self_sufficient(t: Table) -> bool:
-    """A table with text of its own in its rows (labels, names): one half of a side-by-side
-    pair, not the bare right-hand columns of a table set across the page."""
-    return any(_WORDISH.search(r.label) or any(_WORDISH.search(n) for n in r.notes)
-               for r in t.rows)
+    """A table whose rows carry names of their own (labels, or names between its value
+    columns): one half of a side-by-side pair, not the right-hand columns of a table set
+    across the page (whose rows hold values and marks such as "1x")."""
+    named = sum(1 for r in t.rows if _NAMEISH.search(r.label)
+                or any(_NAMEISH.search(n) for n in r.notes))
+    return named >= max(1, len(t.rows) // 2)
 
 
 def _choose(full: list[Table], halves: list[Table], crossing: set[int]) -> list[Table]:
     """Full-width readings against half-page readings of the same lines.
 
     A table with a cell across the gutter is set across the page: its full-width
-    reading stands. Otherwise its halves stand when each half that holds a table
-    carries its own row labels (tables side by side, or a table beside the other
-    column's text); a half without labels is the rest of a full-width table.
+    reading stands. Otherwise its halves stand when only one half holds a table (a
+    table beside the other column's text), or when both do and each carries its own
+    row names (tables side by side); a half without names is the rest of a
+    full-width table.
     """
     out: list[Table] = []
     used: set[int] = set()
     for t in full:
         parts = [i for i, h in enumerate(halves) if set(h.lines) & set(t.lines)]
-        if not t.lines & crossing and (not parts or all(
+        sides = {halves[i].side for i in parts}
+        if not t.lines & crossing and (len(sides) < 2 or all(
                 _self_sufficient(halves[i]) for i in parts)):
-            continue  # the halves read it (or it is not a table of this page's halves)
+            # the halves read it: a table in one half (beside the other half's text), or
+            # two tables side by side, each with its own row names
+            continue
         out.append(t)
         used.update(parts)
     out += [h for i, h in enumerate(halves) if i not in used]
@@ -351,7 +375,7 @@ def _find(segs: list[Segment], lh: float, side: str) -> list[Table]:
             head.insert(0, h)
             h -= 1
         head = _below_caption(segs, kinds, head, lh)
-        caption = _caption(segs, kinds, head[0] if head else i, j)
+        caption, caption_top = _caption(segs, kinds, head[0] if head else i, j)
         if caption != FIGURE_MARK:
             for lo, hi in _side_by_side(segs, kinds, head, body):
                 clipped = [_clip(s, lo, hi) for s in segs]
@@ -359,14 +383,49 @@ def _find(segs: list[Segment], lh: float, side: str) -> list[Table]:
                            head, body, side) if (lo, hi) != _ALL else _build(
                                segs, kinds, head, body, side)
                 if t is not None:
-                    t.caption = caption
+                    t.caption, t.caption_top = caption, caption_top
                     if _valid(t):
                         tables.append(t)
         i = j + 1
     return tables
 
 
+def _caption_distance(t: Table) -> float:
+    """How far a table is from its caption; a caption below counts half again as far, as
+    the next table's caption often sits right under a table."""
+    if t.caption_top is None:
+        return 1e9
+    if t.caption_top <= t.top:
+        return t.top - t.caption_top
+    return 1.5 * (t.caption_top - t.bottom)
+
+
+def _own_captions(tables: list[Table]) -> None:
+    """A caption belongs to the one table nearest it (with the side-by-side parts of that
+    table's block); another table that took it (a figure under a table's caption, the
+    table above the next one's caption) is left without."""
+    by_caption: dict[tuple, list[Table]] = {}
+    for t in tables:
+        if t.caption:
+            by_caption.setdefault((t.caption[:60], t.caption_top), []).append(t)
+    for ts in by_caption.values():
+        keep = min(ts, key=_caption_distance)
+        for t in ts:
+            if abs(t.top - keep.top) > 5:
+                t.caption, t.caption_top = "", None
+
+
 FIGURE_MARK = "\x00figure"
+_SPREAD = re.compile(r"^\(?\s*(?:±|\+/-|\+-)\s*\d+(?:\.\d+)?\s*\)?$")
+
+
+def _axis(values: list[float]) -> bool:
+    """Three or more values evenly or geometrically spaced: a plot axis's ticks."""
+    if len(values) < 3:
+        return False
+    steps = {round(b - a, 6) for a, b in pairwise(values)}
+    ratios = {round(b / a, 4) for a, b in pairwise(values) if a}
+    return (len(steps) == 1 and 0 not in steps) or (len(ratios) == 1 and 1 not in ratios)
 
 
 def _below_caption(segs: list[Segment], kinds: list[str], head: list[int], lh: float) -> list[int]:
@@ -407,25 +466,38 @@ def _valid(t: Table) -> bool:
     headed = any(c.header for c in t.columns)
     if not labelled and not headed:
         return False  # bare numbers: axis ticks, a bar chart's values
+    named = sum(1 for r in rows if re.search(r"[A-Za-z]{4}|[A-Za-z]+[-\d]", r.label))
+    axes = 0
+    for col in t.columns:
+        vals = [c.read().values[0].value for r in rows if (c := r.cells.get(col.index))
+                and c.read().values]
+        axes += _axis(vals)
+    if axes >= 2 and named < len(rows) / 2:
+        return False  # a plot: ticks stepping evenly down its axes, no row names
     return len(rows) >= 2 or (headed and len(rows[0].cells) >= 2)
 
 
-def _caption(segs: list[Segment], kinds: list[str], first: int, last: int) -> str:
+def _caption(segs: list[Segment], kinds: list[str], first: int,
+             last: int) -> tuple[str, float | None]:
+    """The nearest caption's text and top, above or below the block first..last."""
     top, bottom = segs[first].top, segs[last].bottom
     best, dist = None, None
     for k, s in enumerate(segs):
         if kinds[k] not in ("caption", "figure"):
             continue
-        d = top - s.bottom if s.bottom <= top else s.top - bottom
-        reach = CAPTION_REACH[0] if s.bottom <= top else CAPTION_REACH[1]
+        above = s.bottom <= top
+        d = top - s.bottom if above else s.top - bottom
+        reach = CAPTION_REACH[0] if above else CAPTION_REACH[1]
         if d < -2 or d > reach:
             continue
+        if not above:
+            d *= 1.5  # the next table's caption often sits right under this one
         if dist is None or d < dist:
             best, dist = k, d
     if best is None:
-        return ""
+        return "", None
     if kinds[best] == "figure":
-        return FIGURE_MARK  # the block is a figure's text (axis ticks, labels, legends)
+        return FIGURE_MARK, None  # the block is a figure's text (ticks, labels, legends)
     parts = [segs[best].text]
     for k in range(best + 1, min(best + 4, len(segs))):
         if kinds[k] in ("prose", "text") and segs[k].top - segs[k - 1].bottom < 6 \
@@ -433,7 +505,7 @@ def _caption(segs: list[Segment], kinds: list[str], first: int, last: int) -> st
             parts.append(segs[k].text)
         else:
             break
-    return " ".join(parts)
+    return " ".join(parts), segs[best].top
 
 
 _ALL = (-1e9, 1e9)
@@ -489,7 +561,7 @@ def _side_by_side(segs: list[Segment], kinds: list[str], head: list[int],
     if not cuts:
         return [_ALL]
     edges = [-1e9, *cuts, 1e9]
-    return list(zip(edges, edges[1:], strict=False))
+    return list(pairwise(edges))
 
 
 def _columns(segs: list[Segment], body: list[int]) -> list[tuple[float, float]]:
@@ -532,6 +604,16 @@ def _columns(segs: list[Segment], body: list[int]) -> list[tuple[float, float]]:
     return sorted(out)
 
 
+def _values_in(segs: list[Segment], rows: list[int], span: tuple[float, float]) -> int:
+    return sum(1 for k in rows if any(c.read().is_value and c.x0 < span[1] and c.x1 > span[0]
+                                      for c in segs[k].cells))
+
+
+def _texts_in(segs: list[Segment], rows: list[int], span: tuple[float, float]) -> int:
+    return sum(1 for k in rows if any(not c.read().is_value and c.x0 < span[1] and
+                                      c.x1 > span[0] for c in segs[k].cells))
+
+
 def _col_of(cell: Cell, cols: list[tuple[float, float]]) -> int | None:
     best, score = None, 0.0
     for n, (x0, x1) in enumerate(cols):
@@ -552,6 +634,9 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
     if not numeric:
         return None
     spans = _columns(segs, [k for k in body if kinds[k] == "numeric"])
+    # a "column" of stray values where most rows hold text (a label column with a "40%"
+    # in one of its names) is text
+    spans = [sp for sp in spans if _values_in(segs, numeric, sp) > _texts_in(segs, numeric, sp)]
     if not spans:
         return None
     # cells left of every value column are row labels; a numeric column left of the
@@ -580,6 +665,8 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
         if not seg.cells:
             continue
         if kinds[k] != "numeric":
+            if all(_SPREAD.match(c.full_text) for c in seg.cells):
+                continue  # the spreads of the row above ("± 0.04") set on a line of their own
             over = [c for c in seg.cells if c.x1 > first_x + 1]
             if len(over) >= 2:
                 # a line over the value columns: a sub-header for the rows below
@@ -636,12 +723,15 @@ def _group_title(seg: Segment) -> bool:
     return len(seg.cells) == 1 and bool(_WORDISH.search(seg.text)) and not seg.text.startswith("(")
 
 
-def _covered(cell: Cell, cols: list[Column]) -> list[int]:
+def _covered(cell: Cell, cols: list[Column], upper: bool = False) -> list[int]:
     """The columns a header cell stands over: those whose centre it spans, else the one
     it overlaps most, else the nearest within a few points."""
     inside = [c.index for c in cols if cell.x0 - 2 <= c.xc <= cell.x1 + 2]
     if inside:
         return inside
+    for a, b in pairwise(cols) if upper else ():
+        if a.x1 <= cell.xc <= b.x0 and cell.x0 < b.x0 and cell.x1 > a.x1:
+            return [a.index, b.index]  # a short group header centred over two columns
     best = max(cols, key=lambda c: min(cell.x1, c.x1) - max(cell.x0, c.x0))
     if min(cell.x1, best.x1) - max(cell.x0, best.x0) > 0:
         return [best.index]
@@ -658,16 +748,20 @@ def _header(segs: list[Segment], head: list[int], cols: list[Column], first_x: f
             if cell.x1 <= first_x + 1:
                 label_parts.append(cell.full_text)
                 continue
-            covered = _covered(cell, cols)
+            covered = _covered(cell, cols, upper=not lowest)
             if len(covered) > 1 and len(cell.words) >= len(covered):
                 # a header line set tight: its words may name the columns one by one
                 near = [min(covered, key=lambda n, w=w: abs(cols[n].xc - w.xc))
                         for w in cell.words]
                 one_each = sorted(set(near)) == covered and near == sorted(near)
-                if one_each and (lowest or len(cell.words) == len(covered)):
-                    for n in covered:
-                        cols[n].header.append(" ".join(w.text for w, m in zip(
-                            cell.words, near, strict=True) if m == n))
+                parts = [" ".join(w.text for w, m in zip(cell.words, near, strict=True) if m == n)
+                         for n in covered]
+                # each part names a column of its own ("FLOPs | Throughput"); "Exact Match"
+                # over "Dev | Test" is one name spanning both
+                named = all(names_a_column(p) for p in parts)
+                if one_each and (named or (lowest and not names_a_column(cell.full_text))):
+                    for n, part in zip(covered, parts, strict=True):
+                        cols[n].header.append(part)
                         cols[n].group.append(False)
                     continue
             for n in covered:

@@ -102,7 +102,8 @@ def cut_references(pages: list[PageText]) -> list[PageText]:
     """Cut text at the first References heading found in the second half-ish of the paper.
 
     Pages after it are kept (appendices may follow) but marked `in_references`
-    until an Appendix heading appears.
+    until an Appendix heading appears. The cut text is kept in each page's
+    `extra["references"]`: the names in cited titles tell whose models a table lists.
     """
     n = len(pages)
     cut_at = None
@@ -111,6 +112,7 @@ def cut_references(pages: list[PageText]) -> list[PageText]:
             continue
         m = _REF_HEAD.search(p.text)
         if m:
+            p.extra["references"] = p.text[m.start():]
             p.text = p.text[: m.start()]
             cut_at = i
             break
@@ -120,11 +122,31 @@ def cut_references(pages: list[PageText]) -> list[PageText]:
         m = _APPENDIX_HEAD.search(p.text)
         if m:
             # the paper's body resumes (appendix): later pages are mined again
+            p.extra["references"] = p.text[:m.start()]
             p.text = p.text[m.start():]
             break
+        first = _REF_ENTRY.search(p.text)
+        head = p.text[:first.start()] if first else ""
+        if _FLOAT_CAPTION.search(head):
+            # a table floated to the top of a page of the reference list
+            p.extra["references"] = p.text[len(head):]
+            p.text = head
+            continue
         p.in_references = True
+        p.extra["references"] = p.text
         p.text = ""
     return pages
+
+
+#: the first entry of a reference list: "[12] Name", "12. Name", "Name, A." or "Name A,"
+_REF_ENTRY = re.compile(r"^\s*(?:\[\d+\]|\d{1,3}\.\s+[A-Z]|[A-Z][A-Za-z\-]+,\s+[A-Z]\.|"
+                        r"[A-Z][A-Za-z\-]+\s+[A-Z]{1,2}[,.])", re.MULTILINE)
+_FLOAT_CAPTION = re.compile(r"^\s*(?:Table|TABLE)\s*\d+", re.MULTILINE)
+
+
+def references_text(pages: list[PageText]) -> str:
+    """The reference list `cut_references` took out of the pages."""
+    return "\n".join(p.extra.get("references", "") for p in pages)
 
 
 def open_pdf(path_or_bytes: str | os.PathLike | bytes):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from extract.features import FEATURE_VERSION
-from extract.model import EXTRACTOR_VERSION, GOLD_FIELDS, Fact, to_gold_shape
+from extract.model import EXTRACTOR_VERSION, GOLD_FIELDS, to_gold_shape
 from extract.scorer import FIELDS, FORMAT, probability
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,16 @@ def _error(metric: str, value: float) -> float:
     return value if metric.endswith("_error") else 100.0 - value
 
 
+def _quality(fam: str, metric: str | None, value: float, as_stored: bool = False) -> float:
+    """Higher is better for every metric: accuracy for top-k (from an error or an
+    accuracy), the value itself for AP, F1, EM and BLEU. `as_stored`: `value` is as
+    `_gold_results` keeps it (top-k as error)."""
+    if fam in ("top1", "top5"):
+        err = value if as_stored or (metric or "").endswith("_error") else 100.0 - value
+        return 100.0 - err
+    return value
+
+
 def _gold_results(labels: dict) -> list[tuple[str, str, float]]:
     out = []
     for r in labels.get("results", []) + labels.get("observations", []):
@@ -103,16 +114,28 @@ def _gold_results(labels: dict) -> list[tuple[str, str, float]]:
 
 
 def label_fact(f: dict, labels: dict) -> int | None:
-    """1 when the labels give this value for this field of this paper, else 0."""
+    """1 when the labels give this value for this field of this paper, 0 when they say
+    it is not the paper's, None when they do not tell (not learnt from).
+
+    Results are scored as headlines (the best value per benchmark and metric), and only
+    some papers label every own row: a result the labels do not give is 0 when it would
+    beat the paper's labelled best (or is on a benchmark and metric the paper does not
+    report), or when every own row of the paper is labelled; a weaker unlabelled result
+    cannot change the headline and teaches nothing."""
     fld = f.get("field")
     v = f.get("normalized_value")
     if fld == "result":
         fam = FAMILY.get(f.get("metric") or "")
         if fam is None or v is None:
             return None
-        mine = _error(f["metric"], v) if fam in ("top1", "top5") else v
-        return int(any(b == f.get("benchmark") and gf == fam and abs(gv - mine) <= RESULT_TOL + 1e-9
-                       for b, gf, gv in _gold_results(labels)))
+        mine = _quality(fam, f["metric"], v)
+        gold = [(gf, _quality(gf, None, gv, True)) for b, gf, gv in _gold_results(labels)
+                if b == f.get("benchmark") and gf == fam]
+        if any(abs(q - mine) <= RESULT_TOL + 1e-9 for _, q in gold):
+            return 1
+        if not gold or labels.get("observations"):
+            return 0
+        return 0 if mine > max(q for _, q in gold) + RESULT_TOL else None
     name = GOLD_FIELDS.get(fld or "")
     if name is None or fld not in FIELDS or v is None:
         return None
@@ -197,7 +220,10 @@ def fit(papers: list[Paper], extra: list[dict] | None = None, c: float = C) -> d
     from sklearn.linear_model import LogisticRegression
 
     models = {}
-    pool = [f for p in papers for f in p.facts if f.get("label") is not None] + list(extra or [])
+    pool = []
+    for p in papers:
+        pool += _weighted([f for f in p.facts if f.get("label") is not None])
+    pool += [dict(f, weight=1.0) for f in extra or []]
     for fld in FIELDS:
         rows = [f for f in pool if f["field"] == fld]
         ys = [f["label"] for f in rows]
@@ -206,13 +232,34 @@ def fit(papers: list[Paper], extra: list[dict] | None = None, c: float = C) -> d
         names = sorted({k for f in rows for k in f["extra"].get("features", {}) if k != "bias"})
         X = _matrix(rows, names)
         clf = LogisticRegression(C=c, max_iter=2000, solver="lbfgs")
-        clf.fit(X, ys)
+        clf.fit(X, ys, sample_weight=[f["weight"] for f in rows])
         models[fld] = {"intercept": round(float(clf.intercept_[0]), 6),
                        "coef": {n: round(float(w), 6) for n, w in zip(names, clf.coef_[0],
                                                                        strict=True)
                                 if abs(w) > 1e-9},
                        "positives": int(sum(ys)), "candidates": len(ys)}
     return models
+
+
+def _weighted(facts: list[dict]) -> list[dict]:
+    """Each candidate weighted as the scoring counts it: a paper's field is scored on its
+    distinct values, so the candidates of one value share one unit of weight, and a paper's
+    big tables do not outweigh other papers (its weights sum to the square root of its
+    values)."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for f in facts:
+        v = f.get("normalized_value")
+        key = (f["field"], f.get("benchmark"), f.get("metric"),
+               round(math.log10(v), 2) if v and v > 0 else v)
+        groups[key].append(f)
+    per_field: dict[str, int] = defaultdict(int)
+    for key in groups:
+        per_field[key[0]] += 1
+    out = []
+    for key, fs in groups.items():
+        w = 1.0 / len(fs) / math.sqrt(per_field[key[0]])
+        out += [dict(f, weight=w) for f in fs]
+    return out
 
 
 def predict(facts: list[dict], models: dict) -> list[dict]:
@@ -296,3 +343,48 @@ def summary(papers: list[Paper]) -> dict[str, dict[str, int]]:
             out[f["field"]]["candidates"] += 1
             out[f["field"]]["positives"] += f["label"]
     return dict(out)
+
+
+@dataclass
+class TrainResult:
+    """What `train_scorer` did: the model written and its leave-one-paper-out figures."""
+
+    model_path: Path
+    papers: int
+    candidates: dict[str, dict[str, int]]
+    lopo: dict[str, dict[str, float]] | None
+    review_labels: int = 0
+
+
+def label_files(gold: Path) -> list[Path]:
+    """The label files of a gold folder: field labels and observation labels."""
+    if gold.is_file():
+        return [gold]
+    files = [gold / n for n in ("dev.jsonl", "dev-b.jsonl", "observations-dev.jsonl")]
+    found = [f for f in files if f.is_file()]
+    if not found:
+        raise TrainingError(f"no label files (dev.jsonl, dev-b.jsonl, observations-dev.jsonl) "
+                            f"in {gold}")
+    return found
+
+
+def train_scorer(gold: Path, corpus: Path, *, output: Path | None = None,
+                 lopo_out: Path | None = None, store: Any = None, workers: int = 2,
+                 cache: Path | None = None, c: float = C) -> TrainResult:
+    """Fit the scorer on every labelled paper (and review decisions) and write the model;
+    with `lopo_out`, first score each paper with a model fitted on the others and write
+    those predictions (gold-label shape) there."""
+    from extract.evaluate import score
+    from extract.scorer import MODEL_PATH
+
+    labels = load_labels(label_files(gold))
+    papers = collect(labels, corpus, workers=workers, cache=cache)
+    extra = review_labels(store) if store is not None else []
+    figures = None
+    if lopo_out is not None:
+        preds = lopo(papers, extra, c)
+        lopo_out.write_text("".join(json.dumps(p) + "\n" for p in preds), encoding="utf-8")
+        figures = score({p.arxiv_id: p.labels for p in papers}, {p["arxiv_id"]: p for p in preds})
+    path = output or MODEL_PATH
+    write_model(model_file(fit(papers, extra, c), labels, papers, c), path)
+    return TrainResult(path, len(papers), summary(papers), figures, len(extra))

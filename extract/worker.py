@@ -22,6 +22,7 @@ import logging
 import os
 import pickle
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -88,6 +89,7 @@ class WorkerProcess:
         self.max_tasks = max_tasks
         self.proc: subprocess.Popen | None = None
         self.tasks_done = 0
+        self.stopped = False  # set by stop(): a death that follows is ours, not the kernel's
 
     @property
     def pid(self) -> int | None:
@@ -103,7 +105,13 @@ class WorkerProcess:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      env=env, close_fds=True)
         self.tasks_done = 0
+        self.stopped = False
         return self.proc
+
+    def stop(self) -> None:
+        """Kill the child because the run is over (Ctrl-C, an error): not a task's fault."""
+        self.stopped = True
+        self.kill()
 
     def kill(self) -> None:
         """Stop the child now (SIGKILL) and reap it."""
@@ -176,6 +184,9 @@ class WorkerProcess:
         except (WorkerDied, BrokenPipeError, EOFError, pickle.UnpicklingError, OSError) as e:
             code = proc.wait()
             self.proc = None
+            if self.stopped:
+                return Outcome(item, "died", error="stopped with the run",
+                               seconds=time.monotonic() - t0)
             why = f"worker process died (exit code {code})"
             if code == -9 and self.max_memory_mb:
                 why += "; killed, perhaps by the kernel's out-of-memory killer"
@@ -219,6 +230,8 @@ def _send(out, status: str, value: Any) -> None:
 
 def child_main(argv: list[str]) -> int:
     """Serve tasks from stdin until it closes."""
+    # Ctrl-C reaches the whole process group; the parent decides, and stops us itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The protocol owns the real stdout; stray prints from libraries go to stderr.
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)

@@ -45,6 +45,7 @@ def test_init_creates_default_store(cli_run, tmp_path):
 
 
 def test_status_empty(cli_run):
+    assert cli_run("init").exit_code == 0
     r = cli_run("status", "--json")
     assert r.exit_code == 0, r.output
     s = json.loads(r.stdout)
@@ -102,18 +103,21 @@ def test_export_formats(cli_run, tmp_path, fmt):
 
 
 def test_export_empty_table_has_header(cli_run):
+    cli_run("init")
     r = cli_run("export", "flags", "--format", "csv")
     assert r.exit_code == 0
     assert r.stdout.splitlines()[0].startswith("id,key,arxiv_id")
 
 
 def test_export_unknown_table_is_usage_error(cli_run):
+    cli_run("init")
     r = cli_run("export", "nope")
     assert r.exit_code == 2
     assert 'No table or view "nope"' in r.output
 
 
 def test_bad_option_is_usage_error(cli_run):
+    cli_run("init")
     r = cli_run("status", "--no-such-option")
     assert r.exit_code == 2
 
@@ -153,6 +157,7 @@ def test_unwritable_directory_error_as_root(tmp_path):
 
 
 def test_export_to_unwritable_output(cli_run, tmp_path):
+    cli_run("init")
     blocker = tmp_path / "file"
     blocker.write_text("")
     r = cli_run("export", "papers", "--output", blocker / "out.csv")

@@ -39,7 +39,7 @@ def test_readme_quick_start_is_two_commands():
     block = README.split("## Quick start", 1)[1].split("## ", 1)[0]
     commands = re.findall(r"```bash\n(.*?)\n```", block, re.S)
     assert len(commands) == 2
-    assert "dlcompute run" in commands[0]
+    assert commands[0].endswith(".venv/bin/dlcompute demo")
     assert "pytest" in commands[1] and "[dev]" in commands[1]
 
 

@@ -1,13 +1,14 @@
-"""The annotators' web app (Flask): queue, one flag per page, decisions, audit.
+"""The annotators' web app (Flask): queue, one flag per page, decisions, adjudication, audit.
 
 Paper text is untrusted: templates autoescape everything and never mark paper text
-safe. POSTs carry a per-session CSRF token; each decision form carries a one-time
-token so a double submit records one decision.
+safe. Only loopback names and configured hosts are served (guard.py), and beyond
+loopback every request needs the token. POSTs carry a per-session CSRF token; each
+decision form carries a one-time token so a double submit records one decision.
+GET and HEAD never change anything: leases are taken by POSTs (claim, next, decide).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import secrets
@@ -26,46 +27,49 @@ from flask import (
     url_for,
 )
 
+from curate.humanize import human
+from curate.review import pages
+from curate.review.evidence import pdf_path
+from curate.review.guard import Guard
 from curate.review.queue import (
     Filters,
+    Policy,
     ReviewError,
+    claim,
     decide,
-    lease,
+    disputed,
+    get_flag,
     lease_next,
     progress_counts,
     release,
-    undo_last,
+    undo,
 )
-from curate.review.render import render_page, value_strings
+from curate.review.render import render_page
 from db import Store, open_store
 from db.schema import T
 
 log = logging.getLogger(__name__)
-
-
-def highlight(evidence: str | None, needles: list[str]) -> tuple[str, str, str]:
-    """(before, value, after) of the evidence sentence; the template escapes each part."""
-    text = evidence or ""
-    for n in needles:
-        m = re.search(r"(?<![\d.])" + re.escape(n) + r"(?![\d])", text, re.IGNORECASE)
-        if m:
-            return text[:m.start()], text[m.start():m.end()], text[m.end():]
-    return text, "", ""
-
-
-def _needles(c: dict) -> list[str]:
-    stated = (c.get("stated") or "").split(" ")[0]
-    extra = tuple(x for x in (stated, c.get("hardware_name")) if x)
-    return value_strings(None, extra) or value_strings(c.get("value"))
+OPEN_ENDPOINTS = {"login"}
 
 
 def create_app(db_path: str | Path, data_dir: str | Path, *, annotator: str | None = None,
-               lease_minutes: float = 15.0, secret_key: str | None = None) -> Flask:
-    """The review app over the store at ``db_path`` (PDFs under ``data_dir``)."""
+               lease_minutes: float = 15.0, secret_key: str | None = None,
+               guard: Guard | None = None, adjudicators: tuple[str, ...] = ()) -> Flask:
+    """The review app over the store at ``db_path`` (PDFs under ``data_dir``).
+
+    ``guard`` says which Host names are served and which token is required (default:
+    loopback only, no token); ``adjudicators`` may settle disagreements of double
+    review (empty: anyone who did not decide the flag).
+    """
     app = Flask(__name__, template_folder=str(Path(__file__).parent / "templates"))
     app.config.update(SECRET_KEY=secret_key or secrets.token_hex(32), DB_PATH=str(db_path),
                       DATA_DIR=str(data_dir), DEFAULT_ANNOTATOR=annotator,
                       LEASE_MINUTES=lease_minutes, SESSION_COOKIE_SAMESITE="Strict")
+    guard = guard or Guard.for_bind("127.0.0.1")
+    policy = Policy(frozenset(adjudicators))
+    app.extensions["dlcompute_guard"] = guard
+    app.jinja_env.filters["human"] = human
+    titles: dict[str, str | None] = {}
 
     def store() -> Store:
         if "store" not in g:
@@ -86,11 +90,37 @@ def create_app(db_path: str | Path, data_dir: str | Path, *, annotator: str | No
     app.jinja_env.globals["csrf_token"] = csrf_token
 
     @app.before_request
-    def _check_csrf() -> None:
+    def _guard():
+        if not guard.host_ok(request.host):
+            abort(400, "This Host name is not served; open the app by the address it printed")
+        if guard.token is not None and request.endpoint not in OPEN_ENDPOINTS:
+            sent = request.args.get("token") or request.headers.get(
+                "Authorization", "").removeprefix("Bearer ").strip()
+            if sent and guard.token_ok(sent):
+                session["auth"] = guard.token
+                if request.args.get("token"):  # keep the token out of the address bar
+                    args = {k: v for k, v in request.args.items() if k != "token"}
+                    return redirect(url_for(request.endpoint or "queue",
+                                            **(request.view_args or {}), **args))
+            elif not guard.token_ok(session.get("auth")):
+                return redirect(url_for("login", next=request.full_path))
         if request.method == "POST":
             sent = request.form.get("csrf", "")
             if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
                 abort(400, "CSRF token missing or wrong; reload the page")
+        return None
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login():
+        if request.method == "POST":  # _guard checked the Host name and the CSRF token
+            if guard.token_ok(request.form.get("access_token")):
+                session["auth"] = guard.token
+                nxt = request.form.get("next") or ""
+                return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//")
+                                else url_for("queue"))
+            flash("That token is wrong; copy it from the terminal that started the app")
+        return render_template("login.html", annotator=None,
+                               next=request.values.get("next", "")), 401
 
     def who() -> str | None:
         return session.get("annotator") or app.config["DEFAULT_ANNOTATOR"]
@@ -104,6 +134,9 @@ def create_app(db_path: str | Path, data_dir: str | Path, *, annotator: str | No
         f = filters()
         return {k: v for k, v in (("benchmark", f.benchmark), ("field", f.field),
                                   ("kind", f.kind)) if v}
+
+    def need_name():
+        return None if who() else redirect(url_for("annotator_form"))
 
     @app.route("/")
     def index():
@@ -123,157 +156,155 @@ def create_app(db_path: str | Path, data_dir: str | Path, *, annotator: str | No
     @app.route("/queue")
     def queue():
         s = store()
-        where, params = filters().sql()
-        flags = list(s.db.query(
-            f"select f.id, f.arxiv_id, f.kind, f.field, f.model, f.benchmark, f.priority, "
-            f"f.lease_annotator, f.reason from {T.flags} f where f.status = 'open' {where} "
-            f"order by f.priority desc, f.id limit 200", params))
-        options = {c: [r[c] for r in s.db.query(
-            f"select distinct {c} from {T.flags} where {c} is not null and {c} != '' "
-            f"order by {c}")] for c in ("field", "kind")}
-        options["benchmark"] = [r["benchmark"] for r in s.db.query(
-            f"select benchmark from {T.flags} where benchmark != '' union "
-            f"select benchmark from {T.observations} order by benchmark")]
-        return render_template("queue.html", flags=flags, options=options, current=fargs(),
-                               counts=progress_counts(s, filters()), overall=progress_counts(s),
-                               annotator=who())
+        return render_template("queue.html", **pages.queue_page(s, filters(), who(), policy),
+                               current=fargs(), annotator=who())
 
-    @app.route("/next")
+    @app.route("/next", methods=["GET", "POST"])
     def next_flag():
-        name = who()
-        if not name:
-            return redirect(url_for("annotator_form"))
-        flag = lease_next(store(), name, filters(), app.config["LEASE_MINUTES"])
+        if (r := need_name()) is not None:
+            return r
+        if request.method == "POST":
+            flag = lease_next(store(), who(), filters(), app.config["LEASE_MINUTES"],
+                              policy=policy)
+            if flag is not None:
+                return redirect(url_for("show_flag", flag_id=flag["id"], **fargs()))
+        return render_template("empty.html", current=fargs(), annotator=who(),
+                               token=secrets.token_hex(12), asked=request.method == "POST",
+                               counts=progress_counts(store(), filters()))
+
+    @app.route("/adjudicate", methods=["GET", "POST"])
+    def adjudicate():
+        if (r := need_name()) is not None:
+            return r
+        s = store()
+        if request.method == "POST":
+            flag = lease_next(s, who(), None, app.config["LEASE_MINUTES"], adjudicate=True,
+                              policy=policy)
+            if flag is not None:
+                return redirect(url_for("show_flag", flag_id=flag["id"]))
+            flash("No disagreement is waiting for you")
+        rows = pages.flag_rows(s, disputed(s))
+        return render_template("adjudicate.html", flags=rows, annotator=who(),
+                               allowed=[f for f in rows if policy.may_adjudicate(
+                                   who(), pages.replayed(s, f["id"]))])
+
+    def flag_or_404(s: Store, flag_id: int) -> dict:
+        flag = get_flag(s, flag_id)
         if flag is None:
-            return render_template("empty.html", current=fargs(), annotator=name,
-                                   token=secrets.token_hex(12),
-                                   counts=progress_counts(store(), filters()))
-        return redirect(url_for("show_flag", flag_id=flag["id"], **fargs()))
+            abort(404)
+        return flag
+
+    def render_flag(s: Store, flag: dict, revise: int | None, **shown):
+        """The flag's page; ``shown`` adds problems, message and the typed values."""
+        ctx = pages.flag_page(s, flag, who(), policy, Path(app.config["DATA_DIR"]), titles,
+                              revise=revise)
+        ctx.update(shown)
+        return render_template("flag.html", **ctx, token=secrets.token_hex(12),
+                               current=fargs(), annotator=who(),
+                               counts=progress_counts(s, filters()))
 
     @app.route("/flag/<int:flag_id>")
     def show_flag(flag_id: int):
-        name = who()
-        if not name:
-            return redirect(url_for("annotator_form"))
+        if (r := need_name()) is not None:
+            return r
         s = store()
-        flag = s.db[T.flags].get(flag_id) if s.count(T.flags, "id = ?", [flag_id]) else None
-        if flag is None:
-            abort(404)
-        mine = flag["status"] == "open" and lease(s, flag_id, name, app.config["LEASE_MINUTES"])
-        flag = s.db[T.flags].get(flag_id)
-        paper = next(iter(s.db.query(f"select arxiv_id, title, year, month from {T.papers} "
-                                     f"where arxiv_id = ?", [flag["arxiv_id"]])), None)
-        cands = []
-        for i, c in enumerate(json.loads(flag["candidates"] or "[]")):
-            before, hit, after = highlight(c.get("evidence"), _needles(c))
-            cands.append({**c, "n": i + 1, "before": before, "hit": hit, "after": after,
-                          "has_page": bool(c.get("fact_id") and c.get("page"))})
-        history = list(s.db.query(f"select * from {T.reviews} where flag_id = ? order by id",
-                                  [flag_id]))
-        return render_template("flag.html", flag=flag, paper=paper, cands=cands, mine=mine,
-                               token=secrets.token_hex(12), current=fargs(), annotator=name,
-                               history=history, counts=progress_counts(s, filters()))
+        return render_flag(s, flag_or_404(s, flag_id), request.args.get("revise", type=int))
 
-    @app.route("/flag/<int:flag_id>/decide", methods=["POST"])
-    def decide_flag(flag_id: int):
-        name = who()
-        if not name:
-            return redirect(url_for("annotator_form"))
-        form = request.form
-        action = form.get("action", "")
-        fact_id = value = unit = None
-        if action == "accept":
-            chosen = form.get("candidate", "")
-            flag = store().db[T.flags].get(flag_id)
-            cands = json.loads(flag["candidates"] or "[]")
-            if not chosen.isdigit() or not 1 <= int(chosen) <= len(cands):
-                flash("Choose a candidate (keys 1-9) before accepting")
-                return redirect(url_for("show_flag", flag_id=flag_id, **fargs()))
-            c = cands[int(chosen) - 1]
-            fact_id, value, unit = c.get("fact_id"), c.get("value"), c.get("unit")
-            if isinstance(value, str):  # a chip name: it goes where corrections put it
-                value, unit = None, value
-        elif action == "correct":
-            raw = form.get("value", "").strip().replace(",", "")
-            try:
-                value = float(raw) if raw else None
-            except ValueError:
-                flash(f"{raw!r} is not a number; type digits like 25.6 (and a unit)")
-                return redirect(url_for("show_flag", flag_id=flag_id, **fargs()))
-            unit = form.get("unit", "").strip() or None
-        try:
-            decide(store(), flag_id, name, action, form.get("token", ""), fact_id=fact_id,
-                   value=value, unit=unit, note=form.get("note") or None)
-        except ReviewError as e:
-            flash(str(e))
-            if action == "correct":
-                return redirect(url_for("show_flag", flag_id=flag_id, **fargs()))
-        return redirect(url_for("next_flag", **fargs()))
-
-    @app.route("/undo", methods=["POST"])
-    def undo():
-        name = who()
-        if not name:
-            return redirect(url_for("annotator_form"))
-        flag_id = undo_last(store(), name, request.form.get("token", ""),
-                            app.config["LEASE_MINUTES"])
-        if flag_id is None:
-            flash("Nothing to undo")
-            return redirect(url_for("next_flag", **fargs()))
-        flash(f"Undone: flag {flag_id} is open again")
+    @app.route("/flag/<int:flag_id>/claim", methods=["POST"])
+    def claim_flag(flag_id: int):
+        if (r := need_name()) is not None:
+            return r
+        if not claim(store(), flag_id, who(), app.config["LEASE_MINUTES"]):
+            flash(f"Flag {flag_id} is closed or held by someone else")
         return redirect(url_for("show_flag", flag_id=flag_id, **fargs()))
 
     @app.route("/flag/<int:flag_id>/release", methods=["POST"])
     def release_flag(flag_id: int):
         if who():
             release(store(), flag_id, who())
+            flash(f"Flag {flag_id} released: it is back in the queue")
         return redirect(url_for("queue", **fargs()))
 
-    @app.route("/flag/<int:flag_id>/candidate/<int:n>/page.png")
-    def page_png(flag_id: int, n: int):
+    @app.route("/flag/<int:flag_id>/decide", methods=["POST"])
+    def decide_flag(flag_id: int):
+        if (r := need_name()) is not None:
+            return r
         s = store()
-        flag = s.db[T.flags].get(flag_id) if s.count(T.flags, "id = ?", [flag_id]) else None
-        cands = json.loads(flag["candidates"] or "[]") if flag else []
-        if not 1 <= n <= len(cands) or not cands[n - 1].get("fact_id"):
-            abort(404)
-        c = cands[n - 1]
-        fact = next(iter(s.db.query(f"select * from {T.facts} where id = ?", [c["fact_id"]])),
-                    None)
-        pdf = _pdf_path(s, fact, Path(app.config["DATA_DIR"])) if fact else None
-        if pdf is None or not fact.get("page"):
-            abort(404, "No PDF for this fact in the store's pdfs table")
+        flag = flag_or_404(s, flag_id)
+        form = request.form
+        action = form.get("action", "")
         try:
-            png = render_page(pdf, int(fact["page"]), _needles(c), fact.get("evidence"),
-                              region=request.args.get("full") != "1")
-        except (OSError, IndexError, ValueError) as e:
-            log.warning("cannot render %s page %s: %s", pdf, fact.get("page"), e)
+            kwargs = pages.decision_args(s, flag, form)
+            decide(s, flag_id, who(), action, form.get("token", ""), note=form.get("note") or None,
+                   policy=policy, minutes=app.config["LEASE_MINUTES"], **kwargs)
+        except ReviewError as e:  # the page again, with a message per field: 422
+            return render_flag(s, flag_or_404(s, flag_id), form.get("revises", type=int),
+                               problems=e.problems, message=str(e), typed=form), 422
+        was_dispute = pages.was_adjudication(s, flag_id)
+        nxt = lease_next(s, who(), None if was_dispute else filters(),
+                         app.config["LEASE_MINUTES"], adjudicate=was_dispute, policy=policy)
+        if nxt is not None:
+            return redirect(url_for("show_flag", flag_id=nxt["id"], **fargs()))
+        return redirect(url_for("adjudicate" if was_dispute else "next_flag", **fargs()))
+
+    @app.route("/undo", methods=["POST"])
+    @app.route("/review/<int:review_id>/undo", methods=["POST"])
+    def undo_review(review_id: int | None = None):
+        if (r := need_name()) is not None:
+            return r
+        try:
+            flag_id = undo(store(), who(), request.form.get("token", ""), review_id,
+                           app.config["LEASE_MINUTES"], policy)
+        except ReviewError as e:
+            flash(str(e))
+            return redirect(url_for("audit"))
+        if flag_id is None:
+            flash("Nothing to undo")
+            return redirect(url_for("next_flag", **fargs()))
+        flash(f"Undone: flag {flag_id} is " + (
+            "open again" if get_flag(store(), flag_id)["status"] == "open" else
+            "settled by its other decisions"))
+        return redirect(url_for("show_flag", flag_id=flag_id, **fargs()))
+
+    @app.route("/fact/<int:fact_id>/page.png")
+    def fact_png(fact_id: int):
+        s = store()
+        rows = list(s.db.query(f"select * from {T.facts} where id = ?", [fact_id]))
+        if not rows or not rows[0].get("page"):
+            abort(404)
+        fact = rows[0]
+        pdf = pdf_path(s, fact["arxiv_id"], Path(app.config["DATA_DIR"]),
+                       fact.get("extraction_id"))
+        if pdf is None:
+            abort(404, "No PDF for this fact in the local cache")
+        return _png(pdf, int(fact["page"]), pages.needles(pages.record_of(fact)),
+                    fact.get("evidence"))
+
+    @app.route("/paper/<arxiv_id>/page/<int:page_no>.png")
+    def paper_png(arxiv_id: str, page_no: int):
+        pdf = pdf_path(store(), arxiv_id, Path(app.config["DATA_DIR"]))
+        if pdf is None:
+            abort(404, "No PDF for this paper in the local cache")
+        find = request.args.get("find", "")[:120]
+        return _png(pdf, page_no, [find] if find else [], None)
+
+    def _png(pdf: Path, page_no: int, needles: list[str], evidence: str | None) -> Response:
+        try:
+            png = render_page(pdf, page_no, needles, evidence,
+                              region=request.args.get("full") != "1" and bool(needles))
+        except (OSError, IndexError, ValueError, RuntimeError) as e:  # PdfiumError: damaged
+            log.warning("cannot render %s page %s: %s", pdf, page_no, e)
             abort(404, "The PDF page cannot be rendered")
         return Response(png, mimetype="image/png",
                         headers={"Cache-Control": "private, max-age=3600"})
 
     @app.route("/audit")
     def audit():
-        rows = list(store().db.query(
-            f"select r.*, f.arxiv_id, f.field, f.kind from {T.reviews} r "
-            f"left join {T.flags} f on f.id = r.flag_id order by r.id desc limit 1000"))
-        return render_template("audit.html", reviews=rows, annotator=who())
+        return render_template("audit.html", **pages.audit_page(store(), request.args, who(),
+                                                                 policy),
+                               annotator=who(), token=secrets.token_hex(12))
 
     return app
-
-
-def _pdf_path(s: Store, fact: dict, data_dir: Path) -> Path | None:
-    rows = list(s.db.query(
-        f"select p.path from {T.pdfs} p join {T.extractions} e on e.pdf_sha256 = p.sha256 "
-        f"where e.id = ? and p.status = 'ok'", [fact.get("extraction_id")]))
-    rows = rows or list(s.db.query(
-        f"select path from {T.pdfs} where arxiv_id = ? and status = 'ok' "
-        f"order by version desc", [fact["arxiv_id"]]))
-    for r in rows:
-        p = Path(r["path"])
-        p = p if p.is_absolute() else data_dir / p
-        if p.exists():
-            return p
-    return None
 
 
 def serve(app: Flask, host: str = "127.0.0.1", port: int = 8765) -> None:
@@ -281,3 +312,4 @@ def serve(app: Flask, host: str = "127.0.0.1", port: int = 8765) -> None:
     import waitress
 
     waitress.serve(app, host=host, port=port, threads=8, ident="dlcompute-review")
+

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from PIL import ImageDraw
 
 log = logging.getLogger(__name__)
@@ -113,3 +114,85 @@ def _render(pdf_path: Path, page_no: int, needles: list[str], evidence: str | No
         return buf.getvalue()
     finally:
         pdf.close()
+
+
+_NOT_A_TITLE = re.compile(r"(arxiv:|published as|under review|preprint|microsoft word|\d{4}\.\d{4,5})",
+                          re.IGNORECASE)
+
+
+def _title_like(text: str | None) -> bool:
+    words = re.findall(r"[^\W\d_]{2,}", text or "")
+    return len(words) >= 2 and not _NOT_A_TITLE.match((text or "").strip())
+
+
+def pdf_title(pdf_path: Path) -> str | None:
+    """The paper's title from its PDF: the metadata's, else page 1's largest-type lines.
+
+    arXiv stamps (rotated, in the margin) and running headers are skipped; None when
+    nothing on the page reads like a title.
+    """
+    with _PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument(str(pdf_path))
+        try:
+            meta = (pdf.get_metadata_dict().get("Title") or "").strip()
+            if _title_like(meta):
+                return meta[:300]
+            return _first_page_title(pdf) if len(pdf) else None
+        finally:
+            pdf.close()
+
+
+def _first_page_title(pdf: pdfium.PdfDocument) -> str | None:
+    page = pdf[0]
+    _width, height = page.get_size()
+    textpage = page.get_textpage()
+    lines: dict[int, list[float]] = {}  # baseline -> [font size, left, bottom, right, top]
+    for i in range(min(textpage.count_chars(), 6000)):
+        if pdfium_c.FPDFText_GetCharAngle(textpage.raw, i) != 0.0:
+            continue  # the rotated arXiv stamp in the margin
+        if not textpage.get_text_range(i, 1).strip():
+            continue
+        size = pdfium_c.FPDFText_GetFontSize(textpage.raw, i)
+        left, bottom, right, top = textpage.get_charbox(i)
+        if top < height * 0.4:
+            continue  # titles sit in the upper part of the page
+        line = lines.setdefault(round(bottom / 2), [size, left, bottom, right, top])
+        line[0] = max(line[0], size)
+        line[1:] = [min(line[1], left), min(line[2], bottom), max(line[3], right),
+                    max(line[4], top)]
+    for size in sorted({round(v[0], 1) for v in lines.values()}, reverse=True)[:4]:
+        picked: list[list[float]] = []
+        for line in sorted(lines.values(), key=lambda v: -v[4]):
+            if abs(line[0] - size) <= 0.02 * size:
+                if picked and picked[-1][2] - line[4] > 1.5 * size:
+                    break  # a gap: the title block ended
+                picked.append(line)
+        if not picked:
+            continue
+        text = textpage.get_text_bounded(min(v[1] for v in picked) - 1,
+                                         min(v[2] for v in picked) - 1,
+                                         max(v[3] for v in picked) + 1,
+                                         max(v[4] for v in picked) + 1)
+        text = re.sub(r"[\x00-\x1f]", "", " ".join(text.split()))[:300]
+        if _title_like(text):
+            return text
+    return None
+
+
+def find_pages(pdf_path: Path, needle: str, limit: int = 5) -> list[int]:
+    """1-based numbers of the pages on which ``needle`` occurs (at most ``limit``)."""
+    if not needle.strip():
+        return []
+    out: list[int] = []
+    with _PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument(str(pdf_path))
+        try:
+            for i in range(len(pdf)):
+                searcher = pdf[i].get_textpage().search(needle, match_case=False)
+                if searcher.get_next() is not None:
+                    out.append(i + 1)
+                    if len(out) >= limit:
+                        break
+        finally:
+            pdf.close()
+    return out

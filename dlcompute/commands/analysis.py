@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-import analysis
 from dlcompute import __version__
 from dlcompute.options import open_settings_store, progress, store_options
 from dlcompute.settings import Settings
@@ -78,6 +77,8 @@ def analyze(settings: Settings, out_dir: str | None, benchmarks: tuple[str, ...]
         raise click.BadParameter(f"--since {since} is after --until {until}",
                                  param_hint="--since")
     out = out_dir or settings.pick("analysis", "out", None, "report")
+    import analysis
+
     conf = analysis_settings(settings, bootstrap, seed)
     with _maybe_store(settings, observations) as store:
         result = analysis.analyze(store, observations=observations, out_dir=out,
@@ -120,6 +121,8 @@ def simulate(settings: Settings, sims: int, out_dir: str | None, seed: int,
     Example:
         dlcompute simulate --sims 50 --out report
     """
+    import analysis
+
     out = out_dir or settings.pick("analysis", "out", None, "report")
     with progress(range(sims), "Simulations", settings, length=sims) as bar:
         def tick(k: int) -> None:

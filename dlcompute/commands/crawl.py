@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-import crawler
-from db import Store, T
 from dlcompute import __version__
 from dlcompute.options import open_settings_store, progress, store_options
 from dlcompute.settings import Settings
 
-USER_AGENT = crawler.default_user_agent(__version__)
+if TYPE_CHECKING:
+    import crawler
+    from db import Store
+
 ENV_ARXIV_URL = "DLCOMPUTE_ARXIV_URL"
 ENV_OAI_URL = "DLCOMPUTE_OAI_URL"
+# As in crawler (DEFAULT_ARXIV_URL, DEFAULT_OAI_URL), written out so that --help imports
+# no HTTP stack; tests/test_startup.py checks they agree.
+HELP_ARXIV_URL = "https://export.arxiv.org"
+HELP_OAI_URL = "https://oaipmh.arxiv.org/oai"
+
+
+def user_agent() -> str:
+    import crawler
+
+    return crawler.default_user_agent(__version__)
 
 
 def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -31,6 +42,8 @@ def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> str |
 
 
 def _benchmarks(settings: Settings, names: tuple[str, ...] = ()) -> list[crawler.Benchmark]:
+    import crawler
+
     all_ = crawler.load_benchmarks(settings.section("benchmarks"))
     try:
         return crawler.select_benchmarks(all_, names)
@@ -43,6 +56,8 @@ def _bar(settings: Settings):
 
 
 def _delay(settings: Settings, cli_value: float | None, url: str) -> float:
+    import crawler
+
     delay = settings.pick("crawl", "delay", cli_value, crawler.DEFAULT_DELAY, cast=float)
     try:
         crawler.check_delay(url, delay)
@@ -66,7 +81,7 @@ def arxiv_options(f):
                      help="Seconds between requests [default: 3; at least 3 for arxiv.org].")(f)
     return click.option("--arxiv-url", metavar="URL", default=None,
                         help=f"arXiv or a mirror; the API is URL/api/query "
-                             f"[default: {crawler.DEFAULT_ARXIV_URL}; env {ENV_ARXIV_URL}].")(f)
+                             f"[default: {HELP_ARXIV_URL}; env {ENV_ARXIV_URL}].")(f)
 
 
 @click.command(name="crawl")
@@ -92,6 +107,8 @@ def crawl_command(settings: Settings, names: tuple[str, ...], since: str | None,
         dlcompute crawl --benchmark imagenet --since 2019-01-01 --max-results 200
         dlcompute crawl --arxiv-url http://127.0.0.1:8000 --delay 0
     """
+    import crawler
+
     url = settings.pick("crawl", "arxiv_url", arxiv_url, crawler.DEFAULT_ARXIV_URL,
                         env=ENV_ARXIV_URL, cast=str)
     wait = _delay(settings, delay, url)
@@ -102,7 +119,7 @@ def crawl_command(settings: Settings, names: tuple[str, ...], since: str | None,
         summaries = crawler.crawl(
             store, benchmarks, since=since, until=until, max_results=max_results,
             pdfs=not no_pdfs, arxiv_url=url, delay=wait, data_dir=settings.data_dir,
-            progress=_bar(settings), user_agent=USER_AGENT)
+            progress=_bar(settings), user_agent=user_agent())
     for s in summaries:
         click.echo(s.line())
         for failure in s.failed_pdfs:
@@ -129,6 +146,9 @@ def benchmarks_command(settings: Settings, as_json: bool) -> None:
     Example:
         dlcompute benchmarks --json
     """
+    import crawler
+    from db import T
+
     benchmarks = _benchmarks(settings)
     with open_settings_store(settings) as store:
         crawler.save_benchmarks(store, benchmarks)
@@ -151,32 +171,48 @@ def benchmarks_command(settings: Settings, as_json: bool) -> None:
 @click.option("--metadata", type=click.Path(exists=True, dir_okay=False), default=None,
               metavar="FILE.jsonl",
               help="arXiv metadata-snapshot JSON lines; benchmark terms matched locally.")
-@click.option("--id", "arxiv_id", default=None, metavar="ID",
-              help="The arXiv id of a single PDF whose file name is not one.")
+@click.option("--id", "paper_id", default=None, metavar="ID",
+              help="The arXiv id of a single PDF whose file name is not one, or a name for a "
+                   "paper not on arXiv (with --date).")
+@click.option("--title", default=None, metavar="TITLE",
+              help="The paper's title [default: read from the PDF's first page].")
+@click.option("--date", default=None, metavar="YYYY-MM",
+              help="When a paper not on arXiv appeared (its --id is a name, not an arXiv id).")
 def ingest_command(settings: Settings, paths: tuple[str, ...], metadata: str | None,
-                   arxiv_id: str | None) -> None:
-    """Add local PDFs named by arXiv id, without the network.
+                   paper_id: str | None, title: str | None, date: str | None) -> None:
+    """Add local PDFs and metadata without the network.
 
-    PATH is a PDF or a directory searched for *.pdf (none is fine with --metadata), named by arXiv id as
-    mirrors and arXiv's bulk S3 files are (1512.03385v1.pdf, hep-th9901001.pdf).
-    Files with other names are skipped and listed; give one such file its id
-    with --id.
+    PATH is a PDF or a directory searched for *.pdf (none is fine with
+    --metadata), named by arXiv id as mirrors and arXiv's bulk S3 files are
+    (1512.03385v1.pdf, hep-th9901001.pdf). Files with other names are skipped
+    and listed; give one such file its arXiv id with --id, or, for a paper not
+    on arXiv, a name with --id and its month with --date. A paper without a
+    title takes it from the PDF's first page, and is linked to the benchmarks
+    whose terms match the title and first page.
 
     \b
     Example:
         dlcompute ingest mirror/pdfs --metadata arxiv-metadata-oai-snapshot.json
         dlcompute ingest resnet.pdf --id 1512.03385v1
+        dlcompute ingest alexnet.pdf --id alexnet_nips2012 --date 2012-12 \\
+            --title "ImageNet Classification with Deep Convolutional Neural Networks"
     """
+    import crawler
+
     if not paths and metadata is None:
         raise click.UsageError("Give PDF files or directories, or --metadata FILE.jsonl, or both")
-    if arxiv_id is not None and crawler.try_parse_arxiv_id(arxiv_id) is None:
-        raise click.BadParameter(f"{arxiv_id!r} is not an arXiv id (e.g. 1512.03385v1)",
-                                 param_hint="--id")
+    if (title is not None or date is not None) and paper_id is None:
+        raise click.UsageError("--title and --date describe one PDF: give it --id ID too")
     benchmarks = _benchmarks(settings)
+    try:
+        if paper_id is not None:
+            crawler.name_paper(paper_id, title=title, date=date)  # check before the store
+    except crawler.IngestError as e:
+        raise click.UsageError(str(e)) from e
     with open_settings_store(settings) as store:
         summary = crawler.ingest(store, paths, benchmarks=benchmarks, metadata=metadata,
-                                 data_dir=settings.data_dir, arxiv_id=arxiv_id,
-                                 progress=_bar(settings))
+                                 data_dir=settings.data_dir, arxiv_id=paper_id, title=title,
+                                 date=date, progress=_bar(settings))
     for error in summary.errors:
         click.echo(f"skipped: {error}", err=True)
     click.echo(summary.line())
@@ -191,7 +227,7 @@ def ingest_command(settings: Settings, paths: tuple[str, ...], metadata: str | N
 @click.option("--until", "until_date", callback=_day, metavar="YYYY-MM-DD",
               help="Records changed on or before this day.")
 @click.option("--oai-url", metavar="URL", default=None,
-              help=f"OAI-PMH endpoint [default: {crawler.DEFAULT_OAI_URL}; env {ENV_OAI_URL}].")
+              help=f"OAI-PMH endpoint [default: {HELP_OAI_URL}; env {ENV_OAI_URL}].")
 @click.option("--delay", type=float, default=None, metavar="S",
               help="Seconds between requests [default: 3; at least 3 for arxiv.org].")
 def harvest_command(settings: Settings, set_spec: str, from_date: str | None,
@@ -206,6 +242,8 @@ def harvest_command(settings: Settings, set_spec: str, from_date: str | None,
     Example:
         dlcompute harvest --set cs --from 2024-01-01
     """
+    import crawler
+
     url = settings.pick("crawl", "oai_url", oai_url, crawler.DEFAULT_OAI_URL,
                         env=ENV_OAI_URL, cast=str)
     wait = _delay(settings, delay, url)
@@ -213,12 +251,14 @@ def harvest_command(settings: Settings, set_spec: str, from_date: str | None,
     with open_settings_store(settings) as store:
         summary = crawler.harvest(store, benchmarks, set_spec=set_spec, from_date=from_date,
                                   until_date=until_date, oai_url=url, delay=wait,
-                                  user_agent=USER_AGENT, progress=_bar(settings))
+                                  user_agent=user_agent(), progress=_bar(settings))
     click.echo(summary.line())
 
 
 def crawl_status(store: Store) -> dict[str, Any]:
     """Crawl details for ``dlcompute status --json``."""
+    from db import T
+
     covered = {r["key"].split(".", 2)[2]: json.loads(r["value"])["until"]
                for r in store.db.query(f"select key, value from {T.meta} "
                                        f"where key like 'crawl.covered.%'")}

@@ -8,10 +8,8 @@ from typing import Any
 
 import click
 
-from curate import agreement, curate
-from curate.build import PEAK_COLUMNS
 from dlcompute.options import open_settings_store, store_options
-from dlcompute.settings import Settings
+from dlcompute.settings import SCHEMA, Settings
 
 
 def _fraction(value: Any) -> float:
@@ -54,7 +52,7 @@ def curate_kwargs(settings: Settings, pwc: tuple[str, ...] = (), peak: str | Non
 @click.option("--epoch", "epoch", multiple=True, type=click.Path(dir_okay=False),
               help="Epoch AI notable-models CSV (notable_ai_models.csv) to cross-check "
                    "parameters, chips and training time against; repeatable.")
-@click.option("--peak", type=click.Choice(list(PEAK_COLUMNS)), default=None,
+@click.option("--peak", type=click.Choice(SCHEMA["curate"]["peak"].choices), default=None,
               help="Catalog peak used for hardware burden [default: fp32_base; "
                    "[curate] peak].")
 @click.option("--pwc-tolerance", type=float, default=None,
@@ -82,6 +80,8 @@ def curate_cmd(settings: Settings, pwc: tuple[str, ...], epoch: tuple[str, ...],
     if double_review_fraction is not None and not 0 <= double_review_fraction <= 1:
         raise click.BadParameter(f"{double_review_fraction} is not between 0 and 1",
                                  param_hint="--double-review-fraction")
+    from curate import curate
+
     with open_settings_store(settings) as store:
         kwargs = curate_kwargs(settings, pwc, peak, pwc_tolerance, double_review_fraction,
                                epoch)
@@ -104,38 +104,82 @@ def curate_cmd(settings: Settings, pwc: tuple[str, ...], epoch: tuple[str, ...],
         click.echo(f"Skipped paper {err}", err=True)
 
 
+def _names(value: object) -> list[str]:
+    """A setting that is one name or a list of names."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]  # type: ignore[union-attr]
+
+
 @click.command(name="review")
 @store_options
-@click.option("--host", default=None, help="Interface to bind [default: 127.0.0.1].")
-@click.option("--port", type=int, default=None, help="Port [default: 8765].")
+@click.option("--host", default=None,
+              help="Interface to bind [default: 127.0.0.1]; beyond loopback a token is "
+                   "required.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port, 1-65535 [default: 8765].")
 @click.option("--annotator", default=None,
               help="Your name, recorded with every decision (others set theirs in the app).")
+@click.option("--token", default=None,
+              help="Token every request must carry [default: generated and printed when "
+                   "--host is not loopback; env DLCOMPUTE_REVIEW_TOKEN].")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Another Host name the app answers to (the name annotators type); "
+                   "repeatable.")
+@click.option("--adjudicator", "adjudicators", multiple=True, metavar="NAME",
+              help="Who settles disagreements of double review; repeatable [default: "
+                   "anyone who did not decide the flag].")
 def review_cmd(settings: Settings, host: str | None, port: int | None,
-               annotator: str | None) -> None:
-    """Serve the review web app for annotators on this machine.
+               annotator: str | None, token: str | None, allow_hosts: tuple[str, ...],
+               adjudicators: tuple[str, ...]) -> None:
+    """Serve the review web app for annotators.
 
     Open flags come one per page, highest priority first, with each
-    candidate's sentence and PDF region; decisions are appended to reviews.
+    candidate's sentence and PDF region, the observations an answer changes,
+    and, for missing values, where the extractor looked. Decisions are
+    appended to reviews; disagreements of double review go to adjudication.
+    The app answers only to loopback names and --allow-host names; bound
+    beyond loopback it requires a token on every request.
 
     \b
     Example:
         dlcompute review --annotator alice --port 8765
+        dlcompute review --host 0.0.0.0 --allow-host review.lab.example
     """
     from curate.review import create_app, serve
+    from curate.review.guard import Guard
 
     host = settings.pick("review", "host", host, "127.0.0.1", cast=str)
     port = settings.pick("review", "port", port, 8765, cast=int)
     annotator = settings.pick("review", "annotator", annotator, None, env="DLCOMPUTE_ANNOTATOR")
     lease = settings.pick("review", "lease_minutes", None, 15.0, cast=float)
+    token = settings.pick("review", "token", token, None, env="DLCOMPUTE_REVIEW_TOKEN")
+    hosts = list(allow_hosts) or _names(settings.pick("review", "allowed_hosts", None, []))
+    judges = list(adjudicators) or _names(settings.pick("review", "adjudicators", None, []))
     with open_settings_store(settings):
         pass  # create or migrate the store now, so a bad --db fails before serving
-    app = create_app(settings.db, settings.data_dir, annotator=annotator, lease_minutes=lease)
-    click.echo(f"Review app on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    guard = Guard.for_bind(host, hosts, token=token)
+    app = create_app(settings.db, settings.data_dir, annotator=annotator, lease_minutes=lease,
+                     guard=guard, adjudicators=tuple(judges))
+    shown = f"[{host}]" if ":" in host else host
+    if guard.exposed:
+        click.echo(f"Warning: {host} is reachable beyond this machine; every request must "
+                   f"carry the token.", err=True)
+        click.echo(f"Answering to: {', '.join(sorted(guard.allowed))} (add names with "
+                   f"--allow-host)", err=True)
+        if token is None:
+            click.echo(f"Token (generated): {guard.token}", err=True)
+        click.echo(f"Review app on http://{shown}:{port}/?token={guard.token} (Ctrl-C to "
+                   f"stop)", err=True)
+    else:
+        click.echo(f"Review app on http://{shown}:{port}/ (Ctrl-C to stop)", err=True)
     serve(app, host, port)
 
 
 def agreement_status(store) -> dict:
     """Cohen's kappa per field between two annotators (for ``dlcompute status``)."""
+    from curate import agreement
+
     return agreement(store)
 
 

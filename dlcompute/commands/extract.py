@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from dlcompute.executors import EXECUTORS, SEND_MODES, make_executor
 from dlcompute.options import open_settings_store, progress, store_options
-from dlcompute.settings import Settings
-from extract.catalog import Chip, catalog_version, load_catalog, resolve
-from extract.runner import (
-    DEFAULT_MAX_MEMORY_MB,
-    DEFAULT_TIMEOUT,
-    DEFAULT_WORKERS,
-    pending_jobs,
-    run_extraction,
-    unknown_papers,
-)
-from extract.store_writer import gold_records, load_hardware
+from dlcompute.settings import SCHEMA, Settings
+
+if TYPE_CHECKING:
+    from extract.catalog import Chip
 
 ENV_SCHEDULER = "DLCOMPUTE_SCHEDULER"
+EXECUTORS = SCHEMA["extract"]["executor"].choices
+SEND_MODES = SCHEMA["extract"]["send"].choices
+# As in extract.runner, written out so that --help imports no extractor; tests check.
+HELP_WORKERS, HELP_TIMEOUT, HELP_MAX_MEMORY_MB = 2, 300.0, 2048.0
 
 
 def _chip_dict(chip: Chip) -> dict[str, Any]:
@@ -71,6 +67,9 @@ def hardware(settings: Settings, query: str | None, year: int | None, month: int
         dlcompute hardware --json
         dlcompute hardware --load --db papers.db
     """
+    from extract.catalog import catalog_version, load_catalog, resolve
+    from extract.store_writer import load_hardware
+
     if load:
         with open_settings_store(settings) as store:
             n = load_hardware(store)
@@ -114,6 +113,8 @@ def executor_kwargs(settings: Settings, workers: int | None = None,
                     executor: str | None = None, scheduler: str | None = None,
                     send: str | None = None) -> dict[str, Any]:
     """make_executor()'s arguments: command line > environment > [extract] > default."""
+    from extract.runner import DEFAULT_MAX_MEMORY_MB, DEFAULT_TIMEOUT, DEFAULT_WORKERS
+
     kind = settings.pick("extract", "executor", executor, "local")
     if kind not in EXECUTORS:
         raise click.BadParameter(f"{kind!r} is not one of {', '.join(EXECUTORS)}",
@@ -149,13 +150,13 @@ def _positive(name: str, value: float | None) -> None:
               help="Only this arXiv id (repeatable).")
 @click.option("--force", is_flag=True, help="Extract again what this version already did.")
 @click.option("--workers", type=int, default=None,
-              help=f"Worker processes [default: {DEFAULT_WORKERS}; [extract] workers].")
+              help=f"Worker processes [default: {HELP_WORKERS}; [extract] workers].")
 @click.option("--timeout", type=float, default=None, metavar="S",
               help=f"Seconds per PDF before its worker is killed [default: "
-                   f"{DEFAULT_TIMEOUT:g}].")
+                   f"{HELP_TIMEOUT:g}].")
 @click.option("--max-memory", type=float, default=None, metavar="MB",
               help=f"Memory per worker before it is killed [default: "
-                   f"{DEFAULT_MAX_MEMORY_MB:g}].")
+                   f"{HELP_MAX_MEMORY_MB:g}].")
 @click.option("--executor", type=click.Choice(EXECUTORS), default=None,
               help="Run here (local) or on a Dask cluster (dask) [default: local].")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
@@ -180,6 +181,9 @@ def extract(settings: Settings, papers: tuple[str, ...], force: bool, workers: i
         dlcompute extract --paper 1512.03385 --force
         dlcompute extract --executor dask --scheduler tcp://10.0.0.5:8786
     """
+    from dlcompute.executors import make_executor
+    from extract.runner import pending_jobs, run_extraction, unknown_papers
+
     opts = executor_kwargs(settings, workers, timeout, max_memory, executor, scheduler, send)
     with open_settings_store(settings) as store:
         for missing in unknown_papers(store, papers):
@@ -196,6 +200,8 @@ def extract(settings: Settings, papers: tuple[str, ...], force: bool, workers: i
                     on_result=(lambda _r: update(1)) if update else None)
         finally:
             pool.close()
+    for line in summary.damaged:
+        click.echo(f"Warning: {line}", err=True)
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2))
         return
@@ -207,6 +213,8 @@ def extract(settings: Settings, papers: tuple[str, ...], force: bool, workers: i
 
 def export_facts_gold(store) -> Any:
     """`dlcompute export facts --format jsonl`: one gold-shaped object per paper."""
+    from extract.store_writer import gold_records
+
     return gold_records(store)
 
 

@@ -7,23 +7,21 @@ from pathlib import Path
 
 import click
 
-import crawler
 from dlcompute.commands.analysis import analysis_settings
 from dlcompute.commands.crawl import (
     ENV_ARXIV_URL,
-    USER_AGENT,
     _bar,
     _benchmarks,
     _delay,
     arxiv_options,
     benchmark_since_options,
+    user_agent,
 )
 from dlcompute.commands.curate import curate_kwargs
 from dlcompute.commands.extract import executor_kwargs
-from dlcompute.executors import EXECUTORS
 from dlcompute.options import store_options
 from dlcompute.pipeline import STAGES, PipelineOptions, run_pipeline
-from dlcompute.settings import Settings
+from dlcompute.settings import SCHEMA, Settings
 
 
 @click.command(name="run")
@@ -35,7 +33,7 @@ from dlcompute.settings import Settings
 @click.option("--out", "out_dir", default=None, metavar="DIR",
               help="Where the report goes [default: report/].")
 @click.option("--workers", type=int, default=None, help="Extraction worker processes.")
-@click.option("--executor", type=click.Choice(EXECUTORS), default=None,
+@click.option("--executor", type=click.Choice(SCHEMA["extract"]["executor"].choices), default=None,
               help="Extract here (local) or on a Dask cluster (dask).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Dask scheduler for --executor dask, e.g. tcp://10.0.0.5:8786.")
@@ -59,13 +57,15 @@ def run_cmd(settings: Settings, names: tuple[str, ...], since: str | None,
         dlcompute run --benchmark imagenet --since 2024-01-01 --max-results 100
         dlcompute run --arxiv-url http://127.0.0.1:8000 --delay 0 --out report
     """
+    import crawler
+
     url = settings.pick("crawl", "arxiv_url", arxiv_url, crawler.DEFAULT_ARXIV_URL,
                         env=ENV_ARXIV_URL, cast=str)
     options = PipelineOptions(
         benchmarks=_benchmarks(settings, names),
         arxiv_url=url,
         delay=_delay(settings, delay, url),
-        user_agent=USER_AGENT,
+        user_agent=user_agent(),
         since=since,
         max_results=max_results,
         out_dir=Path(out_dir or settings.pick("analysis", "out", None, "report")),
