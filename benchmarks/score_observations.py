@@ -9,10 +9,10 @@ of the labelled papers' PDFs (../shared/corpus/pdfs), ``dlcompute extract``,
 ``dlcompute curate`` (no review, no Papers with Code), ``dlcompute export
 observations --format jsonl``, then scores that file with
 ../shared/tools/score_observations.py against each gold file (default:
-../shared/gold/observations-dev.jsonl and dev-b.jsonl). Papers whose file name
-is not an arXiv id (alexnet_nips2012, ...) cannot go through ``ingest``; the
-script registers them in the store under their gold id, so every labelled paper
-is scored.
+../shared/gold/observations-dev.jsonl and dev-b.jsonl). Papers not on arXiv
+(alexnet_nips2012, ...) are ingested one by one under their gold id with a date
+from their name (``ingest --id NAME --date YYYY-12``), so every labelled paper is
+scored.
 
 With ``--corpus`` it also builds a store of every corpus PDF, curates it without
 review and reports what issue 12 and 14 ask of it: flags per paper (median, max,
@@ -26,6 +26,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -51,25 +52,6 @@ def dlcompute(*args: str, cwd: Path) -> str:
     return r.stdout
 
 
-def register(store_path: Path, data_dir: Path, pdf: Path, arxiv_id: str) -> None:
-    """A PDF whose name is not an arXiv id, stored under its gold id (year from the name)."""
-    import re
-
-    from crawler.pdfs import PdfCache
-    from db import open_store
-    from db.schema import T
-
-    m = re.search(r"(19|20)\d\d", arxiv_id)
-    year = int(m.group(0)) if m else None
-    info = PdfCache(data_dir).add_file(pdf)
-    with open_store(store_path) as store, store.transaction() as db:
-        db[T.papers].upsert({"arxiv_id": arxiv_id, "year": year, "month": 12 if year else None,
-                             "source": "ingest"}, pk="arxiv_id")
-        db[T.pdfs].upsert({"arxiv_id": arxiv_id, "version": 0, "sha256": info.sha256,
-                           "path": info.path, "size": info.size, "pages": info.pages,
-                           "status": "ok", "attempts": 1}, pk=("arxiv_id", "version"))
-
-
 def build(tmp: Path, files: list[Path], workers: int) -> Path:
     """ingest + extract + curate of ``files`` into tmp/store.db; returns the store path."""
     from crawler.ids import InvalidArxivId, parse_arxiv_id
@@ -87,7 +69,9 @@ def build(tmp: Path, files: list[Path], workers: int) -> Path:
     common = ["--db", str(db), "--data-dir", str(data), "--silent"]
     dlcompute("ingest", str(pdfs), *common, cwd=tmp)
     for f in odd:
-        register(db, data, f, f.stem)
+        year = re.search(r"(19|20)\d\d", f.stem)
+        dlcompute("ingest", str(f), "--id", f.stem, "--date",
+                  f"{year.group(0) if year else 2012}-12", *common, cwd=tmp)
     dlcompute("extract", "--workers", str(workers), *common, cwd=tmp)
     dlcompute("curate", *common, cwd=tmp)
     return db
