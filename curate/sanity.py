@@ -57,6 +57,9 @@ _NOT_RESULT = re.compile(r"Δ|\bdiff\w*\b|\bgain\b|\bimprov\w*|\bmargin\b|\bstd\
 _SUB_AP = re.compile(r"(?<![\w.])(?:(?-i:[SML])|small|medium|large|0?\.5|0?\.75|50|75)[\s_]+AP\b|"
                      r"\bAP\s*_?\s*(?:[SML]|small|medium|large|50|75|\.5|\.75)\b|\bAP\s*@",
                      re.I)
+# ImageNet's other test sets and label sets are other benchmarks than ILSVRC-2012 val.
+_OTHER_IMAGENET = re.compile(r"\breal\b|\bv2\b|imagenet-?(?:v2|real|[CAR]|sketch)\b|"
+                             r"\bsketch\b|\brobust\w*|\bcorrupt\w*|\badversarial\b", re.I)
 # Words right before a number that make it a difference, not a level.
 _MARGIN_BEFORE = re.compile(
     r"(?:\bby|\bmargin\s+of|\bgains?\s+of|\bimprovements?\s+of|\bincreases?\s+of|"
@@ -129,6 +132,8 @@ def rejected(fact: dict) -> str | None:
             return f"{value:g} is not a percentage"
         if _NOT_RESULT.search(_header(fact)):
             return f"column {_header(fact)!r} is a difference, not a result"
+        if fact.get("benchmark") == "imagenet" and _OTHER_IMAGENET.search(_header(fact)):
+            return f"column {_header(fact)!r} is another ImageNet test set, not ILSVRC-2012"
         if fact.get("metric") == "box_ap" and _SUB_AP.search(_header(fact)):
             return f"column {_header(fact)!r} is a partial AP (AP50, AP75, APs/m/l), not box AP"
         if fact.get("source") != "table" and is_margin(fact):

@@ -96,6 +96,10 @@ def fact(field, value, unit="", norm_unit=None, **kw):
     (fact("result", 0.94, "%", metric="top1_accuracy",
           evidence="SE blocks improve the top-1 accuracy by 0.94% over the baseline."),
      "margin"),
+    (fact("result", 83.3, "%", metric="top1_accuracy", benchmark="imagenet", source="table",
+          extra='{"header": "acc. on Inet-real"}'), "another ImageNet"),
+    (fact("result", 71.0, "%", metric="top1_accuracy", benchmark="imagenet", source="table",
+          extra='{"header": "ImageNet-V2 top-1"}'), "another ImageNet"),
 ])
 def test_rejected(f, why):
     assert why in (rejected(f) or "")
@@ -109,6 +113,8 @@ def test_rejected(f, why):
          evidence="ResNet-50 reaches 76.1% top-1 accuracy, up by 0.9 points."),
     fact("result", 41.0, "%", metric="box_ap", source="table", extra='{"header": "AP"}'),
     fact("result", 19.3, "%", metric="box_ap", source="table", extra='{"header": "mAP"}'),
+    fact("result", 81.6, "%", metric="top1_accuracy", benchmark="imagenet", source="table",
+         extra='{"header": "Top-1 acc. (%)"}'),
 ])
 def test_accepted(f):
     assert rejected(f) is None
