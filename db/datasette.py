@@ -135,7 +135,6 @@ COLUMNS: dict[str, str] = {
     "n_observations": "observations analysed", "settings": "settings JSON",
     "results": "results JSON (as results.json)",
     "row_id": "table row a fact was read from: p4.t1.r17 (page 4, table 1, row 17)",
-    "split": "val | test | test-dev | minival | dev; empty when the paper does not say",
     "status_reason": "why the observation is held out of the fits",
     "observation_id": "observations.id", "column": "the observation column the value fills",
     "review_id": "reviews.id of the decision the value came from",
@@ -167,6 +166,8 @@ TABLE_COLUMNS: dict[tuple[str, str], str] = {
                        "unknown_hardware",
     (T.open_flags, "kind"): "missing | conflict | implausible | pwc_mismatch | epoch_mismatch | "
                             "unknown_hardware",
+    (T.observations, "split"): "val | test | test-dev | minival | dev; empty when the paper "
+                               "does not say",
     (T.observations, "status"): "ok | held (a value failed a plausibility check no review "
                                 "has settled; left out of the fits)",
     (T.observations_evidence, "status"): "ok | held",

@@ -24,7 +24,9 @@ from curate.entities import OwnFacts, unit_of
 from db import open_store
 from db.schema import T
 
-pytestmark = pytest.mark.slow
+# the first test also builds the session's store: about two minutes alone, more on a
+# busy machine
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN_MIN = 0.5
@@ -71,11 +73,12 @@ def test_no_observation_takes_another_papers_number(curated):
             f"join {T.observations} o on o.id = s.observation_id "
             f"join {T.facts} f on f.id = s.fact_id where s.review_id is null"))
         assert len(used) > 500
-        own = {}
+        own: dict[str, OwnFacts] = {}
         bad = []
         for r in used:
-            o = own.setdefault(r["arxiv_id"], paper_facts(store, r["arxiv_id"]))
-            if attributed_to_others(o, r):
+            if r["arxiv_id"] not in own:
+                own[r["arxiv_id"]] = paper_facts(store, r["arxiv_id"])
+            if attributed_to_others(own[r["arxiv_id"]], r):
                 bad.append((r["arxiv_id"], r["model"], r["column"], r["evidence"][:80]))
         assert bad == []
         # EfficientNet's Table 2 cites the models it compares with: their facts are in the
@@ -107,7 +110,9 @@ def test_few_questions_and_none_about_a_copied_baseline(curated):
         own: dict[str, OwnFacts] = {}
         about_baselines = []
         for f in flags:
-            o = own.setdefault(f["arxiv_id"], paper_facts(store, f["arxiv_id"]))
+            if f["arxiv_id"] not in own:
+                own[f["arxiv_id"]] = paper_facts(store, f["arxiv_id"])
+            o = own[f["arxiv_id"]]
             if o.is_others(f["model"]):
                 about_baselines.append((f["arxiv_id"], f["kind"], f["model"]))
             for c in json.loads(f["candidates"] or "[]"):
