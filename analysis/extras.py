@@ -24,8 +24,10 @@ CONVENTIONS: dict[str, str] = {
 class OverTime:
     year: np.ndarray
     ratio: np.ndarray
-    imputed: np.ndarray
+    imputed: np.ndarray | None  # None for hardware burden: imputation is of compute per pass
+    models: np.ndarray
     reference: str
+    reference_row: dict
     measure: str
     n: int
 
@@ -33,22 +35,37 @@ class OverTime:
 def over_time(frame: pd.DataFrame, measure: str) -> OverTime:
     """Compute relative to AlexNet's, by year (ImageNet rows of ``frame``).
 
-    ``measure`` is ``hardware_burden`` or ``compute_per_pass``. Raises
-    CannotFit when AlexNet or dated rows are missing.
+    ``measure`` is ``hardware_burden`` or ``compute_per_pass``. The reference
+    is the earliest AlexNet whose value was reported; an imputed one only when
+    no reported one exists (and the reference says so). It is named by its
+    own model and arXiv id. Raises CannotFit when AlexNet or dated rows are
+    missing.
     """
     rows = frame[(frame[measure] > 0) & frame["year"].notna()]
     if rows.empty:
         raise CannotFit(f"no ImageNet observation has both a year and {measure}")
-    ref = rows[rows["model"].fillna("").str.lower().str.contains("alexnet")]
-    if ref.empty:
+    imputed = rows["compute_imputed"].fillna(0).to_numpy() > 0
+    if measure != "compute_per_pass":
+        imputed = np.zeros(len(rows), dtype=bool)
+    alex = rows["model"].fillna("").astype(str).str.lower().str.contains("alexnet").to_numpy()
+    if not alex.any():
         raise CannotFit(f"no AlexNet observation with {measure} to normalise to "
                         f"(model name containing 'AlexNet')")
-    ref_value = float(ref.sort_values("year")[measure].iloc[0])
+    pool = rows[alex & ~imputed] if (alex & ~imputed).any() else rows[alex]
+    ref = pool.sort_values(["year", "month"], kind="stable").iloc[0]
+    ref_value = float(ref[measure])
+    was_imputed = measure == "compute_per_pass" and ref["compute_imputed"] > 0
     when = rows["year"] + (rows["month"].fillna(6) - 0.5) / 12
+    paper = ref["arxiv_id"] if isinstance(ref["arxiv_id"], str) else "no arXiv id"
+    reference = (f"{ref['model']} ({paper}, {int(ref['year'])}): {ref_value:.4g} "
+                 f"{'FLOPs per pass' if measure == 'compute_per_pass' else 'FLOPs'}"
+                 + (" (imputed from parameters: no AlexNet reports it)" if was_imputed else ""))
     return OverTime(when.to_numpy(), (rows[measure] / ref_value).to_numpy(),
-                    rows["compute_imputed"].fillna(0).to_numpy(),
-                    f"{ref['model'].iloc[0]} ({ref['arxiv_id'].iloc[0] or 'no arXiv id'}): "
-                    f"{ref_value:.4g} FLOPs", measure, len(rows))
+                    imputed if measure == "compute_per_pass" else None,
+                    rows["model"].astype(object).to_numpy(), reference,
+                    {"model": ref["model"], "arxiv_id": ref["arxiv_id"],
+                     "year": int(ref["year"]), "value": ref_value,
+                     "imputed": bool(was_imputed)}, measure, len(rows))
 
 
 def burden_by_convention(frame: pd.DataFrame, hardware: pd.DataFrame | None,

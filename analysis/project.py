@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 # The five benchmarks of the hardware-burden analysis, in the paper's order.
 BURDEN_BENCHMARKS: tuple[str, ...] = ("imagenet", "coco", "squad1.1", "conll2003",
                                       "wmt14-en-fr")
@@ -105,7 +107,12 @@ def log10_burden_exponential(error_fraction: float, const: float, slope: float) 
 
 @dataclass
 class ProjectionRow:
-    """Compute and costs to reach one error under both forms (all log10)."""
+    """Compute and costs to reach one error under both forms (all log10).
+
+    ``*_ci_low``/``*_ci_high`` bound log10 GFLOPs by the bootstrap over papers
+    (None: not computed, or unbounded above); ``note`` says why a form has no
+    projection; ``point`` names the model behind "Today".
+    """
 
     benchmark: str
     label: str  # Today | Target 1 | Target 2
@@ -116,6 +123,13 @@ class ProjectionRow:
     exp_log10_gflops: float | None
     exp_log10_co2_lbs: float | None
     exp_log10_usd: float | None
+    poly_ci_low: float | None = None
+    poly_ci_high: float | None = None
+    exp_ci_low: float | None = None
+    exp_ci_high: float | None = None
+    metric: str = ""
+    point: str = ""
+    note: str = ""
 
 
 def _costs(log_gflops: float | None, c: CostConstants) -> tuple:
@@ -138,6 +152,18 @@ def project(benchmark: str, today_percent: float, targets: tuple[float, ...],
         rows.append(ProjectionRow(benchmark, label, pct, *_costs(p, constants),
                                   *_costs(e, constants)))
     return rows
+
+
+def projection_draws(error_fraction: float, a: np.ndarray, b: np.ndarray, *,
+                     form: str) -> np.ndarray:
+    """log10 GFLOPs to reach the error under each bootstrap line (inf where it never does).
+
+    ``form`` is ``polynomial`` (needs b < 0) or ``exponential`` (needs b > 0).
+    """
+    y = math.log10(error_fraction) if form == "polynomial" else 1.0 / error_fraction
+    falls = b < 0 if form == "polynomial" else b > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(falls, (y - a) / b, np.inf)
 
 
 def paper_projection(constants: CostConstants) -> list[ProjectionRow]:

@@ -52,31 +52,41 @@ def num(v: float | None, digits: int = 3) -> str:
 def regression_table(name: str, title: str, columns: list[tuple[str, Fit | None]],
                      term_labels: dict[str, str], *, note: str = "", counts: str = "",
                      digits: int = 3) -> Table:
-    """A stargazer-style table: coefficient with stars, (standard error) below, statistics."""
+    """A stargazer-style table: coefficient with stars, (plain standard error) below as
+    the paper printed it, [standard error clustered by paper] below that, statistics."""
     header = ["", *[c for c, _ in columns]]
     rows: list[list[str]] = []
     for term, label in term_labels.items():
-        coef, se = [label], [""]
+        coef, se, cse = [label], [""], [""]
         for _, fit in columns:
             if fit is None or term not in fit.coef:
                 coef.append("")
                 se.append("")
+                cse.append("")
                 continue
             coef.append(num(fit.coef[term], digits) + stars(fit.p[term]))
             se.append(f"({num(fit.se[term], digits)})")
+            cse.append(f"[{num(fit.se_cluster[term], digits)}]{stars(fit.p_cluster[term])}"
+                       if term in fit.se_cluster else "")
         rows += [coef, se]
+        if any(cse[1:]):
+            rows.append(cse)
 
     def stat(label: str, get: Any) -> list[str]:
         return [label, *[get(f) if f is not None else "skipped" for _, f in columns]]
 
     rows.append(stat("Observations", lambda f: str(f.n)))
+    if any(f is not None and f.n_clusters for _, f in columns):
+        rows.append(stat("Papers (clusters)", lambda f: str(f.n_clusters or "")))
     rows.append(stat("R2", lambda f: num(f.r2, digits)))
     rows.append(stat("Adjusted R2", lambda f: num(f.adj_r2, digits)))
     rows.append(stat("Residual Std. Error",
                      lambda f: f"{num(f.resid_se, digits)} (df = {int(f.df_resid)})"))
     rows.append(stat("F Statistic", lambda f: f"{num(f.f_stat, digits)}{stars(f.f_p)} "
                                               f"(df = {int(f.df_model)}; {int(f.df_resid)})"))
-    note = (note + " " if note else "") + "Note: *p<0.1; **p<0.05; ***p<0.01"
+    note = ((note + " " if note else "") + "Standard errors in parentheses (plain OLS, as the "
+            "paper printed them); in brackets clustered by paper. Stars: *p<0.1; **p<0.05; "
+            "***p<0.01")
     return Table(name, title, header, rows, note=note, counts=counts)
 
 
@@ -118,14 +128,20 @@ def _tex(s: str) -> str:
     return text.replace("***", "$^{***}$").replace("**", "$^{**}$") if "*" in text else text
 
 
+HTML_ROWS = 200  # longer tables are cut in the page; their files hold every row
+
+
 def _table_html(t: Table) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in t.header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
-                   for r in t.rows)
+                   for r in t.rows[:HTML_ROWS])
     parts = [f'<h3 id="{html.escape(t.name)}">{html.escape(t.title)}</h3>']
     if t.counts:
         parts.append(f'<p class="counts">Data: {html.escape(t.counts)}</p>')
     parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    if len(t.rows) > HTML_ROWS:
+        parts.append(f'<p class="note">First {HTML_ROWS} of {len(t.rows):,} rows; all in '
+                     f'tables/{html.escape(t.name)}.csv</p>')
     if t.note:
         parts.append(f'<p class="note">{html.escape(t.note)}</p>')
     parts.append(f'<p class="files">Files: tables/{html.escape(t.name)}.csv, .md, .tex</p>')
@@ -145,7 +161,7 @@ pre{background:#f6f6f6;padding:.6em;overflow:auto;font-size:.85em}
 
 
 def render_html(*, title: str, intro: list[tuple[str, str]], sections: list[Section],
-                flags: list[dict] | None, flags_note: str, settings_text: str) -> str:
+                settings_text: str) -> str:
     """One page, figures embedded as base64 PNG, nothing fetched from elsewhere."""
     out = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
@@ -154,8 +170,7 @@ def render_html(*, title: str, intro: list[tuple[str, str]], sections: list[Sect
     out.append("</table>")
     out.append("<h2>Contents</h2><ul>" + "".join(
         f'<li><a href="#s{i}">{html.escape(s.title)}</a></li>'
-        for i, s in enumerate(sections)) + '<li><a href="#flags">Open flags</a></li>'
-        '<li><a href="#settings">Settings</a></li></ul>')
+        for i, s in enumerate(sections)) + '<li><a href="#settings">Settings</a></li></ul>')
     for i, s in enumerate(sections):
         out.append(f'<h2 id="s{i}">{html.escape(s.title)}</h2>')
         if s.text:
@@ -168,14 +183,6 @@ def render_html(*, title: str, intro: list[tuple[str, str]], sections: list[Sect
                        f'src="data:image/png;base64,{f["base64"]}"><figcaption>'
                        f'{html.escape(f["caption"])} (figures/{html.escape(f["name"])}.png, '
                        f'.svg)</figcaption></figure>')
-    out.append('<h2 id="flags">Open flags that would change these results</h2>')
-    out.append(f"<p>{html.escape(flags_note)}</p>")
-    if flags:
-        cols = ["id", "arxiv_id", "model", "benchmark", "field", "kind", "reason", "priority"]
-        out.append("<table><tr>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>")
-        out += ["<tr>" + "".join(f"<td>{html.escape(str(f.get(c) or ''))}</td>" for c in cols)
-                + "</tr>" for f in flags]
-        out.append("</table>")
     out.append(f'<h2 id="settings">Settings</h2><pre>{html.escape(settings_text)}</pre>')
     out.append("</body></html>")
     return "\n".join(out)

@@ -6,7 +6,7 @@ import json
 import logging
 import math
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,38 +14,41 @@ import numpy as np
 import pandas as pd
 
 from analysis import extras, figures
+from analysis.burden import ProjectionSettingsError, hardware_burden, projections
+from analysis.compute import compute_per_pass
 from analysis.data import (
     Observations,
     filter_observations,
+    match_flags,
     read_hardware,
     read_observations_file,
     read_observations_store,
     read_open_flags,
 )
-from analysis.project import (
-    BURDEN_BENCHMARKS,
-    DEFAULT_TARGETS,
-    LABELS,
-    CostConstants,
-    paper_projection,
-    project,
-)
-from analysis.regress import CannotFit, Fit, bootstrap_slope, exponent, leave_one_out, ols, quantile
+from analysis.impute import DEFAULT_MIN_PAIRS, DEFAULT_MIN_R2, Conversion, impute
+from analysis.project import BURDEN_BENCHMARKS
+from analysis.regress import CannotFit
 from analysis.report import Section, Table, num, regression_table, render_html, write_table
+from analysis.select import PRIMARY_FAMILY, families, family_label, metric_family, paper_ids
+from analysis.state import RunState, Slice, bench_order, label
 from db.errors import DlcomputeError
 
 log = logging.getLogger(__name__)
 
-YEAR_ORIGIN = 2012  # the year trend counts years since AlexNet, so the constant stays readable
 DEFAULTS: dict[str, Any] = {"bootstrap": 1000, "seed": 0, "quantile": 0.1,
-                            "utilisation": extras.DEFAULT_UTILISATION, "projection": {}}
-COMPUTE_TERMS = {"const": "Constant", "log10_gflops": "log10(Computation per Network Update)",
-                 "year": f"Year (since {YEAR_ORIGIN})"}
-BURDEN_TERMS = {"const": "Constant", "log10_burden": "log10(Hardware Burden)"}
+                            "utilisation": extras.DEFAULT_UTILISATION, "projection": {},
+                            "imputation_min_pairs": DEFAULT_MIN_PAIRS,
+                            "imputation_min_r2": DEFAULT_MIN_R2,
+                            "best_per_paper": False, "reviewed_only": False}
+FLAGGED_LISTED = 200  # flagged observations named in results.json (all in the table file)
 
 
 class AnalysisError(DlcomputeError):
     """The analysis cannot start: no observations source, or an unusable output folder."""
+
+
+class UnknownBenchmarkError(AnalysisError):
+    """``benchmarks`` names a benchmark that is neither configured nor in the data."""
 
 
 @dataclass
@@ -61,363 +64,158 @@ class AnalysisResult:
     run_id: int | None = None
 
 
-def label(bench: str) -> str:
-    return LABELS.get(bench, bench)
-
-
-def bench_order(names: list[str]) -> list[str]:
-    known = [b for b in BURDEN_BENCHMARKS if b in names]
-    return known + sorted(b for b in names if b not in known)
-
-
-class _Run:
-    """The state one analysis builds up: results, sections, skipped parts."""
-
-    def __init__(self, out_dir: Path, settings: dict):
-        self.out_dir = out_dir
-        self.settings = settings
-        self.results: dict[str, Any] = {}
-        self.skipped: list[dict] = []
-        self.sections: list[Section] = []
-
-    def skip(self, section: Section | None, what: str, reason: str) -> None:
-        log.info("skipped %s: %s", what, reason)
-        self.skipped.append({"what": what, "reason": reason})
-        if section is not None:
-            section.skipped.append(f"{what}: {reason}")
-
-    def figure(self, section: Section, fig: Any, name: str, caption: str) -> None:
-        saved = figures.save(fig, self.out_dir / "figures", name)
-        section.figures.append({"name": name, "caption": caption, "base64": saved["base64"]})
-
-    def table(self, section: Section, t: Table) -> None:
-        write_table(t, self.out_dir / "tables")
-        section.tables.append(t)
-
-    def fit(self, section: Section, what: str, fn: Any, *args: Any, **kw: Any) -> Fit | None:
-        try:
-            return fn(*args, **kw)
-        except CannotFit as e:
-            self.skip(section, what, str(e))
-            return None
-        except (np.linalg.LinAlgError, ValueError, ZeroDivisionError) as e:
-            # A numerically degenerate sample must not take the other benchmarks down.
-            self.skip(section, what, f"the fit failed numerically ({e})")
-            return None
-
-
-def _valid_errors(frame: pd.DataFrame, run: _Run) -> pd.DataFrame:
+def _valid_errors(frame: pd.DataFrame, state: RunState) -> pd.DataFrame:
     bad = ~((frame["error"] > 0) & (frame["error"] <= 100))
     if bad.any():
-        by = frame[bad].groupby(frame["benchmark"].fillna("(none)")).size()
+        by = frame[bad].groupby(frame.loc[bad, "benchmark"].astype(object).fillna("(none)"),
+                                sort=True).size()
         for bench, n in by.items():
-            run.skip(None, f"{n} {label(str(bench))} observation(s)",
-                     "error missing, non-positive or above 100%: left out of every fit")
+            state.skip(None, f"{n} {label(str(bench))} observation(s)",
+                       "error missing, non-positive or above 100%: left out of every fit")
     return frame[~bad & frame["benchmark"].notna()].reset_index(drop=True)
 
 
-def _conversion(frame: pd.DataFrame, run: _Run) -> pd.DataFrame:
-    """Figure 7: fit log10(GFLOPs) on log10(parameters); impute compute where missing."""
+def _conversion(frame: pd.DataFrame, state: RunState) -> pd.DataFrame:
+    """Figure 7 per benchmark family: fit, gate, parameter check, imputation."""
+    min_pairs = int(state.settings["imputation_min_pairs"])
+    min_r2 = float(state.settings["imputation_min_r2"])
     sec = Section("Parameters to FLOPs conversion (Figure 7)",
-                  "log10(GFLOPs per pass) = a + b log10(parameters), fitted on models that "
-                  "report both (one row per paper and model), used to impute compute per pass "
-                  "where only parameters are known. Imputed points are marked in every figure "
-                  "(open triangles) and counted in every table.")
-    run.sections.append(sec)
-    both = frame[(frame["compute_per_pass"] > 0) & (frame["parameters"] > 0)
-                 & (frame["compute_imputed"] == 0)]
-    both = both.drop_duplicates(subset=["arxiv_id", "model"])
-    fit = run.fit(sec, "parameters-to-FLOPs conversion", ols,
-                  np.log10(both["compute_per_pass"].to_numpy() / 1e9),
-                  np.log10(both["parameters"].to_numpy()), ["log10_parameters"],
-                  name="conversion", formula="log10(GFLOPs per pass) ~ log10(parameters)")
-    frame = frame.copy()
-    need = ~(frame["compute_per_pass"] > 0) & (frame["parameters"] > 0)
-    run.results["conversion"] = {"fit": fit.to_dict() if fit else None,
-                                 "n_models": len(both), "n_imputed": 0}
-    if fit is None:
-        if need.any():
-            run.skip(sec, "imputation", f"{int(need.sum())} observations have parameters only "
-                                        f"and stay without compute per pass")
+                  "log10(GFLOPs per pass) = a + b log10(parameters), fitted per benchmark "
+                  "family on models that report both (one row per paper and model), used to "
+                  "impute compute per pass where only parameters are known, and only when "
+                  f"at least {min_pairs} models report both and R2 >= {min_r2} "
+                  "([analysis] imputation_min_pairs, imputation_min_r2). A parameter count "
+                  "more than 10x off its family's relation, or outside the range it was "
+                  "fitted on by more than 10x, is listed below and neither fitted on nor "
+                  "imputed from. Imputed points are open triangles in the compute figures.")
+    state.sections.append(sec)
+    frame, conversions = impute(frame, min_pairs=min_pairs, min_r2=min_r2)
+    state.results["conversion"] = {c.family: c.to_dict(min_pairs, min_r2) for c in conversions}
+    if not conversions:
+        state.skip(sec, "imputation", "no observation reports parameters")
         return frame
-    a, b = fit.coef["const"], fit.coef["log10_parameters"]
-    frame.loc[need, "compute_per_pass"] = 1e9 * 10 ** (a + b * np.log10(
-        frame.loc[need, "parameters"]))
-    frame.loc[need, "compute_imputed"] = 1.0
-    run.results["conversion"]["n_imputed"] = int(need.sum())
-    run.table(sec, regression_table(
-        "conversion", "Conversion: log10(GFLOPs per pass) on log10(parameters)",
-        [("log10(GFLOPs)", fit)], {"const": "Constant", "log10_parameters": "log10(Parameters)"},
-        counts=f"{len(both)} models with both; {int(need.sum())} observations imputed"))
-    run.figure(sec, figures.conversion_figure(both["parameters"].to_numpy(),
-                                              both["compute_per_pass"].to_numpy() / 1e9, fit),
-               "fig7_conversion", "GFLOPs per pass against parameters, with the conversion fit")
+    body = [[c.family, ", ".join(label(b) for b in c.benchmarks), str(c.n_pairs),
+             num(c.fit.r2) if c.fit else "", "yes" if c.passed else f"no: {c.reason}",
+             str(c.n_params_only), str(c.n_imputed), str(len(c.suspects))]
+            for c in conversions]
+    state.table(sec, Table("imputation", "Imputation per benchmark family, with its gate",
+                           ["Family", "Benchmarks", "Models with both", "R2", "Imputed?",
+                            "Parameters only", "Imputed", "Suspect parameter counts"], body))
+    for c in conversions:
+        _conversion_outputs(c, sec, state)
+    suspects = pd.concat([c.suspects for c in conversions], ignore_index=True)
+    if not suspects.empty:
+        state.table(sec, Table(
+            "suspect_parameters", "Parameter counts that do not look like parameters",
+            ["arXiv id", "Model", "Benchmark", "Parameters", "Compute per pass (FLOPs)", "Why"],
+            [[str(r.arxiv_id or ""), str(r.model or ""), label(r.benchmark),
+              num(r.parameters), num(r.compute_per_pass), r.why]
+             for r in suspects.itertuples()],
+            note="Not imputed from and not used in the conversion fit."))
     return frame
 
 
-def _counts(g: pd.DataFrame) -> str:
-    imp = int((g["compute_imputed"] > 0).sum())
-    return (f"{len(g)} observations from {g['arxiv_id'].nunique()} papers, "
-            f"{imp} with compute imputed from parameters")
-
-
-def _compute_per_pass(bench: str, g: pd.DataFrame, run: _Run) -> None:
-    """Tables 1 and 2, Figure 8, the exponent and its robustness, for one benchmark."""
-    name = label(bench)
-    sec = Section(f"{name}: computation per network pass (Tables 1-2, Figure 8)")
-    run.sections.append(sec)
-    rows = g[g["compute_per_pass"] > 0]
-    res: dict[str, Any] = {"counts": {"n": len(rows),
-                                      "n_imputed": int((rows["compute_imputed"] > 0).sum())}}
-    run.results.setdefault("compute_per_pass", {})[bench] = res
-    if rows.empty:
-        run.skip(sec, f"{name} compute per pass", "no observation has compute per pass")
+def _conversion_outputs(c: Conversion, sec: Section, state: RunState) -> None:
+    if c.fit is None:
+        state.skip(sec, f"{c.family} parameters-to-FLOPs conversion", c.reason)
         return
-    x = np.log10(rows["compute_per_pass"].to_numpy() / 1e9)
-    err = rows["error"].to_numpy() / 100.0
-    y = np.log10(err)
-    f = f"{name}:"
-    expo = run.fit(sec, f"{f} exponential form", ols, err, x, ["log10_gflops"],
-                   name=f"{bench} exponential", formula="error ~ log10(GFLOPs)")
-    poly = run.fit(sec, f"{f} polynomial form", ols, y, x, ["log10_gflops"],
-                   name=f"{bench} polynomial", formula="log10(error) ~ log10(GFLOPs)")
-    dated = rows["year"].notna().to_numpy()
-    trend = run.fit(sec, f"{f} year trend", ols, y[dated],
-                    np.column_stack([x[dated], rows["year"].to_numpy()[dated] - YEAR_ORIGIN]),
-                    ["log10_gflops", "year"], name=f"{bench} polynomial + year",
-                    formula=f"log10(error) ~ log10(GFLOPs) + (year - {YEAR_ORIGIN})")
-    q = run.settings["quantile"]
-    quant = run.fit(sec, f"{f} {q:.0%} quantile regression", quantile, y, x, ["log10_gflops"],
-                    q=q, name=f"{bench} quantile {q}", formula="log10(error) ~ log10(GFLOPs)")
-    for key, fit in (("exponential", expo), ("polynomial", poly), ("year_trend", trend),
-                     ("quantile", quant)):
-        res[key] = fit.to_dict() if fit else None
-    counts = _counts(rows)
-    run.table(sec, regression_table(
-        f"table1_{bench}", f"Table 1 ({name}): exponential (1) and polynomial (2) forms",
-        [("(1) Error rate", expo), ("(2) log10(Error rate)", poly)],
-        {k: v for k, v in COMPUTE_TERMS.items() if k != "year"},
-        note="Error as a fraction, compute in GFLOPs per network pass.", counts=counts))
-    run.table(sec, regression_table(
-        f"table2_{bench}", f"Table 2 ({name}): with a year trend",
-        [("(1) log10(Error rate)", poly), ("(2) log10(Error rate)", trend)], COMPUTE_TERMS,
-        note=f"Year counted from {YEAR_ORIGIN}.",
-        counts=f"{counts}; {int(dated.sum())} with a year"))
-    summary: list[list[str]] = []
-    if poly is not None:
-        ex = exponent(poly, "log10_gflops")
-        res["exponent"] = ex
-        summary.append(["Scaling exponent -1/b (compute ~ performance^x)", num(ex["exponent"]),
-                        f"[{num(ex['ci_low'])}, {num(ex['ci_high']) or 'unbounded'}]"
-                        + (f" ({ex['note']})" if ex["note"] else "")])
-        try:
-            boot = bootstrap_slope(x, y, n_boot=run.settings["bootstrap"],
-                                   seed=run.settings["seed"])
-            res["bootstrap"] = boot
-            summary.append([f"Bootstrap ({boot['n_boot']} resamples) exponent interval", "",
-                            f"[{num(boot['exponent_ci_low'])}, "
-                            f"{num(boot['exponent_ci_high']) or 'unbounded'}]"])
-            summary.append(["Bootstrap slope b interval", num(poly.coef["log10_gflops"]),
-                            f"[{num(boot['b_ci_low'])}, {num(boot['b_ci_high'])}]"])
-        except CannotFit as e:
-            run.skip(sec, f"{f} bootstrap", str(e))
-        groups = [a or m or "?" for a, m in zip(rows["arxiv_id"], rows["model"], strict=True)]
-        loo = leave_one_out(x, y, groups)
-        res["leave_one_out"] = loo
-        if loo:
-            top = loo[0]
-            summary.append(["Most influential paper (leave one out)", top["paper"],
-                            f"slope {num(top['slope_without'])} without it "
-                            f"(change {num(top['change'])}, {top['n_dropped']} obs.)"])
-    if trend is not None:
-        b, c = trend.coef["log10_gflops"], trend.coef["year"]
-        years = b / c if c != 0 else None
-        res["years_per_10x_compute"] = years
-        summary.append(["Years of algorithmic progress worth 10x compute (b / year coef.)",
-                        num(years), "" if years and years > 0 else
-                        "not interpretable: the two coefficients differ in sign"])
-    if quant is not None:
-        summary.append([f"{q:.0%} quantile slope", num(quant.coef["log10_gflops"]),
-                        f"[{num(quant.ci_low['log10_gflops'])}, "
-                        f"{num(quant.ci_high['log10_gflops'])}]"])
-    if summary:
-        run.table(sec, Table(f"exponent_{bench}", f"{name}: scaling exponent and robustness",
-                             ["Quantity", "Value", "95% interval / detail"], summary,
-                             counts=counts))
-    if poly is not None or quant is not None:
-        run.figure(sec, figures.compute_figure(
-            f"{name}: error vs computation per network pass", 10**x, 100 * err,
-            rows["compute_imputed"].to_numpy(), poly, quant,
-            xlabel="Computation per network pass (GFLOPs, log scale)"),
-            f"compute_{bench}", f"{name}: error against GFLOPs per pass, polynomial fit "
-                                f"with 95% band and the {q:.0%} quantile line ({counts})")
+    if not c.passed:
+        state.skip(sec, f"{c.family} imputation", f"{c.reason}: {c.n_params_only} "
+                   f"observations with parameters only stay without compute per pass")
+    state.table(sec, regression_table(
+        f"conversion_{c.family}", f"Conversion ({c.family}): log10(GFLOPs per pass) on "
+        f"log10(parameters)", [("log10(GFLOPs)", c.fit)],
+        {"const": "Constant", "log10_parameters": "log10(Parameters)"},
+        counts=f"{c.n_pairs} models with both; {c.n_imputed} observations imputed"))
+    good, bad = c.pairs[~c.pairs["suspect"]], c.pairs[c.pairs["suspect"]]
+
+    def pts(p: pd.DataFrame) -> figures.Points:
+        return figures.Points(p["parameters"].to_numpy(), p["gflops"].to_numpy(),
+                              p["model"].to_numpy())
+
+    state.figure(sec, figures.conversion_figure(
+        f"Parameters to GFLOPs ({c.family}, Figure 7)", figures.thin(pts(good)),
+        pts(bad), c.fit), f"fig7_conversion_{c.family}",
+        f"{c.family}: GFLOPs per pass against parameters, with the conversion fit")
 
 
-def _hardware_burden(frame: pd.DataFrame, benches: list[str], run: _Run) -> dict:
-    """Tables 3 and 4, one figure per benchmark and the panel (Figures 3 and 10)."""
-    sec = Section("Hardware burden (Tables 3-4, Figures 3 and 10)",
-                  "Hardware burden = chips x peak FLOP/s x training seconds, in GFLOPs. "
-                  "Polynomial: log10(error) = a + b log10(burden). Exponential: "
-                  "1/error = a + b log10(burden). Error as a fraction.")
-    run.sections.append(sec)
-    fits: dict[str, tuple[Fit | None, Fit | None]] = {}
-    panels, out = [], {}
-    for bench in benches:
-        name = label(bench)
-        rows = frame[(frame["benchmark"] == bench) & (frame["hardware_burden"] > 0)]
-        if rows.empty:
-            run.skip(sec, f"{name} hardware burden", "no observation has a hardware burden")
-            fits[bench] = (None, None)
-            continue
-        x = np.log10(rows["hardware_burden"].to_numpy() / 1e9)
-        err = rows["error"].to_numpy() / 100.0
-        poly = run.fit(sec, f"{name} polynomial burden fit", ols, np.log10(err), x,
-                       ["log10_burden"], name=f"{bench} burden polynomial",
-                       formula="log10(error) ~ log10(burden GFLOPs)")
-        expo = run.fit(sec, f"{name} exponential burden fit", ols, 1.0 / err, x,
-                       ["log10_burden"], name=f"{bench} burden exponential",
-                       formula="1/error ~ log10(burden GFLOPs)")
-        fits[bench] = (poly, expo)
-        out[bench] = {"n": len(rows), "n_imputed": int((rows["compute_imputed"] > 0).sum()),
-                      "polynomial": poly.to_dict() if poly else None,
-                      "exponential": expo.to_dict() if expo else None}
-        args = (name, 10**x, 100 * err, rows["compute_imputed"].to_numpy(), poly, expo)
-        if bench in BURDEN_BENCHMARKS:
-            panels.append(args)
-        run.figure(sec, figures.burden_figure(*args), f"burden_{bench}",
-                   f"{name}: error against hardware burden, both forms ({_counts(rows)})")
-    run.results["hardware_burden"] = out
-    counts = "; ".join(f"{label(b)} {v['n']}" for b, v in out.items())
-    cols3 = [(label(b), fits[b][0]) for b in benches]
-    cols4 = [(label(b), fits[b][1]) for b in benches]
-    if any(f for _, f in cols3):
-        run.table(sec, regression_table(
-            "table3_burden_polynomial", "Table 3: hardware burden, polynomial model "
-            "(log10(error))", cols3, BURDEN_TERMS, counts=counts))
-    if any(f for _, f in cols4):
-        run.table(sec, regression_table(
-            "table4_burden_exponential", "Table 4: hardware burden, exponential model "
-            "(1/error)", cols4, BURDEN_TERMS, counts=counts))
-    if panels:
-        run.figure(sec, figures.burden_panel(panels), "fig3_burden_panel",
-                   "All hardware-burden benchmarks side by side (Figure 3)")
-    return fits
+def _slices(frame: pd.DataFrame, present: list[str]) -> list[Slice]:
+    """One slice per benchmark and metric family, the paper's metric first."""
+    out = []
+    for bench in present:
+        rows = frame[frame["benchmark"] == bench]
+        fams = families(bench, rows["family"])
+        main = PRIMARY_FAMILY.get(bench, fams[0] if fams else None)
+        for fam in fams:
+            out.append(Slice(bench, fam, rows[rows["family"] == fam], fam == main))
+    return out
 
 
-def _log_text(v: float | None) -> str:
-    return "" if v is None else f"10^{v:.1f}"
-
-
-def _projection_table(name: str, title: str, rows: list, counts: str, note: str) -> Table:
-    body = [[label(r.benchmark), r.label, f"{r.error_percent:g}%",
-             _log_text(r.poly_log10_gflops), _log_text(r.poly_log10_co2_lbs),
-             _log_text(r.poly_log10_usd), _log_text(r.exp_log10_gflops),
-             _log_text(r.exp_log10_co2_lbs), _log_text(r.exp_log10_usd)] for r in rows]
-    header = ["Benchmark", "Point", "Error", "Poly. GFLOPs", "Poly. CO2 (lbs)", "Poly. $",
-              "Exp. GFLOPs", "Exp. CO2 (lbs)", "Exp. $"]
-    return Table(name, title, header, body, note=note, counts=counts)
-
-
-def _projections(frame: pd.DataFrame, fits: dict, run: _Run) -> None:
-    """Figure 4: today's best error and two targets, under both forms, with costs."""
-    conf = dict(run.settings.get("projection") or {})
-    targets_conf = conf.pop("targets", {}) or {}
-    try:
-        constants = CostConstants(**{k: float(v) for k, v in conf.items()
-                                     if k in ("chip_gflops", "co2_lbs_per_chip_hour",
-                                              "usd_per_chip_hour")})
-    except ValueError as e:
-        raise AnalysisError(str(e)) from e
-    sec = Section("Projections (Figure 4)",
-                  f"Compute (GFLOPs of hardware burden) to reach today's best error and two "
-                  f"targets, from the hardware-burden fits, with CO2 and dollars at "
-                  f"{constants.lbs_per_gflop:.3g} lbs and ${constants.usd_per_gflop:.3g} per "
-                  f"GFLOP. Source: {constants.source}. Override in dlcompute.toml [projection].")
-    run.sections.append(sec)
-    rows = []
-    for bench, (poly, expo) in fits.items():
-        targets = tuple(targets_conf.get(bench, DEFAULT_TARGETS.get(bench, ())))
-        if not targets:
-            run.skip(sec, f"{label(bench)} projection", "no targets set for this benchmark "
-                     "(add [projection.targets] to dlcompute.toml)")
-            continue
-        if poly is None and expo is None:
-            run.skip(sec, f"{label(bench)} projection", "no hardware-burden fit")
-            continue
-        today = float(frame.loc[frame["benchmark"] == bench, "error"].min())
-        rows += project(bench, today, targets,
-                        (poly.coef["const"], poly.coef["log10_burden"]) if poly else None,
-                        (expo.coef["const"], expo.coef["log10_burden"]) if expo else None,
-                        constants)
-    paper_rows = paper_projection(constants)
-    run.results["projection"] = {"constants": constants.to_dict(),
-                                 "rows": [asdict(r) for r in rows],
-                                 "paper_rows": [asdict(r) for r in paper_rows]}
-    if rows:
-        run.table(sec, _projection_table(
-            "projection", "Projection from today's data", rows,
-            "today = best error among the benchmark's observations",
-            "Orders of magnitude (log10 values in results.json)."))
-    run.table(sec, _projection_table(
-        "projection_paper", "Projection from the paper's own Tables 3 and 4", paper_rows,
-        "the paper's coefficients and 'today' errors", "For comparison with Figure 4."))
-
-
-def _over_time(frame: pd.DataFrame, run: _Run) -> None:
+def _over_time(frame: pd.DataFrame, state: RunState) -> None:
     sec = Section("Compute over time, relative to AlexNet (Figure 2b)")
-    run.sections.append(sec)
-    imagenet = frame[frame["benchmark"] == "imagenet"]
+    state.sections.append(sec)
+    imagenet = frame[(frame["benchmark"] == "imagenet") & (frame["family"] == "top1")]
     out = {}
     for measure, what in (("hardware_burden", "Hardware burden"),
                           ("compute_per_pass", "Computation per pass")):
         try:
             ot = extras.over_time(imagenet, measure)
         except CannotFit as e:
-            run.skip(sec, f"ImageNet {what.lower()} over time", str(e))
+            state.skip(sec, f"ImageNet {what.lower()} over time", str(e))
             continue
-        out[measure] = {"reference": ot.reference, "n": ot.n}
-        run.figure(sec, figures.over_time_figure(
-            f"ImageNet: {what.lower()} relative to AlexNet", ot.year, ot.ratio, ot.imputed,
+        out[measure] = {"reference": ot.reference, "reference_row": ot.reference_row,
+                        "n": ot.n}
+        points = figures.thin(figures.Points(ot.year, ot.ratio, ot.models, ot.imputed),
+                              seed=state.settings["seed"])
+        state.figure(sec, figures.over_time_figure(
+            f"ImageNet (top-1 rows): {what.lower()} relative to AlexNet", points,
             f"{what} / AlexNet's (log scale)"), f"fig2b_{measure}",
-            f"{what} of ImageNet models relative to {ot.reference}; {ot.n} observations")
-    run.results["over_time"] = out
+            f"{what} of ImageNet models relative to {ot.reference}; {ot.n} observations"
+            f"{figures.shown(points)}")
+    state.results["over_time"] = out
 
 
-def _conventions(frame: pd.DataFrame, obs: Observations, store: Any, run: _Run) -> None:
+def _conventions(slices: list[Slice], obs: Observations, store: Any, state: RunState) -> None:
     sec = Section("Peak-FLOPS convention and hardware-burden slopes")
-    run.sections.append(sec)
-    run.results["peak_conventions"] = None
+    state.sections.append(sec)
+    state.results["peak_conventions"] = None
     if not obs.from_store or store is None:
-        run.skip(sec, "peak-FLOPS conventions", "needs the store's hardware table; "
-                 "observations came from a file")
+        state.skip(sec, "peak-FLOPS conventions", "needs the store's hardware table; "
+                   "observations came from a file")
+        return
+    mains = [sl.rows for sl in slices if sl.main]
+    if not mains:
+        state.skip(sec, "peak-FLOPS conventions", "no benchmark has observations in its "
+                   "main metric")
         return
     try:
-        rows, note = extras.burden_by_convention(frame, read_hardware(store),
-                                                 float(run.settings["utilisation"]))
+        rows, note = extras.burden_by_convention(pd.concat(mains), read_hardware(store),
+                                                 float(state.settings["utilisation"]))
     except CannotFit as e:
-        run.skip(sec, "peak-FLOPS conventions", str(e))
+        state.skip(sec, "peak-FLOPS conventions", str(e))
         return
     slopes = extras.convention_slopes(rows)
-    run.results["peak_conventions"] = {"note": note, "conventions": extras.CONVENTIONS,
-                                       "utilisation": run.settings["utilisation"],
-                                       "slopes": slopes}
+    state.results["peak_conventions"] = {"note": note, "conventions": extras.CONVENTIONS,
+                                         "utilisation": state.settings["utilisation"],
+                                         "slopes": slopes}
     body = [[label(s["benchmark"]), str(s["n"]),
              *[num(s[c].get("slope")) or s[c].get("skipped", "") for c in extras.CONVENTIONS]]
             for s in slopes]
-    run.table(sec, Table("peak_conventions", "Polynomial burden slope b by peak convention",
-                         ["Benchmark", "N", *extras.CONVENTIONS.values()], body,
-                         note=f"Utilisation {run.settings['utilisation']}.", counts=note))
+    state.table(sec, Table("peak_conventions", "Polynomial burden slope b by peak convention",
+                           ["Benchmark", "N", *extras.CONVENTIONS.values()], body,
+                           note=f"Each benchmark's main metric. Utilisation "
+                                f"{state.settings['utilisation']}.", counts=note))
 
 
-def _simulation(store: Any, out_dir: Path, run: _Run) -> None:
+def _simulation(store: Any, out_dir: Path, state: RunState) -> None:
     from analysis.simio import latest_simulation
 
     sec = Section("Theory simulation (Figure 1)")
-    run.sections.append(sec)
+    state.sections.append(sec)
     sim = latest_simulation(store, out_dir)
-    run.results["simulation"] = sim
+    state.results["simulation"] = sim
     if sim is None:
-        run.skip(sec, "simulation", "no simulation yet; run: dlcompute simulate")
+        state.skip(sec, "simulation", "no simulation yet; run: dlcompute simulate")
         return
     need = sim["needed_to_match"]
     sec.text = (f"{sim['settings']['sims']} simulations per point (seed "
@@ -425,8 +223,66 @@ def _simulation(store: Any, out_dir: Path, run: _Run) -> None:
                 f"performance at n = {sim['settings']['match_at']}: flexible "
                 f"{num(need.get('flexible'), 0) or 'not reached'}, Lasso "
                 f"{num(need.get('lasso'), 0) or 'not reached'} (paper: about 1,500 and 175).")
-    run.figure(sec, figures.simulation_figure(sim), "fig1_simulation",
-               "Oracle, expert, flexible and Lasso: performance against data and computation")
+    state.figure(sec, figures.simulation_figure(sim), "fig1_simulation",
+                 "Oracle, expert, flexible and Lasso: performance against data and computation")
+
+
+def _flags_section(frame: pd.DataFrame, n_left_out: int, obs: Observations, store: Any,
+                   state: RunState) -> Section:
+    """Which observations have open flags, and what they do to the main fits."""
+    sec = Section("Observations with open flags")
+    if not state.flags_known:
+        sec.text = ("Observations came from a file: flags are in the store, not checked."
+                    if store is None or not obs.from_store else "")
+        state.results["open_flags"] = None
+        return sec
+    flagged = frame[frame["flag"] != ""]
+    info: dict[str, Any] = {"n_observations_flagged": len(flagged),
+                            "reviewed_only": bool(state.settings["reviewed_only"]),
+                            "n_left_out": n_left_out}
+    if state.settings["reviewed_only"]:
+        sec.text = (f"--reviewed-only: {n_left_out} observation(s) with open flags were left "
+                    f"out of every fit.")
+    elif flagged.empty:
+        sec.text = "No open flag is about an observation used here."
+    else:
+        sec.text = (f"{len(flagged)} observation(s) have open flags; resolving them (dlcompute "
+                    f"review, then curate) may change the results. The main fits with and "
+                    f"without them are below; --reviewed-only leaves them out of every fit.")
+    effect = []
+    for kind, res_key, what in (("compute per pass", "compute_per_pass", "polynomial"),
+                                ("hardware burden", "hardware_burden", "polynomial")):
+        for key, res in (state.results.get(res_key) or {}).items():
+            variants = {e["variant"].split(" (")[0]: e for e in res.get("robustness", [])}
+            main, clean = variants.get("main fit"), variants.get(
+                "without observations with open flags")
+            if not main or not clean or main.get("b") is None:
+                continue
+            effect.append({"fit": f"{key} {kind} ({what})", "n": main["n"],
+                           "n_without": clean["n"], "b": main["b"], "b_without": clean.get("b"),
+                           "se_cluster": main.get("se_cluster"),
+                           "se_cluster_without": clean.get("se_cluster")})
+    info["effect"] = effect
+    info["listed"] = [{"arxiv_id": r.arxiv_id, "model": r.model, "benchmark": r.benchmark,
+                       "metric": r.metric, "flag": r.flag}
+                      for r in flagged.head(FLAGGED_LISTED).itertuples()]
+    state.results["open_flags"] = info
+    if effect and not state.settings["reviewed_only"]:
+        t = Table("flags_effect", "Main fits with and without the flagged observations",
+                  ["Fit", "N", "Slope b", "N without flagged", "Slope b without flagged",
+                   "Change"],
+                  [[e["fit"], str(e["n"]), num(e["b"]), str(e["n_without"]),
+                    num(e["b_without"]),
+                    num(None if e["b_without"] is None else e["b_without"] - e["b"])]
+                   for e in effect])
+        state.table(sec, t)
+    if not flagged.empty and not state.settings["reviewed_only"]:
+        state.table(sec, Table(
+            "flagged_observations", "Observations with open flags",
+            ["arXiv id", "Model", "Benchmark", "Metric", "Open flag"],
+            [[str(r.arxiv_id or ""), str(r.model or ""), label(str(r.benchmark)),
+              str(r.metric or ""), r.flag] for r in flagged.itertuples()]))
+    return sec
 
 
 def _clean(v: Any) -> Any:
@@ -444,11 +300,16 @@ def _clean(v: Any) -> Any:
 def analyze(store: Any, *, observations: str | Path | None = None, out_dir: str | Path = "report",
             benchmarks: list[str] | None = None, since: int | None = None,
             until: int | None = None, settings: dict | None = None,
-            version: str = "unknown") -> AnalysisResult:
+            version: str = "unknown",
+            known_benchmarks: list[str] | None = None) -> AnalysisResult:
     """Run the whole analysis; see the package docstring."""
     from analysis.simio import finish_run, start_run
 
     settings = {**DEFAULTS, **(settings or {})}
+    _check_settings(settings)
+    if settings["reviewed_only"] and (observations is not None or store is None):
+        raise AnalysisError("--reviewed-only needs the store's observations and flags; "
+                            "drop --observations")
     if observations is not None:
         obs = read_observations_file(observations)
     elif store is not None:
@@ -456,6 +317,7 @@ def analyze(store: Any, *, observations: str | Path | None = None, out_dir: str 
     else:
         raise AnalysisError("No observations: pass a store or an observations file "
                             "(--observations FILE)")
+    _check_benchmarks(benchmarks, known_benchmarks, obs.frame)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise AnalysisError(f"Output {out} is a file; choose a folder with --out")
@@ -468,6 +330,9 @@ def analyze(store: Any, *, observations: str | Path | None = None, out_dir: str 
     try:
         result = _analyze(store, obs, out, benchmarks, since, until, settings, version,
                           run_settings)
+    except ProjectionSettingsError as e:
+        finish_run(store, run_id, status="failed", n=0, results=None, error=str(e))
+        raise AnalysisError(str(e)) from e
     except Exception as e:
         finish_run(store, run_id, status="failed", n=0, results=None, error=str(e))
         raise
@@ -476,71 +341,118 @@ def analyze(store: Any, *, observations: str | Path | None = None, out_dir: str 
     return result
 
 
+def _check_settings(settings: dict) -> None:
+    if not (isinstance(settings["imputation_min_pairs"], int)
+            and settings["imputation_min_pairs"] >= 3):
+        raise AnalysisError(f"[analysis] imputation_min_pairs must be a whole number of at "
+                            f"least 3, not {settings['imputation_min_pairs']!r}")
+    r2 = settings["imputation_min_r2"]
+    if not (isinstance(r2, int | float) and 0 <= r2 <= 1):
+        raise AnalysisError(f"[analysis] imputation_min_r2 must be between 0 and 1, not {r2!r}")
+    if not (isinstance(settings["bootstrap"], int) and settings["bootstrap"] >= 10):
+        raise AnalysisError(f"[analysis] bootstrap must be at least 10 resamples, not "
+                            f"{settings['bootstrap']!r}")
+
+
+def _check_benchmarks(benchmarks: list[str] | None, known: list[str] | None,
+                      frame: pd.DataFrame) -> None:
+    """An unknown --benchmark is an error naming the known ones (a typo must not pass)."""
+    if not benchmarks or known is None:
+        return
+    present = set(frame["benchmark"].dropna().astype(str).str.lower())
+    names = {k.lower() for k in known} | present
+    unknown = [b for b in benchmarks if b.lower() not in names]
+    if unknown:
+        raise UnknownBenchmarkError(
+            f"Unknown benchmark(s) {', '.join(unknown)}; known: "
+            f"{', '.join(sorted(names))} (add one under [benchmarks.NAME] in dlcompute.toml)")
+
+
+def _prepare(store: Any, obs: Observations, benchmarks: list[str] | None, since: int | None,
+             until: int | None, state: RunState) -> tuple[pd.DataFrame, int, int]:
+    """The frame every fit draws from: filtered, flagged, valid, imputed."""
+    frame = filter_observations(obs.frame, benchmarks=benchmarks, since=since, until=until)
+    frame["benchmark"] = frame["benchmark"].astype(object).str.lower().astype("category")
+    frame["family"] = frame["metric"].astype(object).map(metric_family).astype("category")
+    n_all = len(frame)
+    frame["flag"] = ""
+    if state.flags_known:
+        frame["flag"] = match_flags(frame, read_open_flags(store))
+    n_left_out = 0
+    if state.settings["reviewed_only"]:
+        n_left_out = int((frame["flag"] != "").sum())
+        frame = frame[frame["flag"] == ""].reset_index(drop=True)
+    frame = _valid_errors(frame, state)
+    frame = _conversion(frame, state)
+    return frame, n_all, n_left_out
+
+
 def _analyze(store: Any, obs: Observations, out: Path, benchmarks: list[str] | None,
              since: int | None, until: int | None, settings: dict, version: str,
              run_settings: dict) -> AnalysisResult:
-    run = _Run(out, settings)
-    frame = filter_observations(obs.frame, benchmarks=benchmarks, since=since, until=until)
-    frame["benchmark"] = frame["benchmark"].str.lower()
-    n_all = len(frame)
-    frame = _valid_errors(frame, run)
-    frame = _conversion(frame, run)
-    present = bench_order(sorted(set(frame["benchmark"])))
+    state = RunState(out, settings, flags_known=obs.from_store and store is not None)
+    frame, n_all, n_left_out = _prepare(store, obs, benchmarks, since, until, state)
+    present = bench_order(sorted(set(frame["benchmark"].astype(str))))
     wanted = [b.lower() for b in benchmarks] if benchmarks else present
     for b in wanted:
         if b not in present:
-            run.skip(None, label(b), "no usable observations for this benchmark")
-    counts = {b: {"n": int((frame["benchmark"] == b).sum()),
-                  "papers": int(frame.loc[frame["benchmark"] == b, "arxiv_id"].nunique()),
-                  "with_compute": int(((frame["benchmark"] == b)
-                                       & (frame["compute_per_pass"] > 0)).sum()),
-                  "imputed": int(((frame["benchmark"] == b)
-                                  & (frame["compute_imputed"] > 0)).sum()),
-                  "with_burden": int(((frame["benchmark"] == b)
-                                      & (frame["hardware_burden"] > 0)).sum())}
-              for b in present}
-    run.results.update({"dlcompute_version": version, "settings": run_settings,
-                        "source": obs.source, "n_observations": n_all, "counts": counts})
-    for b in present:
-        _compute_per_pass(b, frame[frame["benchmark"] == b], run)
-    burden_benches = [b for b in present if b in BURDEN_BENCHMARKS] + \
-        [b for b in present if b not in BURDEN_BENCHMARKS]
-    fits = _hardware_burden(frame, burden_benches, run)
-    _projections(frame, fits, run)
-    _over_time(frame, run)
-    _conventions(frame, obs, store, run)
-    _simulation(store, out, run)
-    flags = None
-    if store is not None:
-        flags = read_open_flags(store, set(frame["arxiv_id"].dropna()), set(present))
-        flags_note = (f"{len(flags)} open flag(s) on the papers and benchmarks used; "
-                      f"resolving them (dlcompute review) may change the results."
-                      if flags else "No open flags on the papers and benchmarks used.")
-    else:
-        flags_note = "Observations came from a file: flags are in the store, not checked."
-    run.results["open_flags"] = flags
-    run.results["skipped"] = run.skipped
-    results = _clean(run.results)
+            state.skip(None, label(b), "no usable observations for this benchmark")
+    slices = _slices(frame, present)
+    counts = {sl.key: {"metric": family_label(sl.family), "n": len(sl.rows),
+                       "papers": int(pd.Series(paper_ids(sl.rows)).nunique()),
+                       "with_compute": int((sl.rows["compute_per_pass"] > 0).sum()),
+                       "imputed": int((sl.rows["compute_imputed"] > 0).sum()),
+                       "with_burden": int((sl.rows["hardware_burden"] > 0).sum()),
+                       "with_open_flags": int((sl.rows["flag"] != "").sum())}
+              for sl in slices}
+    state.results.update({"dlcompute_version": version, "settings": run_settings,
+                          "source": obs.source, "n_observations": n_all, "counts": counts})
+    for sl in slices:
+        compute_per_pass(sl, state)
+    burden_slices = [s for s in slices if s.main and s.bench in BURDEN_BENCHMARKS] + \
+        [s for s in slices if not (s.main and s.bench in BURDEN_BENCHMARKS)]
+    projections(hardware_burden(burden_slices, state), state)
+    _over_time(frame, state)
+    _conventions(slices, obs, store, state)
+    _simulation(store, out, state)
+    flags_sec = _flags_section(frame, n_left_out, obs, store, state)
+    state.results["skipped"] = state.skipped
+    results = _clean(state.results)
     results_json = out / "results.json"
     results_json.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    count_rows = [[label(b), *map(str, c.values())] for b, c in counts.items()]
-    data_sec = Section("Data", f"{n_all} observations read from {obs.source}; "
-                       f"{len(frame)} with a usable error.")
-    data_sec.tables.append(Table("counts", "Observations per benchmark",
-                                 ["Benchmark", "N", "Papers", "With compute per pass",
-                                  "Compute imputed", "With hardware burden"], count_rows))
-    write_table(data_sec.tables[0], out / "tables")
-    data_sec.skipped = [f"{s['what']}: {s['reason']}" for s in run.skipped
-                        if "observation(s)" in s["what"] or s["what"] in
-                        {label(b) for b in wanted}]
+    data_sec = _data_section(frame, n_all, obs, counts, state, wanted)
     index = out / "index.html"
     index.write_text(render_html(
         title="dlcompute analysis: the computational limits of deep learning",
         intro=[("dlcompute version", version), ("Observations", obs.source),
                ("Benchmarks", ", ".join(label(b) for b in present) or "none"),
                ("Years", f"{since or 'any'} to {until or 'any'}"),
-               ("Conventions", "fits take error as a fraction and compute in GFLOPs; "
-                "a multiply-add counts as 2 FLOPs; figures show error in percent")],
-        sections=[data_sec, *run.sections], flags=flags, flags_note=flags_note,
+               ("Models", "the best model of each paper (--best-per-paper)"
+                if settings["best_per_paper"] else "every model"),
+               ("Conventions", "one metric family per fit (ImageNet Table 1: top-1 error); "
+                "fits take error as a fraction and compute in GFLOPs; a multiply-add counts "
+                "as 2 FLOPs; standard errors plain (as the paper) and clustered by paper; "
+                "bootstrap over papers; figures show error in percent")],
+        sections=[data_sec, flags_sec, *state.sections],
         settings_text=json.dumps(_clean(run_settings), indent=2)), encoding="utf-8")
-    return AnalysisResult(out, index, results_json, results, run.skipped, n_all)
+    return AnalysisResult(out, index, results_json, results, state.skipped, n_all)
+
+
+def _data_section(frame: pd.DataFrame, n_all: int, obs: Observations, counts: dict,
+                  state: RunState, wanted: list[str]) -> Section:
+    sec = Section("Data", f"{n_all} observations read from {obs.source}; {len(frame)} with a "
+                  f"usable error. Each benchmark is fitted once per metric family; the "
+                  f"paper's metric first.")
+    count_rows = [[k, c["metric"], *(str(c[f]) for f in ("n", "papers", "with_compute",
+                                                         "imputed", "with_burden",
+                                                         "with_open_flags"))]
+                  for k, c in counts.items()]
+    sec.tables.append(Table("counts", "Observations per benchmark and metric",
+                            ["Benchmark", "Metric", "N", "Papers", "With compute per pass",
+                             "Compute imputed", "With hardware burden", "With open flags"],
+                            count_rows))
+    write_table(sec.tables[0], state.out_dir / "tables")
+    sec.skipped = [f"{s['what']}: {s['reason']}" for s in state.skipped
+                   if "observation(s)" in s["what"] or s["what"] in
+                   {label(b) for b in wanted}]
+    return sec

@@ -12,7 +12,7 @@ Whether a candidate is the paper's own, final value is left to the scorer
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from extract import results as res
 from extract.cells import CellValue
@@ -33,6 +33,8 @@ class TableContext:
     ctx: res.PaperContext
     page_benches: tuple[str, ...]
     rules: res.Rules
+    #: what the table's cells share, found once (the benchmark of a metric, ...)
+    memo: dict = field(default_factory=dict)
 
 
 def _norm_unit(kind: str) -> str:
@@ -69,6 +71,8 @@ def _value(kind: ColumnKind, v: CellValue) -> tuple[float, str] | None:
             return n * kind.scale, kind.scale_source or "header"
         return None  # a time without a unit says too little
     if field == "epochs":
+        if v.value * 2 != int(v.value * 2):
+            return None  # epochs are whole (or half) numbers; 37.7 is something else
         return v.value, "cell"
     return None
 

@@ -128,6 +128,7 @@ _OUTSIDE_PARENS = frozenset(["col.exclude.relative", "col.exclude.shape"])
 _PARENS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 
 
+@lru_cache(maxsize=1 << 14)  # header texts repeat across rows, tables and papers
 def _match(text: str) -> tuple[str, str] | None:
     bare = _PARENS.sub(" ", text)
     for rule in column_rules():

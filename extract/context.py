@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 
 from extract.text import PageText
 
@@ -82,8 +83,9 @@ def own_names(pages: list[PageText]) -> list[str]:
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*|\d+[A-Za-z]+[A-Za-z0-9]*")
 #: words that name no particular model: variant sizes, layer kinds, generic words
 _UNINFORMATIVE = frozenset(["a", "an", "the", "of", "and", "or", "with", "without", "for", "to", "in", "on", "by", "from", "at", "as", "is", "are", "we", "our", "ours", "this", "that", "model", "models", "net", "nets", "network", "networks", "layer", "layers", "base", "large", "small", "tiny", "huge", "medium", "big", "baseline", "baselines", "method", "methods", "ours", "proposed", "standard", "original", "default", "full", "best", "single", "ensemble", "deep", "wide", "dense", "mobile", "block", "blocks", "conv", "convolution", "pool", "pooling", "fc", "linear", "attention", "head", "heads", "encoder", "decoder", "training", "train", "test", "val", "dev", "top", "acc", "accuracy", "error", "params", "flops", "table", "figure", "results", "result", "setting", "settings", "x", "w", "wo", "ms", "gpu", "gpus", "tpu", "tpus", "set", "sets", "data"])
-_CITED_AFTER = re.compile(
-    r"^[^.;\n]{0,25}?(?:\[\s*\d|\(\s*[A-Z][A-Za-z\-]+(?:\s+et\s+al\.?)?,?\s*(?:19|20)\d\d|\bet\s+al\b)")
+#: a citation: "[12]", "(Smith et al., 2019)", "et al."
+_CITATION_MARK = re.compile(
+    r"\[\s*\d|\(\s*[A-Z][A-Za-z\-]+(?:\s+et\s+al\.?)?,?\s*(?:19|20)\d\d|\bet\s+al\b")
 
 
 #: model-like names: inner capitals ("ResNet"), acronyms ("VGG"), letters with digits ("T5")
@@ -102,18 +104,31 @@ class NameStats:
     def __init__(self, pages: list[PageText], title: str = "", references: str = "") -> None:
         self.total: dict[str, int] = {}
         self.cited: dict[str, int] = {}
+        norm: dict[str, str | None] = {}  # a word as written -> its token (words repeat)
+
+        def token(word: str) -> str | None:
+            if word not in norm:
+                got = tokens(word)
+                norm[word] = got[0] if got else None
+            return norm[word]
+
         for p in pages:
             if p.in_references or not p.text:
                 continue
             text = p.text
-            for m in _TOKEN.finditer(text):
-                got = tokens(m.group(0))
-                if not got:
-                    continue
-                tok = got[0]
-                self.total[tok] = self.total.get(tok, 0) + 1
-                if _CITED_AFTER.match(text, m.end()):
-                    self.cited[tok] = self.cited.get(tok, 0) + 1
+            for word, n in Counter(_TOKEN.findall(text)).items():
+                tok = token(word)
+                if tok is not None:
+                    self.total[tok] = self.total.get(tok, 0) + n
+            # the names a citation follows: the words up to 25 characters before it
+            for c in _CITATION_MARK.finditer(text):
+                window = text[max(0, c.start() - 26):c.start()]
+                if "." in window or ";" in window or "\n" in window:
+                    window = re.split(r"[.;\n]", window)[-1]
+                for word in set(_TOKEN.findall(window)):
+                    tok = token(word)
+                    if tok is not None:
+                        self.cited[tok] = self.cited.get(tok, 0) + 1
         self.title = {t for t in tokens(title)}
         self.cited_titles = cited_names(references) if references else set()
 
@@ -121,8 +136,9 @@ class NameStats:
         toks = [t for t in tokens(label) if t in self.total or t in self.title]
         if not toks:
             return {}
-        ratios = [self.cited.get(t, 0) / self.total[t] for t in toks if self.total.get(t, 0) >= 2]
-        uncited = max((self.total.get(t, 0) - self.cited.get(t, 0)) for t in toks)
+        ratios = [min(1.0, self.cited.get(t, 0) / self.total[t]) for t in toks
+                  if self.total.get(t, 0) >= 2]
+        uncited = max(max(0, self.total.get(t, 0) - self.cited.get(t, 0)) for t in toks)
         distinct = tokens(label)
         return {"title_token": float(any(t in self.title for t in toks)),
                 "in_references": float(any(t in self.cited_titles and t not in self.title

@@ -58,7 +58,8 @@ def _sha256(path_or_bytes: str | os.PathLike | bytes) -> str | None:
     return h.hexdigest()
 
 
-#: a page that may hold a table: a caption word, or several lines of numbers
+#: a page that may hold a table: a caption word, or many lines of numbers (a table without
+#: a caption; a few such lines are running text or a figure's ticks)
 _TABLE_WORD = re.compile(r"\b(?:Table|TABLE|Tab\.)\s*[A-Z]?\d")
 _NUMERIC_LINE = re.compile(r"^(?:.*?(?<![\w.])\d+(?:\.\d+)?[%KMGB]?\b){3}", re.MULTILINE)
 
@@ -69,7 +70,7 @@ def table_pages(pages: list[PageText]) -> list[int]:
     for p in pages:
         if p.in_references or not p.text:
             continue
-        if _TABLE_WORD.search(p.text) or len(_NUMERIC_LINE.findall(p.text)) >= 3:
+        if _TABLE_WORD.search(p.text) or len(_NUMERIC_LINE.findall(p.text)) >= 6:
             out.append(p.number)
     return out
 

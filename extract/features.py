@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 
 from extract.context import NameStats, Sections
@@ -121,6 +122,9 @@ def add_features(facts: list[Fact], names: list[str], pages: int,
     for f in facts:
         if f.normalized_value is not None:
             by_field_value[f.field].append((f.normalized_value, f.source))
+    for vals in by_field_value.values():
+        vals.sort()
+    keys = {fld: [v for v, _ in vals] for fld, vals in by_field_value.items()}
     tables: dict[str, list[Fact]] = defaultdict(list)
     for f in facts:
         if f.source == "table" and f.extra.get("table"):
@@ -133,8 +137,12 @@ def add_features(facts: list[Fact], names: list[str], pages: int,
         v = f.normalized_value
         if f.field in USUAL:
             feats["log_out"] = _log_out(v, *USUAL[f.field])
-        same = [src for val, src in by_field_value[f.field]
-                if v is not None and abs(val - v) <= 0.02 * max(abs(val), abs(v), 1e-12)]
+        same = []
+        if v is not None and f.field in keys:
+            lo = bisect_left(keys[f.field], v - 0.021 * abs(v))
+            hi = bisect_right(keys[f.field], v + 0.021 * abs(v))
+            same = [src for val, src in by_field_value[f.field][lo:hi]
+                    if abs(val - v) <= 0.02 * max(abs(val), abs(v), 1e-12)]
         feats["seen_in_text"] = float(sum(1 for s in same if s == "text") > (f.source == "text"))
         feats["seen_in_table"] = float(sum(1 for s in same if s == "table") > (f.source == "table"))
         feats["repeats"] = math.log1p(max(0, len(same) - 1))
@@ -241,7 +249,8 @@ def _text_features(f: Fact, feats: dict, names: list[str]) -> None:
     feats["compare"] = float(bool(sig.get("compare")))
     feats["hedged"] = float(bool(sig.get("hedged")))
     feats["rule_confidence"] = float(sig.get("rule_confidence", f.confidence))
-    for key in ("warmup_near", "every_before", "schedule", "list", "peak_context", "bound"):
+    for key in ("warmup_near", "every_before", "schedule", "list", "peak_context", "bound",
+                "numeric_text", "word_number"):
         if sig.get(key):
             feats[key] = 1.0
     v = f.normalized_value

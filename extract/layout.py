@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from operator import attrgetter
@@ -65,6 +66,7 @@ class Line:
 
 
 _BY_TOP_X = attrgetter("top", "x0")
+_BY_TOP = attrgetter("top")
 _BY_X = attrgetter("x0")
 
 
@@ -75,13 +77,34 @@ def group_lines(words: list[Word], tolerance: float = LINE_TOLERANCE,
     A superscript is raised above its line: it joins the line whose body it overlaps.
     """
     lines: list[Line] = []
+    scripts: list[Word] = []
+    heights = sorted(w.bottom - w.top for w in words)
+    body = heights[len(heights) // 2] if heights else 0.0
     for w in sorted(words, key=_BY_TOP_X):
-        if lines and (abs(w.top - lines[-1].top) <= tolerance
-                      or (w.sup and lines[-1].top - 1 <= w.bottom <= lines[-1].bottom + 1)):
+        if w.sup or (w.bottom - w.top) < SUPERSCRIPT_HEIGHT * body:
+            scripts.append(w)  # placed once the lines of full-size words stand
+            continue
+        if lines and abs(w.top - lines[-1].top) <= tolerance:
             lines[-1].words.append(w)
             lines[-1].bottom = max(lines[-1].bottom, w.bottom)
         else:
             lines.append(Line([w], w.top, w.bottom))
+    # a smaller glyph run joins the line it is raised above or hangs below ("224²", "d_model",
+    # "AP_50"); one far from every line (a small caption, a footnote) is a line of its own
+    tops = [ln.top for ln in lines]
+    for w in scripts:
+        i = bisect_left(tops, w.top)
+        best = None
+        for ln in lines[max(0, i - 2):i + 2]:
+            if ln.top - 0.6 * (ln.bottom - ln.top) <= (w.top + w.bottom) / 2 <= ln.bottom + 0.6 * (
+                    ln.bottom - ln.top) and (best is None or abs(ln.top - w.top) < abs(best.top - w.top)):
+                best = ln
+        if best is not None:
+            best.words.append(w)
+        else:
+            lines.append(Line([w], w.top, w.bottom))
+            lines.sort(key=_BY_TOP)
+            tops = [ln.top for ln in lines]
     for line in lines:
         _mark_scripts(line.words)
         line.words = merge_touching(sorted(line.words, key=_BY_X))
@@ -176,7 +199,11 @@ _FUNCTION_WORDS = frozenset(
     ["the", "of", "and", "to", "in", "is", "we", "a", "an", "for", "with", "that", "on", "as",
      "are", "by", "this", "be", "it", "from", "which", "at", "can", "not", "or", "was",
      "were", "has", "have", "its", "their", "these", "than", "when", "while", "into"])
-SKIP, WORDS, CHARS = 0, 1, 2
+SKIP, WORDS, CHARS, HEAD = 0, 1, 2, 3
+#: lines before and after a table-like line (a caption, a line with two values) that are laid out
+NEAR_TABLE = (7, 4)
+_TABULAR = re.compile(r"^\s*(?:Table|TABLE|Tab\.)\s*[A-Z]?\d|(?:(?<![\w.])[-+]?\d[\d.,]*[%KMGBTkx×]?"
+                      r"(?![\w.])[^\n]*){2}", re.MULTILINE)
 _NOT_SPACE = re.compile("[^\\s\x00\x02\ufffe]+")
 
 
@@ -187,26 +214,41 @@ def layout_modes(chars: str):
     lower-case words), which needs no layout and is most of a page's characters;
     mode WORDS: a shorter line of running English (a caption continuation, the other
     column beside a table) whose words are boxed from their end characters; mode
-    CHARS: every character boxed where the word's ends disagree (tables, headers).
+    CHARS: every character boxed where the word's ends disagree, and its font read (lines
+    of values and captions); mode HEAD: the same without the font (header lines).
     A line of lower-case column names ("method augmentation crop sizes top-1") has
     no function words, so it is never skipped.
     """
+    spans = []
     start = 0
     n = len(chars)
     while start < n:
         end = chars.find("\n", start)
         end = n if end == -1 else end + 1
+        spans.append((start, end))
+        start = end
+    # only lines near a table (a caption, a line of values) need boxes: a header stands a
+    # few lines above its values, a wrapped caption a few lines around its first line
+    tabular = [bool(_TABULAR.search(chars, a, b)) for a, b in spans]
+    near = [False] * len(spans)
+    for i, t in enumerate(tabular):
+        if t:
+            for j in range(max(0, i - NEAR_TABLE[0]), min(len(spans), i + NEAR_TABLE[1] + 1)):
+                near[j] = True
+    for (start, end), keep, tab in zip(spans, near, tabular, strict=True):
+        if not keep:
+            yield start, end, SKIP
+            continue
         line = chars[start:end]
         words = line.split()
-        mode = CHARS
+        mode = CHARS if tab else HEAD
         if len(words) >= 6 and not line.lstrip().startswith(("Table", "TABLE")):
             function = sum(1 for w in words if w.lower() in _FUNCTION_WORDS)
             if function >= 2 and sum(1 for w in words if _ALPHA_WORD.fullmatch(w)) > 0.7 * len(words):
-                mode = SKIP if len(words) >= 7 else WORDS
+                mode = SKIP
             elif sum(1 for w in words if _PROSE_WORD.fullmatch(w)) > 0.7 * len(words):
                 mode = WORDS
         yield start, end, mode
-        start = end
 
 
 _BOLD_FONT = re.compile(r"Bold|Bd\b|CMBX|Medi|Semibold|SemiBold|Black|Heavy|Demi|Md\b", re.I)
@@ -276,13 +318,13 @@ def page_words(raw, height: float, chars: str, x_tolerance: float, pdfium_c,
             if stop - first > 1:
                 loose_box(raw, stop - 1, rect_ref)
                 lx0, lx1, lt, lb = rect.left, rect.right, height - rect.top, height - rect.bottom
-                if mode == CHARS and (
+                if mode >= CHARS and (
                         lx0 < x0 - 1 or (abs(lt - t) > 3 and abs(lb - b) > 3)
                         or lx1 - x0 > (stop - first) * (b - t) * 0.9
                         or (lb - lt) < SUPERSCRIPT_HEIGHT * (b - t)
                         or (b - t) < SUPERSCRIPT_HEIGHT * (lb - lt)):
                     words.extend(run_words(raw, height, chars, first, stop, x_tolerance,
-                                           loose_box, rect, fonts))
+                                           loose_box, rect, fonts if mode == CHARS else None))
                     continue
                 if lx1 > x1:
                     x1 = lx1

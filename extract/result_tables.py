@@ -17,6 +17,10 @@ from extract.cells import CellValue
 from extract.model import Fact
 from extract.tables import Row
 
+#: COCO tables of keypoints, panoptic or mask AP: not box AP
+_NOT_BOX = re.compile(r"\bkey-?points?\b|\bpose\s+estimation|\bpanoptic|\bmask\b", re.I)
+_ERR, _ACC = re.compile(r"\berr"), re.compile(r"\bacc")
+
 
 def _result_column(tc: TableContext, parts: list[str], groups: list[bool]) -> dict:
     """Metric, benchmark, error/accuracy and split a column's stacked header names: its
@@ -101,11 +105,13 @@ def _result_fact(tc: TableContext, row: Row, mid: str, v: CellValue, info: dict,
     bench = info["bench"]
     bench_source = "header" if bench else None
     if bench is None:
-        bench, bench_source = res.table_bench(mid, t.caption, tc.page_benches, tc.ctx, tc.rules)
+        key = ("bench", mid)
+        if key not in tc.memo:
+            tc.memo[key] = res.table_bench(mid, t.caption, tc.page_benches, tc.ctx, tc.rules)
+        bench, bench_source = tc.memo[key]
     if bench is None or bench == "other" or bench not in res.METRIC_BENCHMARKS.get(mid, ()):
         return None
-    if bench == "coco" and re.search(r"\bkey-?points?\b|\bpose\s+estimation|\bpanoptic|\bmask\b",
-                                     t.caption, re.I):
+    if bench == "coco" and _NOT_BOX.search(t.caption):
         return None  # keypoint, panoptic or mask AP is not box AP
     split = info["split"] or res.split_of(t.caption)
     value = v.value
@@ -114,9 +120,9 @@ def _result_fact(tc: TableContext, row: Row, mid: str, v: CellValue, info: dict,
         kind = info["kind"]
         if kind is None:
             low = (info["header"] + " " + t.caption).lower()
-            if re.search(r"\berr", low):
+            if _ERR.search(low):
                 kind = "err"
-            elif re.search(r"\bacc", low):
+            elif _ACC.search(low):
                 kind = "acc"
             else:
                 kind = "acc" if value >= (70 if top == "top5" else 50) else "err"

@@ -189,7 +189,7 @@ def paper_context(pages: list[Any], rules: Rules | None = None) -> PaperContext:
     ctx.skip = frozenset(b for b, words in rules.needs.items() if not any(w in low for w in words))
     for bench, rx in rules.benchmarks:
         if bench not in ctx.skip:
-            n = sum(1 for _ in rx.finditer(full))
+            n = len(rx.findall(full))
             if n:
                 ctx.benches.add(bench)
                 ctx.counts[bench] = n
@@ -548,29 +548,35 @@ def _bench_named(text: str, rules: Rules) -> str | None:
     return None
 
 
+#: a caption's metric words, in the order they are tried for a table naming no benchmark
+_CAPTION_METRICS = tuple((re.compile(w), mid) for w, mid in (
+    (r"\bbleu\b", "bleu"), (r"\btop-?\s?1\b", "top1"), (r"\btop-?\s?5\b", "top5"),
+    (r"\bexact\s+match\b", "em"), (r"\bf1\b", "f1"),
+    (r"\b(?:box\s+)?m?ap\b(?!\s*(?:50|75))", "box_ap")))
+_TOP1, _TOP5 = _CAPTION_METRICS[1][0], _CAPTION_METRICS[2][0]
+_ERROR_WORD, _ACCURACY_WORD = re.compile(r"\berror"), re.compile(r"\baccurac")
+_AP_WORD, _F1_WORD = re.compile(r"\bAP\b|\bmAP\b"), _CAPTION_METRICS[4][0]
+
+
+@lru_cache(maxsize=4096)
 def metrics_from_caption(caption: str, bench: str | None) -> list[str]:
     """The metric a caption names for a column that names none."""
     low = caption.lower()
     if bench is None:
         # a caption that names one metric names the table's ("... top-1 accuracy.")
-        for word, mid in ((r"\bbleu\b", "bleu"), (r"\btop-?\s?1\b", "top1"),
-                          (r"\btop-?\s?5\b", "top5"), (r"\bexact\s+match\b", "em"),
-                          (r"\bf1\b", "f1"), (r"\b(?:box\s+)?m?ap\b(?!\s*(?:50|75))", "box_ap")):
-            if re.search(word, low):
-                return [mid]
-        return []
+        return next(([mid] for rx, mid in _CAPTION_METRICS if rx.search(low)), [])
     if bench.startswith("wmt"):
         return ["bleu"] if "bleu" in low else []
     if bench in ("imagenet", "cifar10", "cifar100"):
-        if re.search(r"\btop-?\s?5\b", low) and not re.search(r"\btop-?\s?1\b", low):
+        if _TOP5.search(low) and not _TOP1.search(low):
             return ["top5"]
-        if re.search(r"\berror", low):
+        if _ERROR_WORD.search(low):
             return ["err"]
-        if re.search(r"\baccurac", low):
+        if _ACCURACY_WORD.search(low):
             return ["acc"]
-    if bench == "coco" and re.search(r"\bAP\b|\bmAP\b", caption):
+    if bench == "coco" and _AP_WORD.search(caption):
         return ["box_ap"]
-    if bench == "conll2003" and re.search(r"\bf1\b", low):
+    if bench == "conll2003" and _F1_WORD.search(low):
         return ["f1"]
     return []
 

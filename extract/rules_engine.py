@@ -159,12 +159,29 @@ class _Context:
         attributed = _attributed(sent, pos, found, self._rule.field)
         if attributed:
             conf = CITED_CONFIDENCE
+        toks = sent.split()
+        numeric = sum(1 for t in toks if _NUMERIC_TOKEN.fullmatch(t))
         self.signals = {"cues": sorted(found), "attributed": attributed,
+                        # a run of numbers: a figure's axis or a table read as text
+                        "numeric_text": numeric >= 5 and numeric >= 0.35 * len(toks),
+                        "word_number": not any(ch.isdigit() for ch in
+                                               sentence_number(sent, self._s - ss)),
                         "near_cited": _near_cited(sent, pos),
                         "compare": bool(_COMPARE.search(sent)),
                         "hedged": bool(_HYPOTHETICAL.search(sent)),
                         "rule_confidence": conf}
         return sent, found, conf
+
+
+_NUMERIC_TOKEN = re.compile(r"[(\[]?[-+]?\d[\d.,]*[%x×]?[)\],;:]?")
+
+
+def sentence_number(sent: str, pos: int) -> str:
+    """The token of `sent` starting at `pos` (the candidate's number as written)."""
+    end = pos
+    while end < len(sent) and not sent[end].isspace():
+        end += 1
+    return sent[pos:end]
 
 
 #: a sentence that sets the number against others' ("compared to", "than", "outperforms")

@@ -43,6 +43,16 @@ def load_model(path: str | None = None) -> dict | None:
     return data
 
 
+@lru_cache(maxsize=1)
+def _shipped_model() -> dict | None:
+    """The package's model, or None (said once per process) where it is unusable."""
+    try:
+        return load_model()
+    except (ScorerModelError, json.JSONDecodeError, OSError) as e:
+        log.warning("scorer model unusable (%s); using the rules' confidences", e)
+        return None
+
+
 def check_model(data: dict, where: object = "model") -> None:
     if data.get("format") != FORMAT:
         raise ScorerModelError(f"{where}: not a dlcompute scorer model (format "
@@ -72,11 +82,7 @@ def score_facts(facts: list[Fact], model: dict | None = None) -> None:
     """Set each fact's confidence to the scorer's probability that it is the paper's own,
     final value (fields in FIELDS; others keep theirs)."""
     if model is None:
-        try:
-            model = load_model()
-        except (ScorerModelError, json.JSONDecodeError, OSError) as e:
-            log.warning("scorer model unusable (%s); using the rules' confidences", e)
-            model = None
+        model = _shipped_model()
     models = (model or {}).get("models", {})
     for f in facts:
         if f.field not in FIELDS:

@@ -39,35 +39,28 @@ MAX_HEADER_LINES = 5
 CAPTION_REACH = (110.0, 70.0)
 
 
-@dataclass
 class Cell:
-    words: list[Word]
+    """A run of words on one line set apart from its neighbours; what it reads as is
+    worked out once and kept (every view of a page shares its cells)."""
 
-    @property
-    def x0(self) -> float:
-        return self.words[0].x0
+    __slots__ = ("_read", "full_text", "text", "words", "x0", "x1", "xc")
 
-    @property
-    def x1(self) -> float:
-        return self.words[-1].x1
-
-    @property
-    def xc(self) -> float:
-        return (self.x0 + self.x1) / 2
-
-    @property
-    def text(self) -> str:
-        """The cell's text without superscripts (a "224²" glued to the next cell)."""
-        return " ".join(w.text for w in self.words if not w.sup) or " ".join(
-            w.text for w in self.words)
-
-    @property
-    def full_text(self) -> str:
-        """All of the cell's text, a script joined to its word by "_" ("AP_50", "d_model")."""
+    def __init__(self, words: list[Word]) -> None:
+        self.words = words
+        self.x0, self.x1 = words[0].x0, words[-1].x1
+        self.xc = (self.x0 + self.x1) / 2
+        # without superscripts (a "224²" glued to the next cell)
+        self.text = " ".join(w.text for w in words if not w.sup) or " ".join(
+            w.text for w in words)
+        # all of it, a script joined to its word by "_" ("AP_50", "d_model")
         out = ""
-        for w in self.words:
+        for w in words:
             out += ("_" if w.sup and out else (" " if out else "")) + w.text
-        return out
+        self.full_text = out
+        self._read: CellRead | None = None
+
+    def __repr__(self) -> str:
+        return f"Cell({self.full_text!r}, {self.x0:.1f}-{self.x1:.1f})"
 
     @property
     def bold(self) -> bool:
@@ -75,9 +68,10 @@ class Cell:
         return bool(body) and all(w.bold for w in body)
 
     def read(self) -> CellRead:
-        if all(w.sup for w in self.words):
-            return CellRead()  # a sub- or superscript alone (AP with its ".5") is no value
-        return read_cell(self.text)
+        if self._read is None:
+            # a sub- or superscript alone (AP with its ".5") is no value
+            self._read = CellRead() if all(w.sup for w in self.words) else read_cell(self.text)
+        return self._read
 
 
 @dataclass
@@ -215,31 +209,27 @@ def _kind(seg: Segment) -> str:
     """caption | figure | prose | numeric | text."""
     text = seg.text
     first = seg.cells[0]
-    if _CAPTION.match(text) or (_CAPTION_WORD.match(text) and first.words[0].bold):
-        return "caption"
-    if _FIGURE.match(text) or (text.startswith(("Figure", "Fig.")) and first.words[0].bold):
-        return "figure"
+    if text[:1] in "TF":
+        if _CAPTION.match(text) or (_CAPTION_WORD.match(text) and first.words[0].bold):
+            return "caption"
+        if _FIGURE.match(text) or (text.startswith(("Figure", "Fig.")) and first.words[0].bold):
+            return "figure"
+    reads = [c.read() for c in seg.cells]
+    n_values = sum(1 for r in reads if r.is_value)
     words = text.split()
-    if len(words) >= 8 and sum(1 for w in words if w.lower() in _FUNCTION) >= 3 \
-            and len(_value_cells(seg)) <= 2:
+    if len(words) >= 8 and n_values <= 2 and sum(1 for w in words if w.lower() in _FUNCTION) >= 3:
         return "prose"
-    if any(_is_prose_cell(c) for c in seg.cells):
-        if not _value_cells(seg) or len(seg.cells) == 1:
-            return "prose"
-        # a long label beside values: a row, if the long cell is not running text
-        if sum(1 for c in seg.cells if _is_prose_cell(c)) > 1:
-            return "prose"
-    vals = [c for c in _value_cells(seg) if c.read().values]
-    if vals:
-        return "numeric"
-    return "text"
+    prose = sum(1 for c in seg.cells if _is_prose_cell(c))
+    # a long label beside values is a row, if the long cell is not running text
+    if prose and (not n_values or len(seg.cells) == 1 or prose > 1):
+        return "prose"
+    return "numeric" if any(r.values for r in reads) else "text"
 
 
-def _split(line: Line, mid: float) -> tuple[list[Cell], list[Cell]] | None:
+def _split(cells: list[Cell], mid: float) -> tuple[list[Cell], list[Cell]] | None:
     """A line's cells left and right of the gutter, or None when a cell crosses it."""
     left, right = [], []
-    for ws in line.cells:
-        c = Cell(ws)
+    for c in cells:
         if c.x0 < mid - 1 and c.x1 > mid + 1:
             return None
         (left if c.x1 <= mid + 1 else right).append(c)
@@ -283,16 +273,18 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
         width = max(w.x1 for ln in lines for w in ln.words) + min(
             w.x0 for ln in lines for w in ln.words)
     mid = width / 2
-    full = [Segment(_cells(ln.cells), ln.top, ln.bottom, i) for i, ln in enumerate(lines)
-            if ln.cells]
+    # one Cell per word group, shared by every view (a cell's reading is kept on it)
+    cells = [_cells(ln.cells) for ln in lines]
+    full = [Segment(cells[i], ln.top, ln.bottom, i) for i, ln in enumerate(lines) if ln.cells]
     heights = [s.bottom - s.top for s in full if s.bottom > s.top]
     lh = median(heights) if heights else 10.0
-    found = _find(full, lh, "F")
+    known: dict[tuple, str] = {}
+    found = _find(full, lh, "F", known)
     if two_column if two_column is not None else _two_column(lines, width, prose or []):
         left, right = [], []
         crossing: set[int] = set()
         for i, ln in enumerate(lines):
-            parts = _split(ln, mid) if ln.cells else None
+            parts = _split(cells[i], mid) if ln.cells else None
             if parts is None:
                 crossing.add(i)
                 continue  # a line across the gutter ends both halves' tables
@@ -301,7 +293,7 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
                 left.append(Segment(lc, ln.top, ln.bottom, i))
             if rc:
                 right.append(Segment(rc, ln.top, ln.bottom, i))
-        halves = _find(left, lh, "L") + _find(right, lh, "R")
+        halves = _find(left, lh, "L", known) + _find(right, lh, "R", known)
         found = _choose(found, halves, crossing)
     _own_captions(found)
     found.sort(key=lambda t: (t.top, t.x0))
@@ -344,8 +336,17 @@ def _choose(full: list[Table], halves: list[Table], crossing: set[int]) -> list[
     return out
 
 
-def _find(segs: list[Segment], lh: float, side: str) -> list[Table]:
-    kinds = [_kind(s) for s in segs]
+def _find(segs: list[Segment], lh: float, side: str,
+          known: dict[tuple, str] | None = None) -> list[Table]:
+    """Tables in one view's segments. `known`: kinds of segments already judged in another
+    view, by their cells (a line wholly in one half reads the same in both views)."""
+    known = {} if known is None else known
+    kinds = []
+    for seg in segs:
+        key = tuple(map(id, seg.cells))
+        if key not in known:
+            known[key] = _kind(seg)
+        kinds.append(known[key])
     gap = BODY_GAP * lh + 2
     tables: list[Table] = []
     i = 0
@@ -378,10 +379,14 @@ def _find(segs: list[Segment], lh: float, side: str) -> list[Table]:
         caption, caption_top = _caption(segs, kinds, head[0] if head else i, j)
         if caption != FIGURE_MARK:
             for lo, hi in _side_by_side(segs, kinds, head, body):
-                clipped = [_clip(s, lo, hi) for s in segs]
-                t = _build(clipped, [_kind(s) if s.cells else "text" for s in clipped],
-                           head, body, side) if (lo, hi) != _ALL else _build(
-                               segs, kinds, head, body, side)
+                if (lo, hi) == _ALL:
+                    t = _build(segs, kinds, head, body, side)
+                else:  # one part of side-by-side tables: its lines clipped to its range
+                    clipped, ckinds = list(segs), list(kinds)
+                    for k in (*head, *body):
+                        clipped[k] = _clip(segs[k], lo, hi)
+                        ckinds[k] = _kind(clipped[k]) if clipped[k].cells else "text"
+                    t = _build(clipped, ckinds, head, body, side)
                 if t is not None:
                     t.caption, t.caption_top = caption, caption_top
                     if _valid(t):
@@ -604,14 +609,21 @@ def _columns(segs: list[Segment], body: list[int]) -> list[tuple[float, float]]:
     return sorted(out)
 
 
-def _values_in(segs: list[Segment], rows: list[int], span: tuple[float, float]) -> int:
-    return sum(1 for k in rows if any(c.read().is_value and c.x0 < span[1] and c.x1 > span[0]
-                                      for c in segs[k].cells))
-
-
-def _texts_in(segs: list[Segment], rows: list[int], span: tuple[float, float]) -> int:
-    return sum(1 for k in rows if any(not c.read().is_value and c.x0 < span[1] and
-                                      c.x1 > span[0] for c in segs[k].cells))
+def _value_spans(segs: list[Segment], rows: list[int],
+                 spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The spans under which more rows hold a value than text (a "column" of stray values
+    where most rows hold text, such as a "40%" in one name of a label column, is text)."""
+    boxes = [[(c.x0, c.x1, c.read().is_value) for c in segs[k].cells] for k in rows]
+    out = []
+    for lo, hi in spans:
+        values = texts = 0
+        for row in boxes:
+            hit = [v for x0, x1, v in row if x0 < hi and x1 > lo]
+            values += any(hit)
+            texts += not all(hit)
+        if values > texts:
+            out.append((lo, hi))
+    return out
 
 
 def _col_of(cell: Cell, cols: list[tuple[float, float]]) -> int | None:
@@ -636,7 +648,7 @@ def _build(segs: list[Segment], kinds: list[str], head: list[int], body: list[in
     spans = _columns(segs, [k for k in body if kinds[k] == "numeric"])
     # a "column" of stray values where most rows hold text (a label column with a "40%"
     # in one of its names) is text
-    spans = [sp for sp in spans if _values_in(segs, numeric, sp) > _texts_in(segs, numeric, sp)]
+    spans = _value_spans(segs, numeric, spans)
     if not spans:
         return None
     # cells left of every value column are row labels; a numeric column left of the

@@ -9,10 +9,12 @@ from scipy import stats
 from analysis.regress import (
     CannotFit,
     band,
-    bootstrap_slope,
+    bootstrap_papers,
     exponent,
     leave_one_out,
     ols,
+    percentile_interval,
+    projection_refusal,
     quantile,
 )
 
@@ -128,16 +130,127 @@ def test_exponent_with_interval_reaching_zero_is_unbounded():
     assert ex["ci_high"] is None and ex["note"]
 
 
-def test_bootstrap_matches_a_plain_loop():
-    x, _, y = _data(n=40)
-    got = bootstrap_slope(x, y, n_boot=300, seed=11)
+def _papers(n_papers=25, seed=2):
+    """Rows grouped in papers of 1-6 models, as a store holds them."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 7, n_papers)
+    groups = np.repeat([f"p{g}" for g in range(n_papers)], sizes)
+    x = rng.uniform(-1, 3, len(groups))
+    y = -0.5 - 0.1 * x + np.repeat(rng.normal(0, 0.05, n_papers), sizes) + rng.normal(
+        0, 0.03, len(groups))
+    return x, y, groups
+
+
+def test_bootstrap_resamples_papers_as_a_plain_loop_does():
+    x, y, groups = _papers()
+    got = bootstrap_papers(x, y, groups, n_boot=300, seed=11)
+    papers = list(dict.fromkeys(groups))
     rng = np.random.default_rng(11)
-    idx = rng.integers(0, len(x), size=(300, len(x)))
-    slopes = [np.polyfit(x[i], y[i], 1)[0] for i in idx]
+    slopes, consts = [], []
+    for _ in range(300):
+        drawn = rng.integers(0, len(papers), len(papers))
+        rows = np.concatenate([np.flatnonzero(groups == papers[g]) for g in drawn])
+        b, a = np.polyfit(x[rows], y[rows], 1)
+        slopes.append(b)
+        consts.append(a)
     lo, hi = np.quantile(slopes, [0.025, 0.975])
+    assert got["resamples"] == "papers" and got["n_papers"] == 25
     assert got["b_ci_low"] == pytest.approx(lo, abs=1e-9)
     assert got["b_ci_high"] == pytest.approx(hi, abs=1e-9)
     assert got["exponent_ci_low"] == pytest.approx(-1 / lo, abs=1e-9)
+    intercepts, draws = got["draws"]
+    np.testing.assert_allclose(draws, slopes, atol=1e-9)
+    np.testing.assert_allclose(intercepts, consts, atol=1e-9)
+
+
+def test_bootstrap_needs_two_papers():
+    x, y, _ = _papers()
+    with pytest.raises(CannotFit, match="one paper"):
+        bootstrap_papers(x, y, ["same"] * len(x), n_boot=20, seed=0)
+
+
+def test_bootstrap_memory_does_not_grow_with_resamples_times_rows():
+    # 200,000 rows in 70,000 papers: an n_boot x n index matrix would be 1.6 GB.
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    n = 200_000
+    groups = rng.integers(0, 70_000, n)
+    x = rng.uniform(0, 3, n)
+    y = -0.1 * x + rng.normal(0, 0.1, n)
+    tracemalloc.start()
+    got = bootstrap_papers(x, y, groups, n_boot=1000, seed=0)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 100e6
+    assert got["b_ci_low"] < -0.1 < got["b_ci_high"]
+
+
+def test_clustered_standard_errors_match_the_sandwich_formula():
+    x, y, groups = _papers(n_papers=12)
+    fit = ols(y, x, ["x"], name="t", formula="", groups=groups)
+    design = np.column_stack([np.ones_like(x), x])
+    bread = np.linalg.inv(design.T @ design)
+    beta = bread @ design.T @ y
+    u = y - design @ beta
+    meat = np.zeros((2, 2))
+    for g in np.unique(groups):
+        s = design[groups == g].T @ u[groups == g]
+        meat += np.outer(s, s)
+    n, k, g_count = len(y), 2, len(np.unique(groups))
+    c = g_count / (g_count - 1) * (n - 1) / (n - k)
+    se = np.sqrt(np.diag(c * bread @ meat @ bread))
+    assert fit.n_clusters == 12
+    assert fit.se_cluster["x"] == pytest.approx(se[1], rel=1e-9)
+    assert fit.se_cluster["const"] == pytest.approx(se[0], rel=1e-9)
+    tq = stats.t.ppf(0.975, g_count - 1)
+    assert fit.ci_high_cluster["x"] == pytest.approx(beta[1] + tq * se[1], rel=1e-9)
+    p = 2 * stats.t.sf(abs(beta[1] / se[1]), g_count - 1)
+    assert fit.p_cluster["x"] == pytest.approx(p, rel=1e-6)
+    # The plain statistics are untouched (the paper printed those).
+    assert fit.se["x"] == pytest.approx(np.sqrt(u @ u / (n - k) * bread[1, 1]), rel=1e-9)
+
+
+def test_one_paper_has_no_clustered_errors():
+    x, y, _ = _papers()
+    fit = ols(y, x, ["x"], name="t", formula="", groups=["one"] * len(x))
+    assert fit.n_clusters == 1 and fit.se_cluster == {}
+    assert "one paper" in projection_refusal(fit, "x", sign=-1)
+
+
+def test_projection_is_refused_unless_the_slope_falls_and_is_significant():
+    x, y, groups = _papers(n_papers=30)
+    falling = ols(y, x, ["x"], name="t", formula="", groups=groups)
+    assert projection_refusal(falling, "x", sign=-1) is None
+    assert "not positive" in projection_refusal(falling, "x", sign=+1)
+    rising = ols(-y, x, ["x"], name="t", formula="", groups=groups)
+    assert "not negative" in projection_refusal(rising, "x", sign=-1)
+    rng = np.random.default_rng(0)
+    flat = ols(rng.normal(0, 1, len(x)) - 0.01 * x, x, ["x"], name="t", formula="",
+               groups=groups)
+    assert flat.coef["x"] < 0 and flat.p["x"] > 0.05
+    assert "not significant at 5%" in projection_refusal(flat, "x", sign=-1)
+
+
+def test_significance_is_judged_on_the_larger_p_value():
+    # A paper effect correlated with x: plain p tiny, clustered p not below 5%.
+    rng = np.random.default_rng(3)
+    groups = np.repeat(np.arange(5), 20)
+    x = np.repeat(rng.uniform(0, 3, 5), 20) + rng.normal(0, 0.05, 100)
+    y = -0.02 * x + np.repeat(rng.normal(0, 0.1, 5), 20) + rng.normal(0, 0.01, 100)
+    fit = ols(y, x, ["x"], name="t", formula="", groups=groups)
+    reason = projection_refusal(fit, "x", sign=-1)
+    if fit.p["x"] < 0.05 <= fit.p_cluster["x"]:
+        assert "clustered by paper" in reason
+    else:
+        pytest.fail(f"the data did not separate the two p-values: {fit.p}, {fit.p_cluster}")
+
+
+def test_percentile_interval_of_draws_that_never_reach_the_target():
+    draws = np.array([1.0, 2.0, 3.0, np.inf, np.inf] * 20)
+    lo, hi = percentile_interval(draws)
+    assert lo == 1.0 and hi is None
+    assert percentile_interval(np.arange(1, 101, dtype=float)) == (3.0, 98.0)
 
 
 def test_leave_one_out_finds_the_planted_paper():
@@ -147,5 +260,8 @@ def test_leave_one_out_finds_the_planted_paper():
     groups = [f"p{i}" for i in range(30)] + ["outlier", "outlier"]
     loo = leave_one_out(x, y, groups)
     assert loo[0]["paper"] == "outlier" and loo[0]["n_dropped"] == 2
-    keep = np.array(groups) != "outlier"
-    assert loo[0]["slope_without"] == pytest.approx(np.polyfit(x[keep], y[keep], 1)[0])
+    for entry in loo[:5]:
+        keep = np.array(groups) != entry["paper"]
+        assert entry["slope_without"] == pytest.approx(np.polyfit(x[keep], y[keep], 1)[0],
+                                                       abs=1e-9)
+    assert len(leave_one_out(x, y, groups, top=3)) == 3

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from analysis_helpers import write_csv
 
 import analysis
 from analysis.data import REQUIRED_COLUMNS
@@ -17,6 +16,7 @@ from db.schema import T
 COMPUTE = (-0.51, -0.11)  # Table 1 (2), ImageNet
 BURDEN = {"imagenet": (0.10, -0.07), "coco": (-0.002, -0.02), "squad1.1": (0.35, -0.13)}
 CONVERSION = (-6.0, 1.0)  # log10(GFLOPs) = -6 + log10(parameters)
+BURDEN_METRIC = {"imagenet": "top1_error", "coco": "box_ap", "squad1.1": "f1"}
 
 
 def make_rows(seed: int = 7) -> list[dict]:
@@ -29,7 +29,7 @@ def make_rows(seed: int = 7) -> list[dict]:
         rows.append({"arxiv_id": f"17{i:02d}.0{i:04d}",
                      "model": "AlexNet" if i == 0 else f"net{i}",
                      "benchmark": "imagenet", "year": 2012 + i % 8, "month": 1 + i % 12,
-                     "metric": "top1", "error": 100 * err,
+                     "metric": "top1_error", "error": 100 * err,
                      # every fifth model reports parameters only: imputed
                      "compute_per_pass": "" if i % 5 == 4 else 10**lg * 1e9,
                      "parameters": params, "hardware": "V100" if i % 2 else "GTX 1080 Ti",
@@ -40,7 +40,8 @@ def make_rows(seed: int = 7) -> list[dict]:
             lb = rng.uniform(11, 18)
             rows.append({"arxiv_id": f"18{i:02d}.1{i:04d}", "model": f"{bench}-{i}",
                          "benchmark": bench, "year": 2015 + i % 5, "month": 6,
-                         "metric": "m", "error": 100 * 10 ** (a + b * lb + rng.normal(0, 0.01)),
+                         "metric": BURDEN_METRIC[bench],
+                         "error": 100 * 10 ** (a + b * lb + rng.normal(0, 0.01)),
                          "compute_per_pass": "", "parameters": "", "hardware": "V100",
                          "chips": 4, "training_hours": 10, "hardware_burden": 10**lb * 1e9,
                          "compute_imputed": 0})
@@ -54,12 +55,6 @@ def make_rows(seed: int = 7) -> list[dict]:
     return rows
 
 
-def write_csv(path: Path, rows: list[dict]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=REQUIRED_COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -83,17 +78,18 @@ def test_conversion_and_imputation_match_independent_least_squares(report):
             and r["error"] > 0]
     a, b = _lstsq(np.log10([r["parameters"] for r in both]),
                   np.log10([r["compute_per_pass"] / 1e9 for r in both]))
-    fit = result.results["conversion"]["fit"]
+    conv = result.results["conversion"]["imagenet"]
+    fit = conv["fit"]
     assert fit["coef"]["const"] == pytest.approx(a, abs=1e-9)
     assert fit["coef"]["log10_parameters"] == pytest.approx(b, abs=1e-9)
     assert abs(b - CONVERSION[1]) < 0.05
-    assert result.results["conversion"]["n_imputed"] == 8
+    assert conv["n_imputed"] == 8 and conv["gate"]["passed"]
     assert result.results["compute_per_pass"]["imagenet"]["counts"]["n_imputed"] == 8
 
 
 def test_table1_equals_numpy_on_the_same_data(report):
     rows, result = report
-    fit = result.results["conversion"]["fit"]["coef"]
+    fit = result.results["conversion"]["imagenet"]["fit"]["coef"]
     imagenet = [r for r in rows if r["benchmark"] == "imagenet" and r["error"] > 0
                 and (r["compute_per_pass"] != "" or r["parameters"] != "")]
     lg = np.array([np.log10(r["compute_per_pass"] / 1e9) if r["compute_per_pass"] != ""
@@ -112,7 +108,9 @@ def test_table1_equals_numpy_on_the_same_data(report):
     for key in ("r2", "adj_r2", "f_stat", "resid_se", "n", "ci_low", "se", "p"):
         assert res["polynomial"][key] is not None
     assert res["year_trend"]["terms"] == ["const", "log10_gflops", "year"]
-    assert res["bootstrap"]["n_boot"] == 200
+    assert res["bootstrap"]["n_boot"] == 200 and res["bootstrap"]["resamples"] == "papers"
+    assert res["polynomial"]["n_clusters"] == 40 and res["polynomial"]["se_cluster"]
+    assert res["metric"] == "top1"
     assert res["quantile"]["method"].startswith("QuantReg")
 
 
@@ -155,11 +153,13 @@ def test_outputs_exist_and_page_is_self_contained(report):
     _, result = report
     out = result.out_dir
     for name in ("table1_imagenet", "table2_imagenet", "table3_burden_polynomial",
-                 "table4_burden_exponential", "projection", "projection_paper", "conversion"):
+                 "table4_burden_exponential", "projection", "projection_paper",
+                 "conversion_imagenet", "imputation", "robustness_imagenet",
+                 "robustness_burden"):
         for ext in ("csv", "md", "tex"):
             assert (out / "tables" / f"{name}.{ext}").stat().st_size > 0
-    for name in ("compute_imagenet", "burden_coco", "fig3_burden_panel", "fig7_conversion",
-                 "fig2b_hardware_burden"):
+    for name in ("compute_imagenet", "burden_coco", "fig3_burden_panel",
+                 "fig7_conversion_imagenet", "fig2b_hardware_burden"):
         assert (out / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
         assert b"<svg" in (out / "figures" / f"{name}.svg").read_bytes()[:2000]
     html = result.index_html.read_text()
@@ -171,8 +171,9 @@ def test_outputs_exist_and_page_is_self_contained(report):
 
 
 def test_figure2b_normalises_to_alexnet(report):
-    _, result = report
-    assert "AlexNet" in result.results["over_time"]["hardware_burden"]["reference"]
+    rows, result = report
+    ref = result.results["over_time"]["hardware_burden"]["reference_row"]
+    assert ref["model"] == "AlexNet" and ref["arxiv_id"] == rows[0]["arxiv_id"]
 
 
 def test_store_run_flags_and_peak_conventions(tmp_path, store):
@@ -196,7 +197,10 @@ def test_store_run_flags_and_peak_conventions(tmp_path, store):
     assert run["status"] == "done" and run["dlcompute_version"] == "1.0"
     assert json.loads(run["results"]) == json.loads(result.results_json.read_text())
     assert json.loads(run["settings"])["kind"] == "analyze"
-    assert result.results["open_flags"][0]["reason"] == "no FLOPs found"
+    flags = result.results["open_flags"]
+    assert flags["n_observations_flagged"] == 1
+    assert flags["listed"][0]["arxiv_id"] == rows[1]["arxiv_id"]
+    assert "no FLOPs found" in flags["listed"][0]["flag"]
     assert "no FLOPs found" in result.index_html.read_text()
     conv = result.results["peak_conventions"]
     imagenet = next(s for s in conv["slopes"] if s["benchmark"] == "imagenet")
@@ -230,12 +234,12 @@ def test_cli_analyze_and_its_errors(cli_run, tmp_path):
 def test_tiny_and_degenerate_data_still_produce_a_report(tmp_path):
     base = {c: "" for c in REQUIRED_COLUMNS}
     rows = [{**base, "arxiv_id": f"2001.0000{i}", "model": f"m{i}", "benchmark": "imagenet",
-             "year": 2020, "error": e, "compute_per_pass": c, "hardware_burden": c * 1e6,
+             "metric": "top1_error", "year": 2020, "error": e, "compute_per_pass": c, "hardware_burden": c * 1e6,
              "compute_imputed": 0}
             for i, (e, c) in enumerate([(30.0, 1e9), (20.0, 1e10), (15.0, 1e11)])]
     # Same compute everywhere: no variance in the regressor.
     rows += [{**base, "arxiv_id": f"2002.0000{i}", "model": f"s{i}", "benchmark": "squad1.1",
-              "year": 2020, "error": 10.0 + i, "compute_per_pass": 1e9, "compute_imputed": 0}
+              "metric": "f1", "year": 2020, "error": 10.0 + i, "compute_per_pass": 1e9, "compute_imputed": 0}
              for i in range(4)]
     rows.append({**base, "arxiv_id": "2003.00001", "model": "nan", "benchmark": "coco",
                  "error": "nan", "compute_imputed": 0})

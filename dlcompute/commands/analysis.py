@@ -19,8 +19,11 @@ def _year(ctx: click.Context, param: click.Parameter, value: int | None) -> int 
     return value
 
 
-def analysis_settings(settings: Settings, bootstrap: int | None, seed: int | None) -> dict:
+def analysis_settings(settings: Settings, bootstrap: int | None, seed: int | None,
+                      best_per_paper: bool = False, reviewed_only: bool = False) -> dict:
     """The [analysis] and [projection] sections of dlcompute.toml, with CLI overrides."""
+    from analysis.impute import DEFAULT_MIN_PAIRS, DEFAULT_MIN_R2
+
     projection = dict(settings.section("projection"))
     for key, value in projection.items():
         if key == "targets":
@@ -39,6 +42,11 @@ def analysis_settings(settings: Settings, bootstrap: int | None, seed: int | Non
         "seed": settings.pick("analysis", "seed", seed, 0, cast=int),
         "quantile": settings.pick("analysis", "quantile", None, 0.1, cast=float),
         "utilisation": settings.pick("analysis", "utilisation", None, 0.4, cast=float),
+        "imputation_min_pairs": settings.pick("analysis", "imputation_min_pairs", None,
+                                              DEFAULT_MIN_PAIRS, cast=int),
+        "imputation_min_r2": settings.pick("analysis", "imputation_min_r2", None,
+                                           DEFAULT_MIN_R2, cast=float),
+        "best_per_paper": best_per_paper, "reviewed_only": reviewed_only,
         "projection": projection,
     }
 
@@ -59,31 +67,49 @@ def analysis_settings(settings: Settings, bootstrap: int | None, seed: int | Non
 @click.option("--bootstrap", type=click.IntRange(min=10), default=None,
               help="Bootstrap resamples for the exponent's interval [default: 1000].")
 @click.option("--seed", type=int, default=None, help="Seed of the bootstrap [default: 0].")
+@click.option("--best-per-paper", is_flag=True,
+              help="Fit only the best model (lowest error) of each paper, as the paper's "
+                   "hardware-burden Tables 3-4 did.")
+@click.option("--reviewed-only", is_flag=True,
+              help="Leave out every observation with an open flag (store input only).")
 def analyze(settings: Settings, out_dir: str | None, benchmarks: tuple[str, ...],
             observations: str | None, since: int | None, until: int | None,
-            bootstrap: int | None, seed: int | None) -> None:
+            bootstrap: int | None, seed: int | None, best_per_paper: bool,
+            reviewed_only: bool) -> None:
     """Rerun the paper's regressions, projections and figures.
 
     Reads the store's observations (or --observations FILE) and writes
     index.html, tables/*.csv|md|tex, figures/*.png|svg and results.json to
-    --out; records the run in analysis_runs. Parts the data cannot support
-    are skipped with the reason on stderr and in the report.
+    --out; records the run in analysis_runs. Each benchmark is fitted once
+    per metric family (ImageNet top-1 is Table 1, top-5 its own table).
+    Parts the data cannot support are skipped with the reason on stderr and
+    in the report.
 
     \b
     Example:
         dlcompute analyze --out report --benchmark imagenet --since 2012
+        dlcompute analyze --best-per-paper --reviewed-only
     """
     if since is not None and until is not None and since > until:
         raise click.BadParameter(f"--since {since} is after --until {until}",
                                  param_hint="--since")
+    if reviewed_only and observations is not None:
+        raise click.UsageError("--reviewed-only reads the store's flags; it cannot be used "
+                               "with --observations FILE")
     out = out_dir or settings.pick("analysis", "out", None, "report")
     import analysis
+    import crawler
 
-    conf = analysis_settings(settings, bootstrap, seed)
+    conf = analysis_settings(settings, bootstrap, seed, best_per_paper, reviewed_only)
+    known = [b.name for b in crawler.load_benchmarks(settings.section("benchmarks"))]
     with _maybe_store(settings, observations) as store:
-        result = analysis.analyze(store, observations=observations, out_dir=out,
-                                  benchmarks=list(benchmarks) or None, since=since,
-                                  until=until, settings=conf, version=__version__)
+        try:
+            result = analysis.analyze(store, observations=observations, out_dir=out,
+                                      benchmarks=list(benchmarks) or None, since=since,
+                                      until=until, settings=conf, version=__version__,
+                                      known_benchmarks=known)
+        except analysis.UnknownBenchmarkError as e:
+            raise click.BadParameter(str(e), param_hint="--benchmark") from e
     for s in result.skipped:
         click.echo(f"Warning: skipped {s['what']}: {s['reason']}", err=True)
     click.echo(f"{result.n_observations} observations analysed; report: {result.index_html}")
