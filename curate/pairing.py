@@ -189,14 +189,15 @@ class _Pairer:
         ranked = sorted(facts, key=lambda f: (-(f.get("confidence") or 0.0), f["id"]))
         if ent.kind == "row":
             # one row, several columns of one metric (resolutions, crops): each a result,
-            # told apart by its column; the same value twice is one result
-            rows, seen = [], []
-            for f in ranked:
-                v = f["normalized_value"]
-                if any(abs(v - s) < 1e-9 for s in seen):
+            # told apart by its column header; columns whose headers do not tell them
+            # apart (none, or the same) are one result, the leftmost
+            rows, heads = [], []
+            for f in sorted(facts, key=lambda f: f["id"]):
+                head = (f.get("_header") or "").strip().lower()
+                if heads and (not head or head in heads):
                     continue
-                seen.append(v)
-                rows.append(self.result_row(ent, bench, metric, split, f, multi=len(seen) > 1))
+                heads.append(head)
+                rows.append(self.result_row(ent, bench, metric, split, f, multi=len(heads) > 1))
             return [r for r in rows if r is not None]
         best = ranked[0]
         rfield = RESULT_PREFIX + metric
@@ -224,7 +225,7 @@ class _Pairer:
         model = ent.name
         if multi:
             col = (f.get("_header") or "").strip()
-            model = f"{model} [{col or 'column ' + str(f['id'])}]".strip()
+            model = f"{model} [{col}]".strip()
         value, src = f["normalized_value"], Source("error", "stated", fact_id=f["id"])
         d = self.decision(model, bench, RESULT_PREFIX + metric)
         if d is not None:
@@ -367,12 +368,19 @@ def other_input(p: Paired) -> bool:
 
 
 def single_own_model(rows: list[Paired]) -> bool:
-    """One own model: at most one named variant among the results (ensembles aside, those
-    from Papers with Code included), on one task."""
-    names = {p.entity.key_name for p in rows if p.entity.specific
-             and not is_ensemble(p.entity.name)}
+    """One own model: the results name at most one variant and come from at most one
+    table row or model column whose label names none (two rows are two models), on one
+    task; ensembles aside, Papers with Code's models included."""
+    models = set()
+    for p in rows:
+        if is_ensemble(p.entity.name):
+            continue
+        if p.entity.specific:
+            models.add(p.entity.key_name)
+        elif p.entity.kind in ("row", "col"):
+            models.add(p.entity.key)
     tasks = {TASK_GROUPS.get(p.benchmark, p.benchmark) for p in rows}
-    return len(names) <= 1 and len(tasks) <= 1
+    return len(models) <= 1 and len(tasks) <= 1
 
 
 def _restates(p: Paired, k: Paired) -> bool:

@@ -55,8 +55,13 @@ _NOT_RESULT = re.compile(r"Δ|\bdiff\w*\b|\bgain\b|\bimprov\w*|\bmargin\b|\bstd\
                          r"\bchange\b|\brelative\b|\bdrop\b", re.I)
 # COCO's box AP is the main AP; AP50, AP75 and the small/medium/large APs are not it.
 _SUB_AP = re.compile(r"(?<![\w.])(?:(?-i:[SML])|small|medium|large|0?\.5|0?\.75|50|75)[\s_]+AP\b|"
-                     r"\bAP\s*_?\s*(?:[SML]|small|medium|large|50|75|\.5|\.75)\b|\bAP\s*@",
-                     re.I)
+                     r"\bAP\s*_?\s*(?:[SML]|small|medium|large|50|75|0?\.50?|0?\.75)(?![\w.])|"
+                     r"\bAP\s*@", re.I)
+# Protocols that make a different benchmark of the same data: few-shot, linear probes.
+_OTHER_PROTOCOL = re.compile(r"\b\d+-?shot\b|\bfew-?shot\b|\bzero-?shot\b|"
+                             r"\blinear\s+(?:probe|probing|eval\w*|classifier)\b|\bk-?NN\b|"
+                             r"\bsemi-?supervised\b|\b\d+\s*%\s*(?:of\s+)?(?:the\s+)?labels\b",
+                             re.I)
 # ImageNet's other test sets and label sets are other benchmarks than ILSVRC-2012 val.
 _OTHER_IMAGENET = re.compile(r"\breal\b|\bv2\b|imagenet-?(?:v2|real|[CAR]|sketch)\b|"
                              r"\bsketch\b|\brobust\w*|\bcorrupt\w*|\badversarial\b", re.I)
@@ -108,6 +113,15 @@ def is_margin(fact: dict) -> bool:
     return bool(at) and all(_MARGIN_BEFORE.search(text[max(0, i - 40):i]) for i in at)
 
 
+def _near_value(fact: dict, rx: re.Pattern[str], reach: int = 30) -> bool:
+    """True when every place the sentence prints the value has ``rx`` within ``reach``
+    characters of it (a sentence may give one result of the protocol and one not)."""
+    text = fact.get("evidence") or ""
+    value = fact.get("value")
+    at = _occurrences(text, float(value)) if value is not None else []
+    return bool(at) and all(rx.search(text[max(0, i - reach):i + reach]) for i in at)
+
+
 def rejected(fact: dict) -> str | None:
     """Why a fact's value is not what its field means, or None when it may be."""
     fld = fact.get("field")
@@ -132,6 +146,9 @@ def rejected(fact: dict) -> str | None:
             return f"{value:g} is not a percentage"
         if _NOT_RESULT.search(_header(fact)):
             return f"column {_header(fact)!r} is a difference, not a result"
+        if (_OTHER_PROTOCOL.search(f"{_header(fact)} {extra(fact).get('caption') or ''}")
+                if fact.get("source") == "table" else _near_value(fact, _OTHER_PROTOCOL)):
+            return "a few-shot, linear-probe or semi-supervised result, another benchmark"
         if fact.get("benchmark") == "imagenet" and _OTHER_IMAGENET.search(_header(fact)):
             return f"column {_header(fact)!r} is another ImageNet test set, not ILSVRC-2012"
         if fact.get("metric") == "box_ap" and _SUB_AP.search(_header(fact)):

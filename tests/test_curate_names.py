@@ -100,6 +100,10 @@ def fact(field, value, unit="", norm_unit=None, **kw):
           extra='{"header": "acc. on Inet-real"}'), "another ImageNet"),
     (fact("result", 71.0, "%", metric="top1_accuracy", benchmark="imagenet", source="table",
           extra='{"header": "ImageNet-V2 top-1"}'), "another ImageNet"),
+    (fact("result", 50.0, "%", metric="top1_accuracy", benchmark="imagenet", source="table",
+          extra='{"header": "Linear 5-shot ImageNet accuracy [%]"}'), "few-shot"),
+    (fact("result", 36.3, "%", metric="box_ap", source="table", extra='{"header": "AP 0.75"}'),
+     "partial AP"),
 ])
 def test_rejected(f, why):
     assert why in (rejected(f) or "")
@@ -118,6 +122,15 @@ def test_rejected(f, why):
 ])
 def test_accepted(f):
     assert rejected(f) is None
+
+
+def test_protocol_words_count_only_near_the_value():
+    few = fact("result", 84.9, metric="top1_accuracy", benchmark="imagenet",
+               evidence="ViT-G reaches 90.45% top-1 accuracy and 84.86% with 10-shot linear "
+                        "probes.")
+    few["value"] = few["normalized_value"] = 84.86
+    full = dict(few, value=90.45, normalized_value=90.45)
+    assert "few-shot" in rejected(few) and rejected(full) is None
 
 
 def test_margin_needs_every_mention_to_be_one():

@@ -169,6 +169,28 @@ def test_paper_level_figure_only_for_a_single_own_model():
     assert len(q.observations) == 3  # one question, every observation it would change
 
 
+def test_rows_without_names_are_models_of_their_own():
+    # garbled labels ("H", "w"): several rows are several models, not one paper model
+    res = paper(row("p5.t0", 0, "H", result=("imagenet", "top1_accuracy", 50.0)),
+                row("p5.t0", 1, "w", result=("imagenet", "top1_accuracy", 47.0)),
+                text("compute_per_pass", 382.8e9, "The largest model needs 382.8 GFLOPs."))
+    assert all(not p.values for p in res.observations)
+
+
+def test_columns_of_one_metric_need_headers_to_be_two_results():
+    facts = row("p4.t0", 11, "ResMLP-S12", result=("imagenet", "top1_accuracy", 76.6),
+                flops=3e9, header="")
+    more = [dict(facts[0], id=next(_ids), value=v, normalized_value=v) for v in (84.6, 60.2)]
+    (p,) = paper(facts + more).observations
+    assert p.value == 76.6  # the leftmost: columns without headers cannot be told apart
+    named = row("p4.t1", 0, "Net", result=("imagenet", "top1_accuracy", 80.1),
+                header="Top-1 (224)")
+    named.append(dict(named[0], id=next(_ids), value=81.5, normalized_value=81.5,
+                      extra=json.dumps({"table": "p4.t1", "header": "Top-1 (384)",
+                                        "features": {}})))
+    assert sorted(p.model for p in paper(named).observations) == ["Net", "Net [Top-1 (384)]"]
+
+
 def test_a_single_model_on_two_tasks_is_two_models():
     res = paper(
         text("result", 77.3, "It reaches 77.3% top-1 accuracy on ImageNet.",
