@@ -37,6 +37,9 @@ _TASK_WORDS = {
     "squad": re.compile(r"\bSQuAD\b", re.I),
     "conll": re.compile(r"\bCoNLL|\bNER\b|\bnamed[- ]entity", re.I),
     "wmt": re.compile(r"\bWMT|\bEn-?(?:De|Fr)\b|\btranslation\b|\bBLEU\b", re.I),
+    # tasks dlcompute does not track, whose figures still sit beside tracked ones
+    "other": re.compile(r"\bADE-?20[kK]|\bCityscapes|\bmIoU\b|\bKinetics|\bPascal\b|"
+                        r"\bLVIS\b", re.I),
 }
 # What a sentence comparing several models speaks of: none of them in particular.
 SEVERAL = "several models"
@@ -73,6 +76,12 @@ class Entity:
     @property
     def specific(self) -> bool:
         return is_specific(self.name)
+
+
+def column_tasks(f: dict) -> set[str]:
+    """Task groups a table fact's column header names ("ADE20K Params": other)."""
+    head = str(extra(f).get("column") or "")
+    return {t for t, rx in _TASK_WORDS.items() if rx.search(head)}
 
 
 def unit_of(f: dict) -> tuple | None:
@@ -148,12 +157,22 @@ class OwnFacts:
         self._names[f["id"]] = name
         return name
 
-    def in_unit(self, fld: str, ent: Entity) -> list[dict]:
-        """Own facts of ``fld`` from the entity's own table row (or model column)."""
+    def in_unit(self, fld: str, ent: Entity, benchmark: str) -> list[dict]:
+        """Own facts of ``fld`` from the entity's own table row (or model column), best
+        first: a column naming the result's task, then columns naming none, left to right;
+        never a column naming another task ("ADE20K FLOPs" beside ImageNet top-1)."""
         if ent.kind not in ("row", "col"):
             return []
-        got = [f for f in self.facts[fld] if unit_of(f) == ent.key]
-        return sorted(got, key=lambda f: (-(f.get("confidence") or 0.0), f["id"]))
+        task = TASK_GROUPS.get(benchmark, benchmark)
+        ranked = []
+        for f in self.facts[fld]:
+            if unit_of(f) != ent.key:
+                continue
+            named = column_tasks(f)
+            if named and task not in named:
+                continue
+            ranked.append((0 if task in named else 1, f["id"], f))
+        return [f for *_, f in sorted(ranked, key=lambda t: t[:2])]
 
     def tasks(self, f: dict) -> set[str]:
         """Task groups a fact's context speaks of: the results printed in its table, the
@@ -168,9 +187,14 @@ class OwnFacts:
         return found | {task for task, rx in _TASK_WORDS.items() if rx.search(text)}
 
     def fits(self, f: dict, benchmark: str) -> bool:
-        """False when the fact's context is about another task than ``benchmark``'s."""
+        """False when the fact's context is about another task than ``benchmark``'s: its
+        column's header when that names a task, else its table or sentence."""
+        task = TASK_GROUPS.get(benchmark, benchmark)
+        named = column_tasks(f)
+        if named:
+            return task in named
         tasks = self.tasks(f)
-        return not tasks or TASK_GROUPS.get(benchmark, benchmark) in tasks
+        return not tasks or task in tasks
 
     def named(self, fld: str, key_name: str, benchmark: str) -> list[dict]:
         """Own facts of ``fld`` stated for exactly this variant, not in a table of

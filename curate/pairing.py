@@ -271,7 +271,7 @@ class _Pairer:
 
     def pair_value(self, p: Paired, fld: str, single: bool, unnamed: list[dict]) -> None:
         got: tuple[dict, str] | None = None
-        row = self.own.in_unit(fld, p.entity)
+        row = self.own.in_unit(fld, p.entity, p.benchmark)
         if row:
             got = (row[0], "row")
         elif p.entity.specific and not (fld == "compute_per_pass" and other_input(p)):

@@ -79,6 +79,30 @@ def test_compute_and_parameters_from_the_same_row():
     assert res.questions == []
 
 
+def test_a_row_with_figures_for_two_tasks_gives_the_results_task():
+    facts = row("p10.t0", 3, "ConvNeXt-Tiny 31-29-27-13", result=("imagenet", "top1_accuracy",
+                                                                 81.6))
+    ex = {k: v for k, v in json.loads(facts[0]["extra"]).items() if k != "header"}
+
+    def size(fld, value, column, conf):
+        return {"id": next(_ids), "field": fld, "value": value, "normalized_value": value,
+                "normalized_unit": "flops" if fld == "compute_per_pass" else "count",
+                "row_id": "p10.t0.r3", "model": "ConvNeXt-Tiny 31-29-27-13",
+                "source": "table", "page": 10, "evidence": "...", "confidence": conf,
+                "extra": json.dumps({**ex, "column": column})}
+
+    facts += [size("parameters", 32e6, "ImageNet Params", 0.7),
+              size("compute_per_pass", 6.1e9, "FLOPs", 0.78),
+              size("parameters", 64e6, "ADE20K Params", 0.9),
+              size("compute_per_pass", 973e9, "FLOPs", 0.97)]
+    (p,) = paper(facts).observations
+    # the ImageNet column, and of two plain FLOPs columns the left one
+    assert (p.values["parameters"], p.values["compute_per_pass"]) == (32e6, 6.1e9)
+    # with only the ADE20K count in the row, the ImageNet result has none
+    (p,) = paper([f for f in facts if f["value"] != 32e6]).observations
+    assert "parameters" not in p.values
+
+
 def test_copied_baselines_never_become_observations():
     res = paper(
         row("p6.t0", 0, "EfficientNet-B0", result=("imagenet", "top1_accuracy", 77.1),
