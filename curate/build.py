@@ -19,6 +19,7 @@ from curate.choose import (
     rank,
     time_kind,
 )
+from curate.entities import OwnFacts
 from curate.pairing import Paired, PairingOptions, PaperInput, Source, pair_paper, settled
 from curate.values import Decision, model_key
 from db import Store
@@ -86,6 +87,7 @@ class Builder:
         self.o = options
         self.decisions = decisions
         self.flags: dict[str, FlagSpec] = {}
+        self._own: dict[str, OwnFacts] = {}
         db = store.db
         self.papers = {p["arxiv_id"]: p for p in db.query(
             f"select arxiv_id, year, month from {T.papers}")}
@@ -170,9 +172,11 @@ class Builder:
 
     # --- observations ----------------------------------------------------------------
     def own_facts(self, arxiv_id: str, fld: str) -> list[dict]:
-        """Facts of ``fld`` the extractor scores as the paper's own."""
-        return [f for f in self.facts[arxiv_id].get(fld, [])
-                if (f.get("confidence") or 0.0) >= self.o.own_min]
+        """Facts of ``fld`` the extractor attributes to the paper: scored as its own, not
+        read from a row that cites another paper or scores low on balance."""
+        if arxiv_id not in self._own:
+            self._own[arxiv_id] = OwnFacts(self.facts[arxiv_id], self.o.own_min)
+        return [f for f in self.facts[arxiv_id].get(fld, []) if self._own[arxiv_id].is_own(f)]
 
     def build_paper(self, arxiv_id: str) -> list[dict]:
         """The paper's observation rows (curate.pairing), with hardware, and their flags."""

@@ -139,11 +139,11 @@ def check_unknown_hardware(b: Builder, rows: list[dict]) -> None:
     obs_by_paper: dict[str, set] = defaultdict(set)
     for r in rows:
         obs_by_paper[r["arxiv_id"]].add(_obs_key(r))
-    for arxiv_id, fields in b.facts.items():
+    for arxiv_id in b.facts:
         if arxiv_id not in b.papers:
             continue
-        facts = [f for f in fields.get("hardware", []) if f.get("hardware_name")
-                 and not f.get("hardware") and (f.get("confidence") or 0.0) >= b.o.own_min]
+        own = b.own_facts(arxiv_id, "hardware")
+        facts = [f for f in own if f.get("hardware_name") and not f.get("hardware")]
         if not facts:
             continue
         names = sorted({f["hardware_name"] for f in facts})

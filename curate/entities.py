@@ -118,6 +118,11 @@ class OwnFacts:
         self._names: dict[int, str | None] = {}
         self._other_keys = {variant_key(n) for n in self.other_names}
 
+    def is_own(self, f: dict) -> bool:
+        """A fact of any field the extractor attributes to this paper (its own score and,
+        for a table fact, its row's)."""
+        return self._own(f)
+
     def is_others(self, name: str | None) -> bool:
         """True when ``name`` is another paper's model (a cited or foreign row's label)."""
         return bool(name) and variant_key(name) in self._other_keys

@@ -57,6 +57,9 @@ _NOT_RESULT = re.compile(r"Δ|\bdiff\w*\b|\bgain\b|\bimprov\w*|\bmargin\b|\bstd\
 _SUB_AP = re.compile(r"(?<![\w.])(?:(?-i:[SML])|small|medium|large|0?\.5|0?\.75|50|75)[\s_]+AP\b|"
                      r"\bAP\s*_?\s*(?:[SML]|small|medium|large|50|75|0?\.50?|0?\.75)(?![\w.])|"
                      r"\bAP\s*@", re.I)
+# Instance segmentation's AP ("AP_mask", "mask AP"; "Mask R-CNN AP_b" is box AP).
+_MASK_AP = re.compile(r"\bAP\s*_?\s*(?:mask|m)\b|\bAP\^?m\b|\bmask\s*AP\b(?!\s*_?\s*\^?b)",
+                      re.I)
 # Protocols that make a different benchmark of the same data: few-shot, linear probes.
 _OTHER_PROTOCOL = re.compile(r"\b\d+-?shot\b|\bfew-?shot\b|\bzero-?shot\b|"
                              r"\blinear\s+(?:probe|probing|eval\w*|classifier)\b|\bk-?NN\b|"
@@ -126,6 +129,8 @@ def rejected(fact: dict) -> str | None:
     """Why a fact's value is not what its field means, or None when it may be."""
     fld = fact.get("field")
     value = fact.get("normalized_value")
+    if fld not in HARD and fld != "result":
+        return None  # hardware, time and epochs: the catalog and curate.build check those
     if not isinstance(value, int | float) or value != value:
         return "no numeric value"
     if fld in HARD:
@@ -151,6 +156,8 @@ def rejected(fact: dict) -> str | None:
             return "a few-shot, linear-probe or semi-supervised result, another benchmark"
         if fact.get("benchmark") == "imagenet" and _OTHER_IMAGENET.search(_header(fact)):
             return f"column {_header(fact)!r} is another ImageNet test set, not ILSVRC-2012"
+        if fact.get("metric") == "box_ap" and _MASK_AP.search(_header(fact)):
+            return f"column {_header(fact)!r} is mask AP, not box AP"
         if fact.get("metric") == "box_ap" and _SUB_AP.search(_header(fact)):
             return f"column {_header(fact)!r} is a partial AP (AP50, AP75, APs/m/l), not box AP"
         if fact.get("source") != "table" and is_margin(fact):

@@ -104,6 +104,8 @@ def fact(field, value, unit="", norm_unit=None, **kw):
           extra='{"header": "Linear 5-shot ImageNet accuracy [%]"}'), "few-shot"),
     (fact("result", 36.3, "%", metric="box_ap", source="table", extra='{"header": "AP 0.75"}'),
      "partial AP"),
+    (fact("result", 53.3, "%", metric="box_ap", source="table",
+          extra='{"header": "AP_mask ViT-L"}'), "mask AP"),
 ])
 def test_rejected(f, why):
     assert why in (rejected(f) or "")
@@ -117,6 +119,7 @@ def test_rejected(f, why):
          evidence="ResNet-50 reaches 76.1% top-1 accuracy, up by 0.9 points."),
     fact("result", 41.0, "%", metric="box_ap", source="table", extra='{"header": "AP"}'),
     fact("result", 19.3, "%", metric="box_ap", source="table", extra='{"header": "mAP"}'),
+    fact("result", 41.9, "%", metric="box_ap", source="table", extra='{"header": "Mask AP_b"}'),
     fact("result", 81.6, "%", metric="top1_accuracy", benchmark="imagenet", source="table",
          extra='{"header": "Top-1 acc. (%)"}'),
 ])
