@@ -15,12 +15,20 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lxml import etree
 
 from crawler.atom import parse_xml
 from crawler.benchmarks import Benchmark, save_benchmarks
-from crawler.http import DEFAULT_DELAY, ArxivError, Clock, HttpClient, check_delay
+from crawler.http import (
+    DEFAULT_DELAY,
+    ArxivError,
+    Clock,
+    HttpClient,
+    check_delay,
+    pace_dir,
+)
 from crawler.ids import InvalidArxivId, parse_arxiv_id
 from crawler.local import Matchers, document
 from crawler.papers import PaperRecord, finish_run, link_query, start_run, upsert_paper
@@ -145,8 +153,10 @@ def harvest(store: Store, benchmarks: Iterable[Benchmark], *, set_spec: str = "c
             oai_url: str = DEFAULT_OAI_URL, delay: float = DEFAULT_DELAY,
             user_agent: str | None = None, clock: Clock | None = None,
             timeout: float = 120.0, retries: int = 4, backoff: float = 5.0,
-            progress=None) -> HarvestSummary:
+            progress=None, data_dir: str | Path | None = None) -> HarvestSummary:
     """Harvest a set's records changed since ``from_date`` (default: the last harvest).
+
+    ``data_dir``: share the request pacing with other commands using it.
 
     Each page is stored in one transaction; the set's harvest date is advanced
     only once the last page is in, so an interrupted harvest is redone from
@@ -177,7 +187,8 @@ def harvest(store: Store, benchmarks: Iterable[Benchmark], *, set_spec: str = "c
     what = f"OAI-PMH set {set_spec!r} from {from_date or 'the start'}"
     client = HttpClient(delay=delay, timeout=timeout, retries=retries, backoff=backoff,
                         user_agent=user_agent, clock=clock,
-                        mirror_hint="--oai-url URL (or oai_url in [crawl] of dlcompute.toml)")
+                        mirror_hint="--oai-url URL (or oai_url in [crawl] of dlcompute.toml)",
+                        pace_dir=pace_dir(data_dir) if data_dir is not None else None)
     last_date = None
     try:
         pages = _pages(client, oai_url, params, what)

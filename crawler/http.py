@@ -3,21 +3,35 @@
 arXiv's terms of use for its API ask for no more than one request every three
 seconds and a single connection at a time. ``HttpClient`` keeps both for every
 request it makes (API pages, OAI-PMH pages and PDFs alike): one
-``requests.Session``, a ``Clock`` that spaces requests by ``delay`` seconds,
-a timeout on every request, and retries with backoff for 429, 5xx and
-timeouts that honour ``Retry-After``. The clock is injectable so tests can
-check the spacing without sleeping.
+``requests.Session``, a ``Clock`` that spaces the starts of requests by
+``delay`` seconds plus a margin of 0.1 s (a server sees requests a few
+milliseconds closer together than the client sent them), a timeout on every
+request, and retries with exponential backoff for 429, 5xx and timeouts, where
+``Retry-After`` is a floor under the backoff, never a replacement for it.
+
+With ``pace_dir`` (the crawl's data dir), the spacing holds across processes on
+this machine: a :class:`Pacer` keeps the last request start per host in a small
+file there, read and written under an ``fcntl`` lock, so back-to-back or
+overlapping commands (``crawl && harvest``, two cron jobs) keep it too, and a
+server's Retry-After holds every process back. The clock is injectable so
+tests can check the spacing without sleeping.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import fcntl
 import importlib.metadata
+import json
 import logging
+import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
@@ -30,6 +44,21 @@ DEFAULT_DELAY = 3.0  # seconds between requests: arXiv's terms of use
 DEFAULT_TIMEOUT = 60.0  # seconds to connect / between bytes of a response
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 600.0  # never wait longer than this for one Retry-After
+# Added to the spacing: a server measured 2.994 s between requests sent 3 s apart. The
+# difference is jitter in connecting and scheduling, the same at any delay: an absolute
+# margin.
+SPACING_MARGIN = 0.1
+PACE_DIR_NAME = "http-pace"  # under the data dir, beside the PDF cache
+
+
+def pace_dir(data_dir: str | os.PathLike) -> Path:
+    """Where the shared request pacing of commands using ``data_dir`` lives."""
+    return Path(data_dir) / PACE_DIR_NAME
+
+
+def spacing(delay: float) -> float:
+    """Seconds from one request's start to the next: ``delay`` plus a small margin."""
+    return delay + SPACING_MARGIN if delay > 0 else 0.0
 
 
 class ArxivError(DlcomputeError):
@@ -107,6 +136,71 @@ class FakeClock(Clock):
             self.now += seconds
 
 
+def _boot_id() -> str:
+    """Identifies this boot: monotonic clock readings are comparable only within one."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+class Pacer:
+    """Request starts to one host, spaced across every process that shares ``directory``.
+
+    The file ``directory/HOST_PORT.json`` holds the monotonic time (system-wide
+    on one machine) of the last request start and a ``not_before`` set by a
+    Retry-After. :meth:`turn` takes an exclusive ``fcntl`` lock on it, sleeps
+    until this process may start, records the start, and lets go: waiting
+    processes queue on the lock and each sees the start before its own.
+    """
+
+    def __init__(self, directory: Path, url: str):
+        parts = urlsplit(url)
+        host = re.sub(r"[^A-Za-z0-9.-]", "_", f"{parts.hostname or 'host'}_{parts.port or ''}")
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f"{host}.json"
+        self._boot = _boot_id()
+
+    @contextmanager
+    def _locked(self) -> Iterator[tuple[dict, dict]]:
+        """The shared state under the lock; what the caller puts in ``new`` is written."""
+        with open(self.path, "a+", encoding="utf-8") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            fh.seek(0)
+            try:
+                state = json.loads(fh.read() or "{}")
+            except ValueError:
+                state = {}
+            now = time.monotonic()
+            if state.get("boot") != self._boot or state.get("last_start", 0) > now + 3600:
+                state = {}  # written before a reboot (or nonsense): no spacing to keep
+            new: dict = {}
+            yield state, new
+            if new:
+                fh.seek(0)
+                fh.truncate()
+                fh.write(json.dumps({**state, **new, "boot": self._boot}))
+                fh.flush()
+
+    def turn(self, spacing_s: float) -> float:
+        """Wait until ``spacing_s`` after the last start by anyone (and past any
+        Retry-After), record this start; returns the start (monotonic)."""
+        with self._locked() as (state, new):
+            start = max(state.get("last_start", -1e18) + spacing_s,
+                        state.get("not_before", -1e18))
+            wait = start - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            new["last_start"] = time.monotonic()
+        return new["last_start"]
+
+    def hold_off(self, seconds: float) -> None:
+        """No process starts a request to this host for ``seconds`` (a Retry-After)."""
+        with self._locked() as (state, new):
+            new["not_before"] = max(state.get("not_before", -1e18),
+                                    time.monotonic() + seconds)
+
+
 @dataclass
 class RequestRecord:
     """One request sent: when (clock time), what, and how it ended."""
@@ -135,16 +229,19 @@ class HttpClient:
     """Every request dlcompute sends to arXiv goes through one of these.
 
     ``delay``: seconds between the start of one request and the next (also
-    between retries). ``timeout``: connect and read timeout per request.
-    ``retries``: extra attempts for 429/5xx/timeouts; ``backoff``: first wait,
-    doubled each retry, raised to Retry-After when the server sends one.
+    between retries), plus a margin (:func:`spacing`). ``timeout``: connect and
+    read timeout per request. ``retries``: extra attempts for 429/5xx/timeouts;
+    ``backoff``: first wait, doubled each retry; a Retry-After longer than the
+    backoff raises that wait to it. ``pace_dir``: share the spacing with other
+    processes on this machine (see :class:`Pacer`; real clock only).
     """
 
     def __init__(self, *, delay: float = DEFAULT_DELAY, timeout: float = DEFAULT_TIMEOUT,
                  retries: int = 4, backoff: float = 5.0, user_agent: str | None = None,
                  clock: Clock | None = None, connect_retries: int = 1,
                  mirror_hint: str = "--arxiv-url URL (or arxiv_url in [crawl] of "
-                                    "dlcompute.toml)"):
+                                    "dlcompute.toml)",
+                 pace_dir: str | os.PathLike | None = None):
         self.delay = delay
         self.timeout = timeout
         self.retries = retries
@@ -156,6 +253,10 @@ class HttpClient:
         self.session.headers["User-Agent"] = user_agent or default_user_agent()
         self._last: float | None = None
         self.log: list[RequestRecord] = []
+        # Shared pacing needs the real, machine-wide clock; a FakeClock keeps it local.
+        self.pace_dir = Path(pace_dir) if pace_dir is not None and delay > 0 and \
+            type(self.clock) is Clock else None
+        self._pacers: dict[str, Pacer] = {}
 
     def close(self) -> None:
         self.session.close()
@@ -170,15 +271,45 @@ class HttpClient:
     def requests_made(self) -> int:
         return len(self.log)
 
-    def _wait_turn(self) -> None:
+    def _pacer(self, url: str) -> Pacer | None:
+        if self.pace_dir is None:
+            return None
+        key = urlsplit(url).netloc
+        if key not in self._pacers:
+            try:
+                self._pacers[key] = Pacer(self.pace_dir, url)
+            except OSError as e:  # a read-only data dir: keep this process's own spacing
+                log.warning("cannot share request pacing in %s: %s", self.pace_dir, e)
+                self.pace_dir = None
+                return None
+        return self._pacers[key]
+
+    def _wait_turn(self, url: str) -> None:
+        gap = spacing(self.delay)
         if self._last is not None:
-            wait = self._last + self.delay - self.clock.monotonic()
+            wait = self._last + gap - self.clock.monotonic()
             if wait > 0:
                 self.clock.sleep(wait)
+        pacer = self._pacer(url)
+        if pacer is not None:
+            try:
+                self._last = pacer.turn(gap)
+                return
+            except OSError as e:  # the pace file went away or turned read-only
+                log.warning("cannot share request pacing in %s: %s", self.pace_dir, e)
+                self.pace_dir = None
         self._last = self.clock.monotonic()
 
-    def _pause(self, seconds: float) -> None:
-        """Wait before a retry; the next request's turn starts after it."""
+    def _pause(self, seconds: float, url: str, floor: float | None = None) -> None:
+        """Wait before a retry: ``seconds`` of backoff, at least ``floor`` (a
+        Retry-After); other processes sharing the pacing hold off as long."""
+        if floor is not None:
+            seconds = max(seconds, min(max(floor, 0.0), MAX_RETRY_AFTER))
+        pacer = self._pacer(url)
+        if pacer is not None:
+            with contextlib.suppress(OSError):
+                pacer.hold_off(seconds)
+        log.info("retrying %s in %.1fs", url, seconds)
         self.clock.sleep(seconds)
 
     @contextmanager
@@ -193,7 +324,7 @@ class HttpClient:
         connect_failures = 0
         what = what or url
         while True:
-            self._wait_turn()
+            self._wait_turn(url)
             record = RequestRecord(self.clock.monotonic(), url)
             self.log.append(record)
             try:
@@ -222,7 +353,7 @@ class HttpClient:
                                      attempt) from e
                 # an unreachable host gets one quick second try, not the full backoff
                 self._pause(min(self.backoff, 2.0) if unreachable
-                            else self.backoff * 2 ** max(0, attempt - 1))
+                            else self.backoff * 2 ** max(0, attempt - 1), url)
                 continue
             except requests.exceptions.Timeout as e:
                 record.error = "timeout"
@@ -234,7 +365,7 @@ class HttpClient:
                         f"{what}: no answer within {self.timeout:g}s after {attempt} attempts; "
                         f"the server is slow or down, try again later", url, None,
                         attempt) from e
-                self._pause(self.backoff * 2 ** (attempt - 1))
+                self._pause(self.backoff * 2 ** (attempt - 1), url)
                 continue
             record.status = resp.status_code
             if resp.status_code in RETRY_STATUSES:
@@ -245,11 +376,8 @@ class HttpClient:
                     raise ArxivError(
                         f"{what}: HTTP {resp.status_code} after {attempt} attempts; "
                         f"arXiv is busy, try again later", url, resp.status_code, attempt)
-                pause = self.backoff * 2 ** (attempt - 1)
-                if wait is not None:
-                    pause = min(max(wait, 0.0), MAX_RETRY_AFTER)
-                log.info("%s: HTTP %d, retrying in %.1fs", what, resp.status_code, pause)
-                self._pause(pause)
+                log.info("%s: HTTP %d (Retry-After: %s)", what, resp.status_code, wait)
+                self._pause(self.backoff * 2 ** (attempt - 1), url, floor=wait)
                 continue
             try:
                 yield resp

@@ -38,6 +38,7 @@ from crawler.http import (
     HttpClient,
     check_delay,
     is_arxiv_host,
+    pace_dir,
 )
 from crawler.papers import (
     PaperRecord,
@@ -357,7 +358,8 @@ def crawl(store: Store, benchmarks: Iterable[Benchmark], *,
                       bad_page_retries=bad_page_retries,
                       make_client=lambda: HttpClient(delay=delay, timeout=timeout,
                                                      retries=retries, backoff=backoff,
-                                                     user_agent=user_agent, clock=clock))
+                                                     user_agent=user_agent, clock=clock,
+                                                     pace_dir=pace_dir(data_dir)))
 
 
 @contextmanager

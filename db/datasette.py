@@ -156,6 +156,9 @@ COLUMNS: dict[str, str] = {
 }
 TABLE_COLUMNS: dict[tuple[str, str], str] = {
     (T.papers, "source"): "api | oai | ingest | sample",
+    (T.extractions, "attempts"): "extract runs in a row that tried this PDF",
+    (T.extractions, "next_attempt_after"): "when a later extract may try this failed PDF "
+                                            "again, ISO 8601 UTC (empty: no retry)",
     (T.observations, "error"): "error in percent: 100 - accuracy / box AP / F1 / BLEU",
     (T.observations_evidence, "error"): "error in percent: 100 - accuracy / box AP / F1 / BLEU",
     (T.facts, "source"): "text | table", (T.facts_evidence, "source"): "text | table",

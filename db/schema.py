@@ -145,6 +145,8 @@ TABLES: dict[str, dict] = {
             "chars": int,
             "seconds": float,
             "created_at": str,
+            "attempts": int,  # extract runs in a row that tried this PDF (0003)
+            "next_attempt_after": str,  # ISO UTC; a failed one's retry after a back-off (0003)
         },
         "pk": "id",
         "foreign_keys": [("arxiv_id", T.papers, "arxiv_id")],
@@ -456,6 +458,17 @@ def m0001_initial(db: Database) -> None:
     for name, sql in VIEWS.items():
         db.create_view(name, sql)
     db[T.meta].insert({"key": "application", "value": "dlcompute"}, replace=True)
+
+
+@migrations(name="0003_extraction_attempts")
+def m0003_extraction_attempts(db: Database) -> None:
+    """extractions: how many extract runs in a row tried the PDF (``attempts``) and, for
+    a failed one, when a later run may try it again (``next_attempt_after``, ISO UTC)."""
+    columns = db[T.extractions].columns_dict  # a store created by this version's 0001 has them
+    for name, kind in (("attempts", int), ("next_attempt_after", str)):
+        if name not in columns:
+            db[T.extractions].add_column(name, kind)
+    db.execute(f"update {T.extractions} set attempts = 1 where attempts is null")
 
 
 # Who recorded a review: an annotator (one of the two of a double review) or an

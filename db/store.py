@@ -39,6 +39,71 @@ class StoreTooNewError(StoreError):
     """The store was written by a newer dlcompute than this one."""
 
 
+class StoreDamagedError(StoreError):
+    """SQLite found the file damaged (a torn or overwritten page)."""
+
+
+class StoreBusyError(StoreError):
+    """Another connection kept the store locked longer than the busy timeout."""
+
+
+def check_command(path: str | os.PathLike) -> str:
+    """The command that reports what is wrong with a store, for error messages."""
+    return f"dlcompute check --db {path}"
+
+
+# SQLite's faults by words of its message: the error to raise and its message, where
+# {path} is the store, {text} SQLite's words and {check} the command that checks it.
+_FAULTS: list[tuple[tuple[str, ...], type[StoreError], str]] = [
+    (("locked", "busy"), StoreBusyError,
+     "Store {path} is busy ({text}): another process kept it locked too long; run the "
+     "command again, with --wait to queue behind a writing command"),
+    (("full",), StoreError,
+     "Store {path}: the disk is full ({text}); free space on the disk that holds it and "
+     "run the command again: finished work is kept"),
+    (("readonly", "read-only"), StoreError,
+     "Store {path} is read-only ({text}); make the file and its directory writable, or "
+     "copy it and use --db COPY"),
+    (("disk i/o error",), StoreError,
+     "Store {path}: {text}; check that its disk has free space and works, then run: {check}"),
+    (("unable to open",), StoreError,
+     "Cannot open store {path} ({text}); check that its directory exists and is writable"),
+    (("malformed", "not a database", "corrupt"), StoreDamagedError,
+     "Store {path} is damaged ({text}); nothing more was written to it; see what is wrong "
+     "and how to recover with: {check}"),
+]
+
+
+def store_error(e: sqlite3.Error, path: str | os.PathLike) -> StoreError:
+    """An SQLite error met while using the store at ``path``, as a StoreError whose
+    message names the store and the fix."""
+    text = str(e) or type(e).__name__
+    low = text.lower()
+    words = dict(path=path, text=text, check=check_command(path))
+    for needles, cls, message in _FAULTS:
+        if any(n in low for n in needles):
+            return cls(message.format(**words), path)
+    if isinstance(e, sqlite3.DatabaseError) and not isinstance(e, sqlite3.OperationalError):
+        return StoreDamagedError(_FAULTS[-1][2].format(**words), path)
+    return StoreError(f"Store {path}: {text}; see what is wrong with: {words['check']}", path)
+
+
+def verify_store(store: Store) -> None:
+    """Raise StoreDamagedError when SQLite's quick_check finds the file damaged.
+
+    A damaged page can sit in a table a command never reads (extract reads pdfs,
+    not facts), so commands check the whole file before they write to it.
+    """
+    try:
+        rows = [r[0] for r in store.db.execute("pragma quick_check(5)").fetchall()]
+    except sqlite3.DatabaseError as e:
+        raise store_error(e, store.path) from e
+    if rows != ["ok"]:
+        raise StoreDamagedError(
+            f"Store {store.path} is damaged ({rows[0]}); nothing was written to it; see "
+            f"what is wrong and how to recover with: {check_command(store.path)}", store.path)
+
+
 def utcnow() -> str:
     """Now, as the ISO 8601 UTC text every table stores."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -62,9 +127,26 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Database]:
-        """Writes that belong together: all or nothing, also across a kill -9."""
-        with self.db.atomic() as db:
-            yield db
+        """Writes that belong together: all or nothing, also across a kill -9.
+
+        The outermost level begins IMMEDIATE: it waits for the write lock first, so
+        a transaction that reads and then writes never finds that another writer
+        (the review app, say) moved the snapshot it read (SQLITE_BUSY_SNAPSHOT,
+        which no busy timeout waits out). Nested levels are savepoints.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic() as db:
+                yield db
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def table(self, name: str):
         return self.db.table(name)
@@ -81,7 +163,9 @@ class Store:
         return next(iter(self.db.query(sql, params or [])))["n"]
 
 
-def _check_file(path: Path) -> None:
+def check_store_path(path: Path) -> None:
+    """Raise StoreError when ``path`` cannot be (or become) a store: a directory, a
+    missing or unwritable parent directory, a file that is not SQLite."""
     if path.is_dir():
         raise StoreError(f"{path} is a directory, not a store file; pass a file path with --db", path)
     if not path.exists():
@@ -135,13 +219,16 @@ def _check_identity(db: Database, path: Path) -> None:
             )
 
 
-def open_store(path: str | os.PathLike, *, migrate: bool = True, timeout: float = 30.0) -> Store:
+def open_store(path: str | os.PathLike, *, migrate: bool = True, timeout: float = 30.0,
+               verify: bool = False) -> Store:
     """Open (creating and migrating if needed) the store at ``path``.
 
+    ``verify``: also run SQLite's quick_check over the whole file (reads every
+    page: about a second per GB) and refuse a damaged store.
     Raises StoreError (or a subclass) with a message fit for the user.
     """
     path = Path(path)
-    _check_file(path)
+    check_store_path(path)
     conn = None
     try:
         conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
@@ -160,23 +247,18 @@ def open_store(path: str | os.PathLike, *, migrate: bool = True, timeout: float 
         with contextlib.suppress(Exception):
             conn.close()
         raise
-    except sqlite3.OperationalError as e:
-        with contextlib.suppress(Exception):
-            conn.close()
-        raise StoreError(
-            f"Cannot open store {path}: {e}; check the file's permissions, or that no "
-            f"other process holds it locked",
-            path,
-        ) from e
     except sqlite3.DatabaseError as e:
         with contextlib.suppress(Exception):
             conn.close()
-        raise NotAStoreError(
-            f"{path} cannot be read as a dlcompute store ({e}); "
-            f"choose another --db path or restore it from a backup",
-            path,
-        ) from e
-    return Store(db, path)
+        raise store_error(e, path) from e
+    store = Store(db, path)
+    if verify:
+        try:
+            verify_store(store)
+        except StoreError:
+            store.close()
+            raise
+    return store
 
 
 def _read_only(path: Path) -> bool:

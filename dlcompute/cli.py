@@ -21,7 +21,7 @@ import dlcompute.commands
 from db.errors import DlcomputeError
 from db.export import FORMATS
 from dlcompute import __version__
-from dlcompute.options import open_settings_store, store_options
+from dlcompute.options import SETTINGS_KEY, open_settings_store, store_options
 from dlcompute.settings import Settings
 
 # Stages and the store are imported inside the commands that use them: `dlcompute
@@ -39,17 +39,19 @@ class DlcomputeGroup(click.Group):
             return super().invoke(ctx)
         except DlcomputeError as e:
             raise click.ClickException(str(e)) from e
+        except sqlite3.Error as e:
+            from db.store import store_error
+
+            settings = ctx.meta.get(SETTINGS_KEY)
+            raise click.ClickException(
+                str(store_error(e, settings.db if settings else "(unknown)"))) from e
+        except MemoryError as e:
+            raise click.ClickException(_out_of_memory(ctx)) from e
         except KeyboardInterrupt:
             click.echo("Error: interrupted; run the same command again to resume", err=True)
             ctx.exit(130)
         except BrokenPipeError:
             raise  # `dlcompute export ... | head`: click ends quietly
-        except sqlite3.OperationalError as e:
-            if "readonly" not in str(e):
-                raise
-            raise click.ClickException(
-                f"The store is read-only ({e}); make it and its folder writable, or work on "
-                f"a copy with --db COPY") from e
         except PermissionError as e:
             raise click.ClickException(
                 f"Permission denied: {e.filename}; choose a writable path") from e
@@ -59,6 +61,14 @@ class DlcomputeGroup(click.Group):
             if e.errno == errno.EPIPE:
                 raise
             raise click.ClickException(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from e
+
+
+def _out_of_memory(ctx: click.Context) -> str:
+    settings = ctx.meta.get(SETTINGS_KEY)
+    where = f" on store {settings.db}" if settings and settings.db.exists() else ""
+    return (f"Out of memory in dlcompute {ctx.invoked_subcommand or ''}{where}; free memory "
+            f"(close other programs; fewer --workers, a smaller --bootstrap or one "
+            f"--benchmark at a time) and run it again: finished work is kept")
 
 
 @click.group(cls=DlcomputeGroup, context_settings=CONTEXT_SETTINGS)
@@ -139,20 +149,36 @@ def _pairs(d: dict[str, Any]) -> str:
 @cli.command()
 @store_options
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
-def status(settings: Settings, as_json: bool) -> None:
+@click.option("--check", "check", is_flag=True,
+              help="Also check the store and the PDF cache (as dlcompute check); exit 1 on "
+                   "problems.")
+def status(settings: Settings, as_json: bool, check: bool) -> None:
     """Show what the store holds: papers, PDFs, facts, flags, reviews, runs.
 
     \b
     Example:
         dlcompute status --db papers.db
+        dlcompute status --check
     """
+    from db.check import DAMAGE, check_store
     from db.status import store_status
+    from dlcompute.commands.check import print_report
 
+    report = check_store(settings.db, settings.data_dir) if check else None
+    if report is not None and any(p.kind in DAMAGE for p in report.problems):
+        print_report(report, as_json)  # the counts cannot be read from a damaged store
     with open_settings_store(settings, write=False) as store:
         s = store_status(store)
         for hook in STATUS_HOOKS:
             s.update(hook(store))
+    if report is not None and as_json:
+        s["check"] = report.as_dict()
     click.echo(json.dumps(s, indent=2) if as_json else _format_status(s))
+    if report is not None:
+        if not as_json:
+            click.echo("\n".join(report.lines()))
+        if not report.ok:
+            click.get_current_context().exit(1)
 
 
 @cli.command()
@@ -183,7 +209,8 @@ def export(settings: Settings, table: str, fmt: str, output: str | None, where: 
     """
     from db.export import columns, exportable, iter_rows, main_exports, write_rows
 
-    with open_settings_store(settings, write=False) as store:
+    # no whole-file check first: a damaged page it reads is reported as it is met
+    with open_settings_store(settings, write=False, verify=False) as store:
         if table not in exportable():
             main = main_exports()
             raise click.UsageError(

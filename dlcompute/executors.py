@@ -5,7 +5,8 @@ Both executors have the same shape, ``map(fn, items) -> iterator of Outcome``
 task runs in a guarded worker process (:class:`extract.worker.WorkerProcess`)
 with a time limit and a memory limit, on this machine or on a Dask worker, so a
 task that hangs or swells is killed and recorded the same way in both.
-The caller (``dlcompute extract``) alone writes the store.
+The caller (``dlcompute extract``) alone writes the store. A task whose guarded
+process dies is retried ``retries`` times on both.
 
 Dask: one task per item; workers receive the item as is (a path on a shared
 filesystem, or the PDF bytes with ``send="bytes"``) and send back plain
@@ -27,6 +28,7 @@ from db.errors import DlcomputeError
 from extract.runner import (
     DEFAULT_MAX_MEMORY_MB,
     DEFAULT_MAX_TASKS_PER_WORKER,
+    DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     DEFAULT_WORKERS,
     LocalPool,
@@ -37,7 +39,6 @@ log = logging.getLogger(__name__)
 
 EXECUTORS = ("local", "dask")
 SEND_MODES = ("paths", "bytes")
-DEFAULT_RETRIES = 2
 DASK_WRITE_BATCH = 16
 
 
@@ -46,7 +47,7 @@ class ExecutorError(DlcomputeError):
 
 
 class LocalExecutor(LocalPool):
-    """Worker processes on this machine (see :class:`extract.runner.LocalPool`)."""
+    """Worker processes on this machine (see :class:`extract.worker.LocalPool`)."""
 
 
 class TaskProcessDied(RuntimeError):
@@ -148,7 +149,8 @@ def make_executor(kind: str, *, workers: int = DEFAULT_WORKERS,
                   connect_timeout: float = 30.0) -> LocalExecutor | DaskExecutor:
     """An executor by name: ``local`` (``workers`` processes) or ``dask`` (``scheduler``)."""
     if kind == "local":
-        return LocalExecutor(workers, timeout=timeout, max_memory_mb=max_memory_mb)
+        return LocalExecutor(workers, timeout=timeout, max_memory_mb=max_memory_mb,
+                             retries=retries)
     if kind == "dask":
         if not scheduler:
             raise ExecutorError("--executor dask needs --scheduler ADDRESS "

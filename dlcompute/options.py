@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from db import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+SETTINGS_KEY = "dlcompute.settings"
 
 
 def setup_logging(verbose: int) -> None:
@@ -44,10 +47,13 @@ def common_options(f: F) -> F:
     @functools.wraps(f)
     def wrapper(*args: Any, config: str | None, verbose: int, silent: bool,
                 **kwargs: Any) -> Any:
+        on_store = "db_path" in kwargs
         db = kwargs.pop("db_path", None)
         data_dir = kwargs.pop("data_dir", None)
         settings = resolve(db=db, data_dir=data_dir, config=config, verbose=verbose,
                            silent=silent)
+        if on_store:  # the CLI's error messages name the store (contexts share ``meta``)
+            click.get_current_context().meta[SETTINGS_KEY] = settings
         setup_logging(verbose)
         return f(*args, settings=settings, **kwargs)
 
@@ -90,12 +96,75 @@ def check_store_access(path: Path, *, write: bool) -> None:
                                f"and pass --db COPY")
 
 
-def open_settings_store(settings: Settings, *, write: bool = True) -> Store:
-    """Open (create, migrate) the store named by the settings; see check_store_access."""
+def open_settings_store(settings: Settings, *, write: bool = True,
+                        verify: bool = True) -> Store:
+    """Open (create, migrate) the store named by the settings; see check_store_access.
+
+    ``verify``: refuse a damaged store (SQLite's quick_check over the whole file,
+    about a second for a store of 10,000 papers), so a fault in pages a command
+    does not read is still noticed before it writes or reports counts.
+    """
     from db import open_store
 
     check_store_access(Path(settings.db), write=write)
-    return open_store(settings.db)
+    return open_store(settings.db, verify=verify)
+
+
+def wait_option(f: F) -> F:
+    """--wait [SECONDS]: queue behind the command that holds the store's lock."""
+    return click.option(
+        "--wait", "wait", type=float, default=None, is_flag=False, flag_value=math.inf,
+        metavar="[SECONDS]",
+        help="When another command is writing the store, wait for it to finish (at most "
+             "SECONDS; as long as it takes without a number) instead of stopping.")(f)
+
+
+def lock_wait(wait: float | None) -> float | None:
+    """--wait's value as StoreLock.acquire's ``wait``: 0 (not given), None (forever), S."""
+    if wait is None:
+        return 0.0
+    if wait < 0:
+        raise click.BadParameter(f"must be a number of seconds >= 0, not {wait:g}",
+                                 param_hint="--wait")
+    return None if math.isinf(wait) else wait
+
+
+def say_waiting(settings: Settings) -> Callable[[str], None]:
+    return lambda who: click.echo(f"Waiting for {who} to finish with {settings.db} ...",
+                                  err=True)
+
+
+def writes_store(f: F | None = None, *,
+                 unless: Callable[[Settings, dict[str, Any]], bool] | None = None) -> Any:
+    """Run the command holding the store's writer lock (see dlcompute.lock); adds --wait.
+
+    Goes below ``store_options``. ``unless(settings, options)`` true: no lock (for
+    commands that may run without a store).
+    """
+
+    def decorate(f: F) -> F:
+        @functools.wraps(f)
+        def wrapper(*args: Any, settings: Settings, wait: float | None, **kwargs: Any) -> Any:
+            if unless is not None and unless(settings, kwargs):
+                return f(*args, settings=settings, **kwargs)
+            from db.store import check_store_path
+            from dlcompute.lock import StoreLock
+
+            # before the lock file: the store's own messages for a missing folder or a
+            # read-only store
+            check_store_path(settings.db)
+            check_store_access(Path(settings.db), write=True)
+            command = click.get_current_context().info_name or "dlcompute"
+            lock = StoreLock(settings.db, command=command)
+            lock.acquire(lock_wait(wait), on_wait=say_waiting(settings))
+            try:
+                return f(*args, settings=settings, **kwargs)
+            finally:
+                lock.release()
+
+        return wait_option(wrapper)  # type: ignore[return-value]
+
+    return decorate if f is None else decorate(f)
 
 
 @contextmanager

@@ -94,18 +94,24 @@ def _timed(summary: PipelineSummary, stage: str, t0: float) -> None:
 def run_pipeline(db_path: Path, data_dir: Path, options: PipelineOptions, *,
                  progress: Callable[..., Any] | None = None,
                  on_extracted: Callable[[Any], None] | None = None,
-                 echo: Echo = log.info) -> PipelineSummary:
+                 echo: Echo = log.info, lock_wait: float | None = 0.0) -> PipelineSummary:
     """Run the stages in order on the store at ``db_path``; returns what was done.
 
     When arXiv cannot be reached the crawl is reported in ``summary.warnings``
     (with the fix: a mirror, or ``ingest``) and the other stages run on what the
     store holds; PipelineError only when the store holds no papers at all.
+    The store's lock is held throughout (the stages run in this process, under it);
+    ``lock_wait``: seconds to wait for another holder (None: as long as it takes).
     """
     from db import open_store
+    from db.store import check_store_path
     from dlcompute.lock import StoreLock
 
     summary = PipelineSummary()
-    with StoreLock(db_path, command="run"), open_store(db_path) as store:
+    check_store_path(Path(db_path))
+    lock = StoreLock(db_path, command="run").acquire(
+        lock_wait, on_wait=lambda who: echo(f"waiting for {who} to finish with {db_path}"))
+    with lock, open_store(db_path, verify=True) as store:
         if "crawl" not in options.skip:
             _crawl(store, data_dir, options, summary, progress, echo)
         if "extract" not in options.skip:

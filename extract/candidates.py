@@ -12,11 +12,13 @@ Whether a candidate is the paper's own, final value is left to the scorer
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from extract import results as res
 from extract.cells import CellValue
 from extract.columns import ColumnKind, classify, row_kind
+from extract.features import is_layer
 from extract.model import Fact
 from extract.tables import Column, Row, Table
 
@@ -112,7 +114,14 @@ def size_candidates(tc: TableContext) -> list[Fact]:
     for col in t.columns:
         kinds[col.index] = classify(col.own_header, col.group_header, t.caption)
     transposed = _transposed_rows(t)
+    # a table of a network's layers (an architecture table): the sizes of its layer rows
+    # are parts of one model, not models; a row naming the whole ("Total") still counts
+    layers = {r.index for r in t.rows if is_layer(r.label)}
+    if len(layers) < 3 or len(layers) < 0.4 * len(t.rows):
+        layers = set()
     for row in t.rows:
+        if row.index in layers:
+            continue
         row_kind = transposed.get(row.index)
         for n, cell in row.cells.items():
             if row_kind is not None:
@@ -149,8 +158,36 @@ def size_candidates(tc: TableContext) -> list[Fact]:
     return out
 
 
+def hardware_candidates(tc: TableContext, year: int | None, month: int | None) -> list[Fact]:
+    """Chips named in the rows of a table that reports training (a column of training time
+    or epochs): "RNNsearch-50 ... 111 Quadro K-6000 ...". A chip in a latency table is not
+    training hardware."""
+    from extract.hardware import find_hardware
+
+    t = tc.table
+    kinds = {classify(c.own_header, c.group_header, t.caption).kind for c in t.columns}
+    if not kinds & {"time", "device_time", "epochs"}:
+        return []
+    out: list[Fact] = []
+    seen: set[str] = set()
+    for row in t.rows:
+        for m in find_hardware(" ".join([row.label, *row.notes]), year=year, month=month):
+            if m.kind not in ("gpu", "tpu") or m.chip in seen:
+                continue
+            seen.add(m.chip)
+            cited = bool(re.search(r"\[\d|\bet al\b", row.text))
+            out.append(Fact(field="hardware", value=None, unit=None, normalized_value=None,
+                            normalized_unit=None, page=t.page, span_start=-1, span_end=-1,
+                            evidence=row.text[:500], rule_id="hardware-table-row-v1",
+                            confidence=0.2 if cited else 0.6, source="table",
+                            model=row.label[:160] or None, hardware_name=m.name,
+                            hardware=m.chip, row_id=t.row_id(row), extra={"table": t.id}))
+    return out
+
+
 def table_candidates(tables: list[Table], ctx: res.PaperContext, page_texts: dict[int, str],
-                     rules: res.Rules | None = None) -> list[Fact]:
+                     rules: res.Rules | None = None, year: int | None = None,
+                     month: int | None = None) -> list[Fact]:
     """Every candidate of every table of a paper."""
     from extract.result_tables import result_candidates
 
@@ -163,6 +200,7 @@ def table_candidates(tables: list[Table], ctx: res.PaperContext, page_texts: dic
         tc = TableContext(t, ctx, benches[t.page], rules)
         out += size_candidates(tc)
         out += result_candidates(tc)
+        out += hardware_candidates(tc, year, month)
     return out
 
 

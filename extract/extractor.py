@@ -115,7 +115,7 @@ def find_facts(pages: list[PageText], *, year: int | None = None,
             lines = [ln for ln in lines if " ".join(ln.text.split()) not in furniture]
             tables += read_tables(lines, n, laid.widths.get(n), laid.prose.get(n), two)
     texts = {p.number: p.text for p in pages}
-    facts.extend(table_candidates(tables, ctx, texts, rules))
+    facts.extend(table_candidates(tables, ctx, texts, rules, year, month))
     names = list(dict.fromkeys([*ctx.names, *(n.rstrip("-") for n in own_names(pages))]))
     add_features(facts, names, len(pages),
                  NameStats(pages, title_of(pages), references_text(pages)), Sections(pages),

@@ -30,7 +30,7 @@ from extract.context import NameStats, Sections
 from extract.model import Fact
 from extract.result_features import result_features
 
-FEATURE_VERSION = "3"
+FEATURE_VERSION = "4"
 
 #: usual absolute range of each field's values (a value outside costs, by decades)
 USUAL = {"parameters": (3e5, 2e11), "compute_per_pass": (1e7, 5e13),
@@ -97,8 +97,14 @@ def _row_flags(label: str, group: str, names: list[str], notes: str = "") -> dic
         "row_ablation": float(bool(_ABLATION.search(label))),
         "row_retrained": float(bool(_RETRAINED.search(label))),
         "row_no_label": float(not label.strip()),
-        "row_layer": float(bool(_LAYER.search(label))),
+        "row_layer": float(is_layer(label)),
     }
+
+
+def is_layer(label: str) -> bool:
+    """A row label naming a layer, stage or block of a network ("conv3_x", "inception
+    (4a)", "max pool", "Stage 2"), not a model."""
+    return bool(_LAYER.search(label))
 
 
 def retrains_baselines(text: str) -> bool:
@@ -157,6 +163,10 @@ def add_features(facts: list[Fact], names: list[str], pages: int,
                     feats[f"label_{k}"] = x
         else:
             _text_features(f, feats, names)
+            name = (f.extra.get("signals") or {}).get("name_before")
+            if stats is not None and name:
+                for k, x in stats.label_stats(name).items():
+                    feats[f"before_{k}"] = x
         if sections is not None:
             feats[f"section_{sections.at(f.page, max(f.span_start, 0))}"] = 1.0
         if f.field == "result":

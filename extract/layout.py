@@ -381,7 +381,18 @@ def run_words(raw, height: float, chars: str, i0: int, i1: int, x_tolerance: flo
         if w.sup and not any(w.bottom < b - 0.25 * (b - t) for _, _, t, b in boxes
                              if (b - t) >= SUPERSCRIPT_HEIGHT * base):
             w.sup = False
-    return out
+    # small capitals ("PROPOSED" set as a large P and smaller ROPOSED on one baseline) are
+    # one word
+    merged: list[Word] = []
+    for w in out:
+        p = merged[-1] if merged else None
+        if p is not None and not p.sup and not w.sup and w.x0 - p.x1 <= x_tolerance \
+                and abs(w.bottom - p.bottom) < 1.0:
+            merged[-1] = Word(p.text + w.text, p.x0, max(p.x1, w.x1), min(p.top, w.top),
+                              max(p.bottom, w.bottom), p.bold)
+        else:
+            merged.append(w)
+    return merged
 
 
 def read_layout_lines(path_or_bytes: str | os.PathLike | bytes | None, page_numbers: list[int],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 
 from extract.fastre import GatedPattern, with_first_chars
 from extract.hardware import chip_count, devices_named, find_hardware
@@ -161,11 +162,15 @@ class _Context:
             conf = CITED_CONFIDENCE
         toks = sent.split()
         numeric = sum(1 for t in toks if _NUMERIC_TOKEN.fullmatch(t))
+        # the model named closest before the number, in its clause: whose number it is
+        clause = re.split(r"[;:]|,\s+(?:while|whereas|but)\b", sent[:pos])[-1]
+        names = _MODEL_NAME.findall(clause)
         self.signals = {"cues": sorted(found), "attributed": attributed,
                         # a run of numbers: a figure's axis or a table read as text
                         "numeric_text": numeric >= 5 and numeric >= 0.35 * len(toks),
                         "word_number": not any(ch.isdigit() for ch in
                                                sentence_number(sent, self._s - ss)),
+                        "name_before": names[-1] if names else "",
                         "near_cited": _near_cited(sent, pos),
                         "compare": bool(_COMPARE.search(sent)),
                         "hedged": bool(_HYPOTHETICAL.search(sent)),
@@ -173,6 +178,10 @@ class _Context:
         return sent, found, conf
 
 
+#: a model-like name: inner capitals, letters with digits or a hyphen ("ResNet-50", "GPT-2",
+#: "ShuffleNet", "PVT-Medium", "BERTBASE")
+_MODEL_NAME = re.compile(r"\b(?!Table|Figure|Fig|Section|Top)(?:[A-Z][a-z]*[A-Z][A-Za-z]*|[A-Z]{2,}[a-z]*|"
+                         r"[A-Z][A-Za-z]*-?\d+[A-Za-z]*)(?:-[A-Za-z0-9]+)*\b")
 _NUMERIC_TOKEN = re.compile(r"[(\[]?[-+]?\d[\d.,]*[%x×]?[)\],;:]?")
 
 
@@ -234,8 +243,8 @@ def _compute(rule, m, value, page, ctx):
         return []  # throughput or total compute, not per pass
     before = page.text[max(0, m.start() - 20):m.start()]
     vals = [(n, sc) for n, sc in _scaled_values(m, value) if n >= 1e5]
-    if not vals:
-        return []
+    if not vals or (unit == "FLOPS" and (m.groupdict().get("scale") or "")[:1] in ("T", "P")):
+        return []  # "125 TFLOPS": a chip's or a run's rate, not the operations of one pass
     sent, _, conf = ctx()
     ctx.signals["bound"] = bool(_COMPUTE_BOUND.search(before))
     ctx.signals["peak_context"] = bool(_COMPUTE_PEAK.search(sent))
@@ -245,18 +254,20 @@ def _compute(rule, m, value, page, ctx):
                 f"{sc}{unit}", n, norm_unit) for n, sc in vals]
 
 
-_COMPUTE_RATE = re.compile(r"\s*(?:/\s*s|per\s+sec|-?\s*days?|/\s*day)", re.I)
+#: compute per second, per device or per day after the unit: a rate or a total, not per pass
+_COMPUTE_RATE = re.compile(r"\s*(?:/\s*s\b|/\s*sec|per\s+sec|-?\s*days?|/\s*day|"
+                           r"(?:/|per)\s*(?:GPU|TPU|chip|device|core|node|accelerator)s?\b)", re.I)
 _COMPUTE_PEAK = with_first_chars(re.compile(
     r"\b(peak|sustain\w*|throughput|TFLOPS|teraflop\w*|petaflop\w*)\b", re.I))
 _COMPUTE_BOUND = re.compile(
     r"(?:(?:less|fewer|more|greater|lower|higher|smaller|larger)\s+than|[<>≤≥]|\bat\s+the\s+cost\s+of|"
     r"\bup\s+to|\bunder|\bbelow|\bwithin|\bextra|\badditional|\bexceeding|\bover)\s*(?:about\s+|only\s+)?$", re.I)
 _EPOCH_BAD_BEFORE = with_first_chars(re.compile(
-    r"(?:every|each|per|first|last|warm-?up|warming|linear(?:ly)?|initial|at|after every|within|"
-    r"than|epoch)\s*(?:the\s+)?(?:first\s+)?$", re.I))
+    r"(?:every|each|per|first|last|final|warm-?up|warming|linear(?:ly)?|initial|at|after every|"
+    r"within|than|epoch)\s*(?:the\s+)?(?:first\s+)?$", re.I))
 _EPOCH_BAD_AFTER = re.compile(r"^\s*(?:of\s+(?:linear\s+)?warm-?up|warm[- ]?up)", re.I)
 # a milestone of the schedule, not the length of training: "After 5 epochs, we began halving"
-_EPOCH_MILESTONE = re.compile(r"(?:^|[.;:]\s+|\n)After\s+$|\b(?:exactly|burn-?in\s+period\s+is\s+set\s+to)\s+$")
+_EPOCH_MILESTONE = re.compile(r"(?:^|[.;:]\s+|\n)After\s+$")
 
 
 def _epochs(rule, m, value, page, ctx):
@@ -425,10 +436,25 @@ def extract_compute_facts(pages: list[PageText], *, year: int | None = None,
 
 
 def _prune_hardware(facts: list[Fact]) -> list[Fact]:
-    """Generic 'N GPUs' facts add nothing once the paper names its training chips."""
-    named = any(f.field == "hardware" and f.hardware not in ("GPU", "CPU", "TPU")
-                and f.confidence >= 0.5 for f in facts)
+    """Generic 'N GPUs' facts add nothing once the paper names its training chips; but when
+    the paper names one training chip and counts it only as "N GPUs" elsewhere, the count
+    belongs to that chip."""
+    named = [f for f in facts if f.field == "hardware" and f.hardware not in ("GPU", "CPU", "TPU")
+             and f.confidence >= 0.5]
     if not named:
         return facts
-    return [f for f in facts if not (f.field == "hardware" and f.hardware in ("GPU", "TPU"))]
+    generic = [f for f in facts if f.field == "hardware" and f.hardware in ("GPU", "TPU")]
+    out = [f for f in facts if f not in generic]
+    chips = {f.hardware for f in named}
+    if len(chips) == 1 and all(f.chip_count is None for f in named):
+        chip = named[0]
+        kind = "TPU" if "TPU" in (chip.hardware or "") else "GPU"
+        for g in generic:
+            if g.hardware == kind and g.chip_count is not None and g.confidence >= 0.5:
+                out.append(replace(chip, chip_count=g.chip_count, value=g.chip_count,
+                                   normalized_value=g.chip_count, normalized_unit="chips",
+                                   evidence=g.evidence, page=g.page, span_start=g.span_start,
+                                   span_end=g.span_end, rule_id="hardware-count-of-named-chip-v1",
+                                   extra={**g.extra, "chip_from": chip.evidence[:200]}))
+    return out
 

@@ -2,11 +2,15 @@
 
 - :func:`pending_jobs` reads the store: every downloaded PDF (``pdfs.status = 'ok'``,
   latest version per paper) without an extraction by this ``EXTRACTOR_VERSION``
-  for that PDF's hash, or all of them with ``force``.
-- :class:`LocalPool` runs a task function in N worker processes
+  for that PDF's hash, or all of them with ``force``. A ``failed``, ``timeout``
+  or ``memory`` extraction is tried again by a later run once its back-off has
+  passed (1 h, then 2 h, 4 h; ``MAX_ATTEMPTS`` runs in all): a transient fault
+  is not a permanent answer.
+- :class:`extract.worker.LocalPool` runs a task function in N worker processes
   (:class:`extract.worker.WorkerProcess`), each task under a time limit and a
-  memory limit; a task that exceeds one is killed and recorded, never retried
-  in a loop, and the run goes on.
+  memory limit; a task that exceeds one is killed and recorded and the run goes
+  on. A task whose worker process dies (a crash, the kernel's OOM killer) is
+  tried again in a fresh process, ``retries`` times, as Dask retries its tasks.
 - :func:`run_extraction` feeds jobs to an executor (the local pool or anything
   with the same ``map`` method, such as ``dlcompute.executors.DaskExecutor``)
   and writes each result as it arrives, in the calling process only, one
@@ -16,27 +20,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from db import Store
+from db import Store, utcnow
 from db.schema import T
 from extract import EXTRACTOR_VERSION
 from extract.store_writer import ensure_hardware, write_extraction
-from extract.worker import Outcome, WorkerProcess
+
+# The pool and its defaults live with the worker process; extract's callers find them here.
+from extract.worker import DEFAULT_MAX_MEMORY_MB as DEFAULT_MAX_MEMORY_MB
+from extract.worker import DEFAULT_MAX_TASKS_PER_WORKER as DEFAULT_MAX_TASKS_PER_WORKER
+from extract.worker import DEFAULT_RETRIES as DEFAULT_RETRIES
+from extract.worker import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
+from extract.worker import DEFAULT_WORKERS as DEFAULT_WORKERS
+from extract.worker import LocalPool, Outcome
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WORKERS = 2
-DEFAULT_TIMEOUT = 300.0  # seconds per PDF: the slowest corpus PDF takes a few seconds
-DEFAULT_MAX_MEMORY_MB = 2048.0
-DEFAULT_MAX_TASKS_PER_WORKER = 200
+# Extractions a later run tries again, after a back-off doubling from the first.
+RETRY_STATUSES = ("failed", "timeout", "memory")
+RETRY_BACKOFF_SECONDS = 3600.0
+MAX_ATTEMPTS = 4  # runs in a row that tried a PDF; then its status stays
 
 
 @dataclass
@@ -82,6 +92,54 @@ def extract_job(job: ExtractJob) -> ExtractResult:
                          r.sha256, [asdict(f) for f in r.facts])
 
 
+# A sentence with one fact of each kind: extracting it loads every rule set once.
+WARM_UP_TEXT = ("We train ResNet-50 on ImageNet for 90 epochs on 8 NVIDIA V100 GPUs in 29",
+                "hours. It has 25.6M parameters and 4.1 GFLOPs and reaches 76.1% top-1",
+                "accuracy, a top-5 error of 6.9% on the ILSVRC 2012 validation set.",
+                "Table 1: Results on ImageNet.",
+                "Model Params FLOPs Top-1",
+                "ResNet-50 25.6M 4.1G 76.1",
+                "ResNet-101 44.5M 7.8G 77.4")
+
+
+def one_page_pdf(content: bytes, *, flate: bool = False) -> bytes:
+    """A minimal valid one-page PDF whose page content stream is ``content`` (already
+    Flate-compressed when ``flate``), with a Helvetica font as /F1."""
+    stream_dict = b"<< /Length %d%s >>" % (len(content), b" /Filter /FlateDecode" if flate
+                                           else b"")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               stream_dict + b"\nstream\n" + content + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def text_content(*lines: str) -> bytes:
+    """A content stream showing ``lines`` (no parentheses or backslashes) in /F1."""
+    shown = b" ".join(b"(%s) Tj 0 -12 Td" % line.encode("latin-1") for line in lines)
+    return b"BT /F1 9 Tf 36 740 Td " + shown + b" ET"
+
+
+def warm_up() -> None:
+    """Extract a tiny PDF, so a worker's first real task does not pay for loading the
+    rules, the matcher and pdfium (about 2 s) inside its time limit."""
+    from extract import extract_pdf
+
+    extract_pdf(one_page_pdf(text_content(*WARM_UP_TEXT)), year=2016, month=1)
+
+
 def result_from_outcome(job: ExtractJob, outcome: Outcome) -> ExtractResult:
     """A worker's outcome as a result to record (timeouts and crashes included)."""
     if outcome.status == "ok" and isinstance(outcome.value, ExtractResult):
@@ -102,96 +160,19 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-class LocalPool:
-    """N worker processes on this machine, each task under a time and memory limit."""
-
-    name = "local"
-    write_batch = 1
-    send = "paths"
-
-    def __init__(self, workers: int = DEFAULT_WORKERS, *, timeout: float | None = DEFAULT_TIMEOUT,
-                 max_memory_mb: float | None = DEFAULT_MAX_MEMORY_MB,
-                 max_tasks_per_worker: int | None = DEFAULT_MAX_TASKS_PER_WORKER):
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, not {workers}")
-        self.workers = workers
-        self.timeout = timeout
-        self.max_memory_mb = max_memory_mb
-        self.max_tasks_per_worker = max_tasks_per_worker
-        self._procs: list[WorkerProcess] = []
-
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Outcome]:
-        source = iter(items)
-        lock = threading.Lock()
-        done: queue.Queue = queue.Queue()
-        stop = threading.Event()
-        # Worker processes outlive one map() call: a second call starts warm.
-        while len(self._procs) < self.workers:
-            self._procs.append(WorkerProcess(max_memory_mb=self.max_memory_mb,
-                                             max_tasks=self.max_tasks_per_worker))
-
-        def serve(proc: WorkerProcess) -> None:
-            try:
-                while not stop.is_set():
-                    with lock:
-                        item = next(source, _END)
-                    if item is _END:
-                        break
-                    done.put(proc.run(fn, item, timeout=self.timeout))
-            except BaseException as e:  # surface a bug in the pool itself to the consumer
-                done.put(e)
-            finally:
-                done.put(_END)
-
-        threads = [threading.Thread(target=serve, args=(p,), daemon=True,
-                                    name=f"extract-worker-{i}")
-                   for i, p in enumerate(self._procs)]
-        for t in threads:
-            t.start()
-        running = len(threads)
-        try:
-            while running:
-                got = done.get()
-                if got is _END:
-                    running -= 1
-                elif isinstance(got, BaseException):
-                    raise got
-                else:
-                    yield got
-        finally:
-            stop.set()
-            if running:
-                # Stopped early (error, interrupt, consumer gone): do not wait for tasks.
-                for p in self._procs:
-                    p.stop()
-            for t in threads:
-                t.join(timeout=10)
-
-    def __enter__(self) -> LocalPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def worker_pids(self) -> list[int]:
-        return [p.pid for p in self._procs if p.pid]
-
-    def close(self) -> None:
-        """Stop the worker processes."""
-        for p in self._procs:
-            p.close()
-        self._procs = []
-
-
-_END = object()
-
-
 # --- choosing work and writing it ------------------------------------------------------
 
+# An extraction ``e`` that failed and whose back-off has passed (parameters: the retry
+# statuses, MAX_ATTEMPTS, now).
+_DUE = (f"e.status in ({','.join('?' * len(RETRY_STATUSES))}) and coalesce(e.attempts, 1) < ?"
+        f" and coalesce(e.next_attempt_after, '') <= ?")
+
+
 def pending_jobs(store: Store, data_dir: Path, *, paper_ids: Iterable[str] | None = None,
-                 force: bool = False, extractor_version: str = EXTRACTOR_VERSION
-                 ) -> list[ExtractJob]:
-    """Downloaded PDFs still to extract by ``extractor_version`` (all of them with force)."""
+                 force: bool = False, extractor_version: str = EXTRACTOR_VERSION,
+                 now: str | None = None) -> list[ExtractJob]:
+    """Downloaded PDFs still to extract by ``extractor_version`` (all of them with force):
+    never extracted, or failed with the back-off passed (at ``now``, ISO UTC)."""
     ids = sorted(set(paper_ids or []))
     where = ["d.status = 'ok'", f"d.version = (select max(version) from {T.pdfs} x "
              f"where x.arxiv_id = d.arxiv_id and x.status = 'ok')"]
@@ -201,8 +182,9 @@ def pending_jobs(store: Store, data_dir: Path, *, paper_ids: Iterable[str] | Non
         params += ids
     if not force:
         where.append(f"not exists (select 1 from {T.extractions} e where e.arxiv_id = d.arxiv_id"
-                     f" and e.extractor_version = ? and e.pdf_sha256 is d.sha256)")
-        params.append(extractor_version)
+                     f" and e.extractor_version = ? and e.pdf_sha256 is d.sha256 and not "
+                     f"({_DUE}))")
+        params += [extractor_version, *RETRY_STATUSES, MAX_ATTEMPTS, now or utcnow()]
     sql = (f"select d.arxiv_id, d.path, d.sha256, p.year, p.month from {T.pdfs} d "
            f"left join {T.papers} p on p.arxiv_id = d.arxiv_id where {' and '.join(where)} "
            f"order by d.arxiv_id")
@@ -227,13 +209,47 @@ def unknown_papers(store: Store, paper_ids: Iterable[str]) -> list[str]:
     return [i for i in ids if i not in have]
 
 
+def waiting_retries(store: Store, *, extractor_version: str = EXTRACTOR_VERSION,
+                    now: str | None = None) -> list[tuple[str, str]]:
+    """(arxiv_id, next_attempt_after) of failed extractions still in their back-off."""
+    marks = ",".join("?" * len(RETRY_STATUSES))
+    return [(r["arxiv_id"], r["next_attempt_after"]) for r in store.db.query(
+        f"select arxiv_id, next_attempt_after from {T.extractions} where extractor_version = ?"
+        f" and status in ({marks}) and coalesce(attempts, 1) < ? and next_attempt_after > ? "
+        f"order by next_attempt_after",
+        [extractor_version, *RETRY_STATUSES, MAX_ATTEMPTS, now or utcnow()])]
+
+
+def _after(seconds: float) -> str:
+    when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
+    return when.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 def record(store: Store, job: ExtractJob, result: ExtractResult,
            extractor_version: str = EXTRACTOR_VERSION) -> int:
-    """Write one result (extraction row + facts) in one transaction; return its id."""
-    return write_extraction(
-        store, arxiv_id=job.arxiv_id, pdf_sha256=job.pdf_sha256 or result.sha256,
-        extractor_version=extractor_version, status=result.status, error=result.error,
-        pages=result.pages, chars=result.chars, seconds=result.seconds, facts=result.facts)
+    """Write one result (extraction row + facts) in one transaction; return its id.
+
+    Counts the runs in a row that tried this PDF (``attempts``) and, when it
+    failed, sets when a later run may try again (``next_attempt_after``).
+    """
+    sha = job.pdf_sha256 or result.sha256
+    with store.transaction():
+        before = list(store.db.query(
+            f"select status, attempts from {T.extractions} where arxiv_id = ? and "
+            f"extractor_version = ? and pdf_sha256 is ?", [job.arxiv_id, extractor_version, sha]))
+        attempts = 1
+        if before and before[0]["status"] in RETRY_STATUSES:
+            attempts = (before[0]["attempts"] or 1) + 1
+        extraction_id = write_extraction(
+            store, arxiv_id=job.arxiv_id, pdf_sha256=sha, extractor_version=extractor_version,
+            status=result.status, error=result.error, pages=result.pages, chars=result.chars,
+            seconds=result.seconds, facts=result.facts)
+        retry = result.status in RETRY_STATUSES and attempts < MAX_ATTEMPTS
+        store.db[T.extractions].update(extraction_id, {
+            "attempts": attempts,
+            "next_attempt_after": _after(RETRY_BACKOFF_SECONDS * 2 ** (attempts - 1))
+            if retry else None})
+    return extraction_id
 
 
 @dataclass
@@ -247,6 +263,8 @@ class RunSummary:
     seconds: float = 0.0
     pages: int = 0
     skipped: int = 0  # already extracted by this version
+    waiting: int = 0  # failed, to be tried again after their back-off
+    next_retry: str | None = None  # the earliest of their back-offs' ends
     damaged: list[str] = field(default_factory=list)  # cached PDFs not matching their hash
 
     def as_dict(self) -> dict[str, Any]:
@@ -265,11 +283,16 @@ def run_extraction(store: Store, data_dir: Path, *, executor: Executor | None = 
     if load_catalog:
         ensure_hardware(store)
     ids = list(paper_ids or [])
-    jobs = pending_jobs(store, data_dir, paper_ids=ids, force=force)
+    now = utcnow()
+    jobs = pending_jobs(store, data_dir, paper_ids=ids, force=force, now=now)
     total_ok = store.count(T.pdfs, "status = 'ok'")
     pool = executor or LocalPool()
+    waiting = [] if force else [w for w in waiting_retries(store, now=now)
+                                if not ids or w[0] in ids]
     summary = RunSummary(executor=getattr(pool, "name", type(pool).__name__),
-                         skipped=max(0, (len(set(ids)) if ids else total_ok) - len(jobs)))
+                         waiting=len(waiting), next_retry=waiting[0][1] if waiting else None,
+                         skipped=max(0, (len(set(ids)) if ids else total_ok) - len(jobs)
+                                     - len(waiting)))
     jobs, summary.damaged = keep_good_extractions(store, jobs)
     if not jobs:
         return summary

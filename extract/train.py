@@ -37,7 +37,7 @@ from extract.scorer import FIELDS, FORMAT, probability
 log = logging.getLogger(__name__)
 
 #: L2 regularisation strength (inverse) of each field's logistic regression
-C = 0.5
+C = 0.1
 REL_TOL = 0.02
 RESULT_TOL = 0.1
 FAMILY = {"top1_error": "top1", "top1_accuracy": "top1", "top5_error": "top5",
@@ -217,6 +217,7 @@ def _matrix(rows: list[dict], names: list[str]):
 
 def fit(papers: list[Paper], extra: list[dict] | None = None, c: float = C) -> dict:
     """One logistic regression per field over all given papers' labelled candidates."""
+    import numpy as np
     from sklearn.linear_model import LogisticRegression
 
     models = {}
@@ -231,8 +232,10 @@ def fit(papers: list[Paper], extra: list[dict] | None = None, c: float = C) -> d
             continue
         names = sorted({k for f in rows for k in f["extra"].get("features", {}) if k != "bias"})
         X = _matrix(rows, names)
+        weights = np.array([f["weight"] for f in rows])
+        weights *= len(rows) / weights.sum()  # mean 1: C means what it says
         clf = LogisticRegression(C=c, max_iter=2000, solver="lbfgs")
-        clf.fit(X, ys, sample_weight=[f["weight"] for f in rows])
+        clf.fit(X, ys, sample_weight=weights)
         models[fld] = {"intercept": round(float(clf.intercept_[0]), 6),
                        "coef": {n: round(float(w), 6) for n, w in zip(names, clf.coef_[0],
                                                                        strict=True)

@@ -5,30 +5,40 @@ to it over its stdin/stdout with length-prefixed pickles: ``(fn, item)`` in,
 ``(status, value)`` out. The parent waits with a deadline and watches the
 child's resident memory; a child that exceeds the time or memory limit is
 killed (SIGKILL) and replaced on the next task, and the task is reported as
-``timeout`` or ``memory``. A child that dies on its own (segfault in a PDF
-library, OOM killer) is reported as ``died``. Using a plain subprocess (not
-``multiprocessing``) lets the same guard run inside Dask workers, whose
-processes are daemonic and may not fork multiprocessing children.
+``timeout`` or ``memory``. A child that dies on its own is reported as
+``memory`` when it crashed (SIGABRT, SIGSEGV, ...) after growing to near the
+memory limit (pdfium aborts when an allocation fails under the cap), else as
+``died`` (a crash in a PDF library, the kernel's OOM killer). Using a plain
+subprocess (not ``multiprocessing``) lets the same guard run inside Dask
+workers, whose processes are daemonic and may not fork multiprocessing children.
 
-The child caps its own address space (RLIMIT_AS = its size after start-up plus
-the memory limit) so that a runaway allocation fails with MemoryError inside
-the task instead of exhausting the machine.
+The child warms up (imports the extractor, extracts a tiny PDF) before it says
+it is ready, so a task's time limit counts the task only; then it caps its own
+address space (RLIMIT_AS = its size after the warm-up plus the memory limit) so
+that a runaway allocation fails inside the task instead of exhausting the machine.
+
+:class:`LocalPool` keeps N such workers and feeds them tasks from threads; a task
+whose process died is tried again in a fresh one (``retries`` times), as Dask
+retries its tasks.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 import pickle
+import queue
 import select
 import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +47,24 @@ log = logging.getLogger(__name__)
 _HEADER = struct.Struct("!Q")
 # How often the parent looks at a busy child's memory.
 MEMORY_POLL_SECONDS = 0.2
-# Modules the child imports before it caps its memory, so the cap is on the task.
+# How long a child may take to start (import the extractor) before it counts as dead;
+# a task's time limit starts only once its child is ready.
+STARTUP_TIMEOUT = 300.0
+DEFAULT_WORKERS = 2
+DEFAULT_TIMEOUT = 300.0  # seconds per PDF: the slowest corpus PDF takes a few seconds
+DEFAULT_MAX_MEMORY_MB = 2048.0
+DEFAULT_MAX_TASKS_PER_WORKER = 200
+DEFAULT_RETRIES = 2  # more attempts for a task whose worker process died
+# What the child does before it says it is ready and caps its memory (so neither
+# the cap nor a task's time limit counts it): import modules, call "module:function"s.
 WARM_MODULES = ("extract",)
+WARM_CALLS = ("extract.runner:warm_up",)
+# How a C library (pdfium) dies when an allocation fails under the address-space cap.
+CRASH_SIGNALS = frozenset({signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGILL,
+                           signal.SIGTRAP})
+# A crash counts as the memory limit's doing when the child's peak resident memory
+# had grown by this share of the limit since the task began.
+MEMORY_CRASH_SHARE = 0.5
 
 
 @dataclass
@@ -50,6 +76,7 @@ class Outcome:
     value: Any = None
     error: str | None = None
     seconds: float = 0.0
+    attempts: int = 1  # worker processes tried (a task whose process died is retried)
 
 
 class WorkerDied(Exception):
@@ -89,7 +116,10 @@ class WorkerProcess:
         self.max_tasks = max_tasks
         self.proc: subprocess.Popen | None = None
         self.tasks_done = 0
-        self.stopped = False  # set by stop(): a death that follows is ours, not the kernel's
+        # pids this object killed (a limit, or stop()): deaths that are ours, not the kernel's
+        self._killed: set[int] = set()
+        self._start_rss = 0
+        self._ready = False
 
     @property
     def pid(self) -> int | None:
@@ -102,15 +132,30 @@ class WorkerProcess:
         cmd = [sys.executable, "-m", "extract.worker"]
         if self.max_memory_mb:
             cmd += ["--max-memory-mb", str(self.max_memory_mb)]
+        # A process group of its own: a terminal's Ctrl-C reaches the parent, which decides
+        # and stops the workers, not a child still importing (a traceback on the terminal).
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     env=env, close_fds=True)
+                                     env=env, close_fds=True, process_group=0)
         self.tasks_done = 0
-        self.stopped = False
+        self._ready = False
         return self.proc
+
+    def start(self) -> None:
+        """Start the child now (it warms up while the caller does other things)."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.kill()
+            self._start()
+
+    def _await_ready(self, proc: subprocess.Popen) -> None:
+        """Wait for the child's "ready" (sent once it has imported the extractor)."""
+        fd = proc.stdout.fileno()
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline, lambda: None))
+        pickle.loads(_read_exact(fd, size, deadline, lambda: None))
+        self._ready = True
 
     def stop(self) -> None:
         """Kill the child because the run is over (Ctrl-C, an error): not a task's fault."""
-        self.stopped = True
         self.kill()
 
     def kill(self) -> None:
@@ -118,6 +163,7 @@ class WorkerProcess:
         proc, self.proc = self.proc, None
         if proc is None:
             return
+        self._killed.add(proc.pid)
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         for stream in (proc.stdin, proc.stdout):
@@ -140,27 +186,71 @@ class WorkerProcess:
         with contextlib.suppress(OSError):
             proc.stdout.close()
 
-    def _check_memory(self) -> None:
-        if not self.max_memory_mb or self.proc is None:
-            return
+    def _rss(self) -> int | None:
         try:
             import psutil
 
-            rss = psutil.Process(self.proc.pid).memory_info().rss
+            return psutil.Process(self.proc.pid).memory_info().rss
         except Exception:  # the child may have just exited; the read will tell
+            return None
+
+    def _check_memory(self) -> None:
+        if not self.max_memory_mb or self.proc is None:
             return
-        if rss > self.max_memory_mb * 1024 * 1024:
+        rss = self._rss()
+        if rss is not None and rss > self.max_memory_mb * 1024 * 1024:
             raise MemoryExceeded(f"{rss / 2**20:.0f} MB resident")
+
+    def _reap(self, proc: subprocess.Popen) -> tuple[int, int]:
+        """Wait for the dead child; its exit code and peak resident memory (bytes)."""
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except ChildProcessError:  # reaped already (by kill() in another thread)
+            return proc.wait(), 0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        return proc.returncode, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
+
+    def _death(self, proc: subprocess.Popen, item: Any, t0: float, e: BaseException
+               ) -> Outcome:
+        """What a child that closed its pipe without answering died of."""
+        code, peak = self._reap(proc)
+        if self.proc is proc:
+            self.proc = None
+        seconds = time.monotonic() - t0
+        if proc.pid in self._killed:  # stopped by this side (the run is over)
+            return Outcome(item, "died", error="stopped with the run", seconds=seconds)
+        limit = (self.max_memory_mb or 0) * 1024 * 1024
+        if limit and -code in CRASH_SIGNALS and \
+                peak - self._start_rss >= MEMORY_CRASH_SHARE * limit:
+            return Outcome(item, "memory", error=(
+                f"over the memory limit of {self.max_memory_mb:g} MB: the worker crashed "
+                f"({signal.Signals(-code).name}) at {peak / 2**20:.0f} MB resident"),
+                seconds=seconds)
+        why = f"worker process died (exit code {code})"
+        if code == -signal.SIGKILL:
+            why += "; killed from outside, perhaps by the kernel's out-of-memory killer"
+        log.warning("%s on %r: %s", why, item, e)
+        return Outcome(item, "died", error=why, seconds=seconds)
 
     def run(self, fn: Callable[[Any], Any], item: Any, *, timeout: float | None = None
             ) -> Outcome:
         """Run ``fn(item)`` in the child; never raises for what happens inside it."""
-        if self.proc is None or self.proc.poll() is not None:
-            self.kill()
-            self._start()
+        self.start()
         proc = self.proc
+        if not self._ready:
+            t0 = time.monotonic()
+            try:
+                self._await_ready(proc)
+            except TimeoutError:
+                self.kill()
+                return Outcome(item, "died", error=f"the worker process did not start "
+                               f"within {STARTUP_TIMEOUT:g} s", seconds=time.monotonic() - t0)
+            except (WorkerDied, EOFError, pickle.UnpicklingError, OSError, ValueError) as e:
+                return self._death(proc, item, t0, e)  # ValueError: pipes closed by stop()
         t0 = time.monotonic()
         deadline = t0 + timeout if timeout else None
+        if self.max_memory_mb:
+            self._start_rss = self._rss() or 0
         try:
             payload = pickle.dumps((fn, item), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as e:  # an unpicklable task is the caller's bug, report it
@@ -181,17 +271,9 @@ class WorkerProcess:
             return Outcome(item, "memory", error=f"over the memory limit of "
                            f"{self.max_memory_mb:g} MB ({e}); killed",
                            seconds=time.monotonic() - t0)
-        except (WorkerDied, BrokenPipeError, EOFError, pickle.UnpicklingError, OSError) as e:
-            code = proc.wait()
-            self.proc = None
-            if self.stopped:
-                return Outcome(item, "died", error="stopped with the run",
-                               seconds=time.monotonic() - t0)
-            why = f"worker process died (exit code {code})"
-            if code == -9 and self.max_memory_mb:
-                why += "; killed, perhaps by the kernel's out-of-memory killer"
-            log.warning("%s on %r: %s", why, item, e)
-            return Outcome(item, "died", error=why, seconds=time.monotonic() - t0)
+        except (WorkerDied, BrokenPipeError, EOFError, pickle.UnpicklingError, OSError,
+                ValueError) as e:  # ValueError: pipes closed by stop() in another thread
+            return self._death(proc, item, t0, e)
         self.tasks_done += 1
         if self.max_tasks and self.tasks_done >= self.max_tasks:
             self.close()  # bounds whatever a PDF library leaks
@@ -199,6 +281,107 @@ class WorkerProcess:
         if status == "ok":
             return Outcome(item, "ok", value=value, seconds=seconds)
         return Outcome(item, status, error=value, seconds=seconds)
+
+
+class LocalPool:
+    """N worker processes on this machine, each task under a time and memory limit."""
+
+    name = "local"
+    write_batch = 1
+    send = "paths"
+
+    def __init__(self, workers: int = DEFAULT_WORKERS, *, timeout: float | None = DEFAULT_TIMEOUT,
+                 max_memory_mb: float | None = DEFAULT_MAX_MEMORY_MB,
+                 max_tasks_per_worker: int | None = DEFAULT_MAX_TASKS_PER_WORKER,
+                 retries: int = DEFAULT_RETRIES):
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
+        self.workers = workers
+        self.timeout = timeout
+        self.max_memory_mb = max_memory_mb
+        self.max_tasks_per_worker = max_tasks_per_worker
+        self.retries = retries
+        self._procs: list[WorkerProcess] = []
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Outcome]:
+        source = iter(items)
+        lock = threading.Lock()
+        done: queue.Queue = queue.Queue()
+        stop = threading.Event()
+        # Worker processes outlive one map() call: a second call starts warm.
+        while len(self._procs) < self.workers:
+            self._procs.append(WorkerProcess(max_memory_mb=self.max_memory_mb,
+                                             max_tasks=self.max_tasks_per_worker))
+
+        def serve(proc: WorkerProcess) -> None:
+            try:
+                while not stop.is_set():
+                    with lock:
+                        item = next(source, _END)
+                    if item is _END:
+                        break
+                    done.put(self._run(proc, fn, item, stop))
+            except BaseException as e:  # surface a bug in the pool itself to the consumer
+                done.put(e)
+            finally:
+                done.put(_END)
+
+        threads = [threading.Thread(target=serve, args=(p,), daemon=True,
+                                    name=f"extract-worker-{i}")
+                   for i, p in enumerate(self._procs)]
+        for t in threads:
+            t.start()
+        running = len(threads)
+        try:
+            while running:
+                got = done.get()
+                if got is _END:
+                    running -= 1
+                elif isinstance(got, BaseException):
+                    raise got
+                else:
+                    yield got
+        finally:
+            stop.set()
+            if running:
+                # Stopped early (error, interrupt, consumer gone): do not wait for tasks.
+                for p in self._procs:
+                    p.stop()
+            for t in threads:
+                t.join(timeout=10)
+
+    def _run(self, proc: WorkerProcess, fn: Callable[[Any], Any], item: Any,
+             stop: threading.Event) -> Outcome:
+        """One task, tried again in a fresh process while its process dies."""
+        outcome = proc.run(fn, item, timeout=self.timeout)
+        while outcome.status == "died" and outcome.attempts <= self.retries \
+                and not stop.is_set():
+            log.info("trying %r again in a new worker process (attempt %d)", item,
+                     outcome.attempts + 1)
+            attempts = outcome.attempts + 1
+            outcome = proc.run(fn, item, timeout=self.timeout)
+            outcome.attempts = attempts
+        if outcome.status == "died" and outcome.attempts > 1:
+            outcome.error = f"{outcome.error} ({outcome.attempts} attempts)"
+        return outcome
+
+    def __enter__(self) -> LocalPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def worker_pids(self) -> list[int]:
+        return [p.pid for p in self._procs if p.pid]
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        for p in self._procs:
+            p.close()
+        self._procs = []
+
+
+_END = object()
 
 
 # --- the child side ------------------------------------------------------------------
@@ -242,8 +425,15 @@ def child_main(argv: list[str]) -> int:
     for name in WARM_MODULES:
         with contextlib.suppress(ImportError):
             __import__(name)
+    for target in WARM_CALLS:
+        module, _, function = target.partition(":")
+        try:
+            getattr(importlib.import_module(module), function)()
+        except Exception as e:  # a cold start is slower, not wrong
+            log.warning("warm-up %s failed: %s", target, e)
     if max_memory:
         _cap_memory(max_memory)
+    _send(out, "ready", os.getpid())
     while True:
         header = inp.read(_HEADER.size)
         if len(header) < _HEADER.size:

@@ -8,6 +8,9 @@ search query returns; the server applies the ``submittedDate`` window,
 ascending order, ``start``/``max_results`` and a per-query result cap like
 arXiv's 30,000, and injects faults on request: HTTP statuses with headers,
 a hanging response, malformed or empty pages, truncated or non-PDF bodies.
+It notes when each request arrives (``arrivals``) and can insist on a spacing
+between requests the way arXiv does (``rate_limit``: 429 and Retry-After to any
+request that comes too soon after the one before).
 """
 
 from __future__ import annotations
@@ -65,6 +68,14 @@ class Fault:
     skip: int = 0  # let this many requests of the kind through first
 
 
+@dataclass
+class RateLimit:
+    """The spacing the server wants between requests, and what it says when it is not kept."""
+
+    spacing: float
+    retry_after: str | None = None  # the Retry-After header of the 429, if any
+
+
 class ArxivServer:
     """The server; ``url`` is what ``--arxiv-url`` takes."""
 
@@ -75,6 +86,8 @@ class ArxivServer:
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str, dict]] = []  # (kind, path, params)
         self.agents: list[str] = []  # User-Agent of every request
+        self.arrivals: list[tuple[float, str, int]] = []  # (monotonic, kind, status) each
+        self.rate_limit: RateLimit | None = None
         self.pdf_chunk_delay = 0.0
         self.pdfs: dict[str, bytes] = {}  # versioned id -> bytes
         self.oai_pages: dict[str, bytes] = {}  # resumptionToken ('' = first) -> body
@@ -141,6 +154,15 @@ class ArxivServer:
         with self._lock:
             self.log.append((kind, parts.path, params))
             self.agents.append(h.headers.get("User-Agent", ""))
+            now = time.monotonic()
+            limit = self.rate_limit
+            too_soon = limit is not None and bool(self.arrivals) and \
+                now - self.arrivals[-1][0] < limit.spacing
+            self.arrivals.append((now, kind, 429 if too_soon else 200))
+        if too_soon:
+            headers = {"Retry-After": limit.retry_after} if limit.retry_after else {}
+            self._send(h, 429, b"Rate exceeded.", "text/plain", headers)
+            return
         fault = self._fault(kind)
         try:
             if fault and self._apply(h, fault, kind, params):

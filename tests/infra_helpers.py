@@ -125,3 +125,39 @@ def slow_extract(job):
 
     time.sleep(0.5)
     return extract_job(job)
+
+
+MARKS_ENV = "DLCOMPUTE_TEST_MARKS"
+
+
+def stall_once(job):
+    """extract_job, but the first attempt on HANG_ID writes its worker's pid to a file in
+    $DLCOMPUTE_TEST_MARKS and stalls there, for the test to kill the worker (kill -9)."""
+    from extract.runner import extract_job
+
+    mark = Path(os.environ[MARKS_ENV]) / f"{job.arxiv_id}.pid"
+    if job.arxiv_id == HANG_ID and not mark.exists():
+        mark.write_text(str(os.getpid()))
+        time.sleep(120)
+    return extract_job(job)
+
+
+def crash_big(job):
+    """Like pdfium under the memory cap: grow by 700 MB (over half a 1,200 MB limit, under
+    the limit in all, so the parent's watch does not kill it first), then abort."""
+    from extract.runner import extract_job
+
+    if job.arxiv_id == HANG_ID:
+        hog = b"x" * (700 * 2**20)  # touched pages: resident
+        os.abort()
+        return hog
+    return extract_job(job)
+
+
+def crash_small(job):
+    """A crash (SIGABRT) with no memory to speak of: a PDF library's bug, not the cap."""
+    from extract.runner import extract_job
+
+    if job.arxiv_id == HANG_ID:
+        os.abort()
+    return extract_job(job)

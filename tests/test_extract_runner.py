@@ -70,7 +70,10 @@ def test_run_records_every_pdf_and_skips_done_work(filled):
         ext_ids = {r["id"] for r in store.db.query(f"select id from {T.extractions}")}
 
         again = extract_with(store, data, LocalPool(1))
-        assert again.papers == 0 and again.skipped == len(ids)
+        # the corrupt PDF failed: a later run tries it again, after a back-off
+        assert again.papers == 0 and again.skipped == len(ids) - 1
+        assert again.waiting == 1 and again.next_retry > store.db.execute(
+            f"select max(created_at) from {T.extractions}").fetchone()[0]
         assert {r["id"] for r in store.db.query(f"select id from {T.extractions}")} == ext_ids
 
         before = fact_set(store)

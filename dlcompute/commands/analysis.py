@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from dlcompute import __version__
-from dlcompute.options import open_settings_store, progress, store_options
+from dlcompute.options import open_settings_store, progress, store_options, writes_store
 from dlcompute.settings import Settings
 
 
@@ -53,6 +53,8 @@ def analysis_settings(settings: Settings, bootstrap: int | None, seed: int | Non
 
 @click.command()
 @store_options
+@writes_store(unless=lambda settings, opts: opts.get("observations") is not None
+              and not settings.db.exists())
 @click.option("--out", "out_dir", metavar="DIR", default=None,
               help="Folder for index.html, tables/, figures/, results.json [default: report/].")
 @click.option("--benchmark", "benchmarks", metavar="NAME", multiple=True,

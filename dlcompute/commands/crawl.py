@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dlcompute import __version__
-from dlcompute.options import open_settings_store, progress, store_options
+from dlcompute.options import open_settings_store, progress, store_options, writes_store
 from dlcompute.settings import Settings
 
 if TYPE_CHECKING:
@@ -86,6 +86,7 @@ def arxiv_options(f):
 
 @click.command(name="crawl")
 @store_options
+@writes_store
 @benchmark_since_options
 @click.option("--until", callback=_day, metavar="YYYY-MM-DD",
               help="Submitted on or before this day [default: now].")
@@ -167,6 +168,7 @@ def benchmarks_command(settings: Settings, as_json: bool) -> None:
 
 @click.command(name="ingest")
 @store_options
+@writes_store
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--metadata", type=click.Path(exists=True, dir_okay=False), default=None,
               metavar="FILE.jsonl",
@@ -220,6 +222,7 @@ def ingest_command(settings: Settings, paths: tuple[str, ...], metadata: str | N
 
 @click.command(name="harvest")
 @store_options
+@writes_store
 @click.option("--set", "set_spec", default="cs", show_default=True, metavar="SET",
               help="OAI-PMH set (cs, math, physics:hep-th, ...).")
 @click.option("--from", "from_date", callback=_day, metavar="YYYY-MM-DD",
@@ -251,7 +254,8 @@ def harvest_command(settings: Settings, set_spec: str, from_date: str | None,
     with open_settings_store(settings) as store:
         summary = crawler.harvest(store, benchmarks, set_spec=set_spec, from_date=from_date,
                                   until_date=until_date, oai_url=url, delay=wait,
-                                  user_agent=user_agent(), progress=_bar(settings))
+                                  user_agent=user_agent(), progress=_bar(settings),
+                                  data_dir=settings.data_dir)
     click.echo(summary.line())
 
 

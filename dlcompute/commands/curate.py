@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from dlcompute.options import open_settings_store, store_options
+from dlcompute.options import open_settings_store, store_options, writes_store
 from dlcompute.settings import SCHEMA, Settings
 
 
@@ -46,6 +46,7 @@ def curate_kwargs(settings: Settings, pwc: tuple[str, ...] = (), peak: str | Non
 
 @click.command(name="curate")
 @store_options
+@writes_store
 @click.option("--pwc", "pwc", multiple=True, type=click.Path(dir_okay=False),
               help="Papers with Code dump to load (evaluation-tables.json or AxCell "
                    "pwc-leaderboards.json); repeatable.")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from dlcompute.options import open_settings_store, progress, store_options
+from dlcompute.options import open_settings_store, progress, store_options, writes_store
 from dlcompute.settings import SCHEMA, Settings
 
 if TYPE_CHECKING:
@@ -146,6 +146,7 @@ def _positive(name: str, value: float | None) -> None:
 
 @click.command()
 @store_options
+@writes_store
 @click.option("--paper", "papers", multiple=True, metavar="ID",
               help="Only this arXiv id (repeatable).")
 @click.option("--force", is_flag=True, help="Extract again what this version already did.")
@@ -171,7 +172,9 @@ def extract(settings: Settings, papers: tuple[str, ...], force: bool, workers: i
 
     Runs the rules on each PDF in worker processes (or on a Dask cluster), each
     PDF under a time and memory limit; a PDF that fails, hangs or swells is
-    recorded with its status and the run goes on. Results are written as they
+    recorded with its status and the run goes on. A worker process that dies is
+    replaced and its PDF tried again (twice); a PDF that failed is tried again
+    by a later run after a back-off (1 h, 2 h, 4 h). Results are written as they
     arrive, one paper at a time, so an interrupted run resumes where it stopped.
     Also loads the hardware catalog into the store.
 
@@ -206,8 +209,10 @@ def extract(settings: Settings, papers: tuple[str, ...], force: bool, workers: i
         click.echo(json.dumps(summary.as_dict(), indent=2))
         return
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_status.items()))
+    retry = (f", {summary.waiting} failed to try again after {summary.next_retry}"
+             if summary.waiting else "")
     click.echo(f"{summary.papers} papers extracted ({statuses or 'nothing to do'}), "
-               f"{summary.facts} facts, {summary.skipped} already done; "
+               f"{summary.facts} facts, {summary.skipped} already done{retry}; "
                f"{summary.seconds:.1f} s on {summary.executor}")
 
 

@@ -19,7 +19,7 @@ from dlcompute.commands.crawl import (
 )
 from dlcompute.commands.curate import curate_kwargs
 from dlcompute.commands.extract import executor_kwargs
-from dlcompute.options import store_options
+from dlcompute.options import lock_wait, store_options, wait_option
 from dlcompute.pipeline import STAGES, PipelineOptions, run_pipeline
 from dlcompute.settings import SCHEMA, Settings
 
@@ -40,15 +40,18 @@ from dlcompute.settings import SCHEMA, Settings
 @click.option("--skip", type=click.Choice(STAGES), multiple=True,
               help="Leave out a stage (repeatable), e.g. --skip crawl for offline re-runs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@wait_option
 def run_cmd(settings: Settings, names: tuple[str, ...], since: str | None,
             max_results: int | None, arxiv_url: str | None, delay: float | None,
             out_dir: str | None, workers: int | None, executor: str | None,
-            scheduler: str | None, skip: tuple[str, ...], as_json: bool) -> None:
+            scheduler: str | None, skip: tuple[str, ...], as_json: bool,
+            wait: float | None) -> None:
     """Run the pipeline: crawl, extract, curate, analyze.
 
     Each stage skips the work already done, so a run that was stopped (Ctrl-C
     or a kill) and started again ends as an uninterrupted run would. A lock
-    beside the store keeps a second run from writing it at the same time.
+    beside the store keeps a second run (or any other writing command) from
+    writing it at the same time: it stops naming the holder, or waits with --wait.
     Ends with a summary: papers new, PDFs fetched and failed, facts extracted,
     flags open and the report's path.
 
@@ -77,7 +80,7 @@ def run_cmd(settings: Settings, names: tuple[str, ...], since: str | None,
     )
     echo = (lambda _m: None) if as_json else (lambda m: click.echo(m, err=True))
     summary = run_pipeline(settings.db, settings.data_dir, options, progress=_bar(settings),
-                           echo=echo)
+                           echo=echo, lock_wait=lock_wait(wait))
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:
