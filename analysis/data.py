@@ -213,12 +213,15 @@ def _read_csv(path: Path) -> _Columns:
 
 
 def read_observations_store(store: Any) -> Observations:
-    """The columns the analysis needs from the store's observations table, streamed."""
+    """The columns the analysis needs from the store's observations table, streamed;
+    without those curate holds for review (``status = 'held'``: a value failed a
+    plausibility check nobody has settled)."""
     from db.schema import T
 
     cols = _Columns(REQUIRED_COLUMNS, lambda i: f"{store.path} table {T.observations} id {i}")
     names = ", ".join(f"[{c}]" for c in REQUIRED_COLUMNS)
-    cursor = store.db.execute(f"select id, {names} from {T.observations}")
+    cursor = store.db.execute(f"select id, {names} from {T.observations} "
+                              f"where coalesce(status, 'ok') != 'held'")
     while batch := cursor.fetchmany(20_000):
         for row in batch:
             for values, value in zip(cols.data.values(), row[1:], strict=True):

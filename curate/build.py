@@ -13,19 +13,16 @@ from curate.choose import (
     candidate_record,
     candidate_value,
     conflicting,
-    decision_unit,
     decision_value,
     match_candidates,
     rank,
-    snapshot_ids,
     time_kind,
 )
+from curate.entities import OwnFacts
 from curate.inputs import Inputs
+from curate.pairing import Paired, PairingOptions, PaperInput, Source, pair_paper, settled
 from curate.values import (
-    ERROR_METRICS,
-    RESULT_PREFIX,
     Decision,
-    error_percent,
     model_key,
 )
 
@@ -57,6 +54,8 @@ class BuildOptions:
     pwc_tolerance: float = 0.5
     fit_min_pairs: int = 8
     fit_max_residual: float = 1.5  # decades, or 3 residual SDs if larger
+    own_min: float = 0.5  # a fact scored below this is another paper's: never a value
+    epoch_tolerance: float = 0.1  # relative difference from Epoch AI that raises a flag
 
     def __post_init__(self) -> None:
         if self.peak not in PEAK_COLUMNS:
@@ -81,14 +80,6 @@ class FlagSpec:
                          self.field])
 
 
-def settled(d: Decision | None, facts: list[dict]) -> bool:
-    """True when a decision was taken with all these facts in view."""
-    if d is None:
-        return False
-    seen = snapshot_ids(d.before) | ({d.fact_id} if d.fact_id else set())
-    return all(f["id"] in seen for f in facts)
-
-
 class Builder:
     """Observation rows and the flags they raise, for the papers of one ``Inputs``.
 
@@ -99,12 +90,14 @@ class Builder:
     def __init__(self, inputs: Inputs, options: BuildOptions):
         self.o = options
         self.flags: dict[str, FlagSpec] = {}
+        self._own: dict[str, OwnFacts] = {}
         self.papers = inputs.papers
         self.facts = inputs.facts
         self.facts_by_id = inputs.facts_by_id
         self.pwc = inputs.pwc
         self.decisions = inputs.decisions
         self.catalog = inputs.catalog
+        self.epoch = inputs.epoch
 
     # --- flags -----------------------------------------------------------------
     def flag(self, kind: str, arxiv_id: str, model: str, benchmark: str, fld: str,
@@ -112,6 +105,8 @@ class Builder:
              pwc_value: float | None = None) -> None:
         spec = FlagSpec(kind, arxiv_id, model, benchmark, fld, reason, candidates, pwc_value)
         spec = self.flags.setdefault(spec.key, spec)
+        if reason not in spec.reason:
+            spec.reason = f"{spec.reason}; {reason}"  # one question, every reason for it
         if obs is not None:
             spec.observations.add(obs)
 
@@ -129,7 +124,7 @@ class Builder:
 
     def choose(self, arxiv_id: str, fld: str, model: str, benchmark: str,
                models: list[str], obs: tuple, fact_field: str | None = None) -> Choice:
-        facts = self.facts[arxiv_id].get(fact_field or fld, [])
+        facts = self.own_facts(arxiv_id, fact_field or fld)
         matched, level = match_candidates(facts, model, benchmark, models)
         ranked = rank(matched, fld)
         choice = Choice(candidates=[candidate_record(fld, f) for f in ranked], level=level)
@@ -159,124 +154,75 @@ class Builder:
         return choice
 
     # --- observations ----------------------------------------------------------------
-    def result_groups(self, arxiv_id: str) -> list[dict]:
-        """One group per (model, benchmark, metric): the facts or PwC rows reporting it."""
-        groups: dict[tuple, dict] = {}
-        for f in self.facts[arxiv_id].get("result", []):
-            if not f.get("benchmark") or not f.get("metric") or f.get("normalized_value") is None:
-                continue
-            k = (model_key(f.get("model")), f["benchmark"], f["metric"])
-            g = groups.setdefault(k, {"model": f.get("model") or "", "facts": [], "pwc": []})
-            g["facts"].append(f)
-        have = {(b, m) for _, b, m in groups}
-        for r in self.pwc.get(arxiv_id, []):
-            if (r["benchmark"], r["metric"]) in have:
-                continue
-            k = (model_key(r["model"]), r["benchmark"], r["metric"])
-            g = groups.setdefault(k, {"model": r["model"] or "", "facts": [], "pwc": []})
-            g["pwc"].append(r)
-        out = []
-        for (_, bench, metric), g in groups.items():
-            g["benchmark"], g["metric"] = bench, metric
-            if g["facts"]:
-                g["model"] = rank(g["facts"], "result")[0].get("model") or ""
-            out.append(g)
-        return out
+    def own_facts(self, arxiv_id: str, fld: str) -> list[dict]:
+        """Facts of ``fld`` the extractor attributes to the paper: scored as its own, not
+        read from a row that cites another paper or scores low on balance."""
+        if arxiv_id not in self._own:
+            self._own[arxiv_id] = OwnFacts(self.facts[arxiv_id], self.o.own_min)
+        return [f for f in self.facts[arxiv_id].get(fld, []) if self._own[arxiv_id].is_own(f)]
 
     def build_paper(self, arxiv_id: str) -> list[dict]:
+        """The paper's observation rows (curate.pairing), with hardware, and their flags."""
         paper = self.papers.get(arxiv_id)
         if paper is None:
             return []
-        groups = self.result_groups(arxiv_id)
-        models = sorted({g["model"] for g in groups if g["model"]})
-        rows = []
-        for g in groups:
-            row = self.build_observation(arxiv_id, paper, g, models)
-            if row is not None:
-                rows.append(row)
+        paired = pair_paper(
+            PaperInput(arxiv_id, self.facts[arxiv_id], self.pwc.get(arxiv_id, []),
+                       self.decisions, self.facts_by_id),
+            PairingOptions(self.o.own_min, self.o.conflict_confidence, self.o.value_tolerance))
+        rows = [self.build_observation(arxiv_id, paper, p) for p in paired.observations]
+        # a hardware burden is a compute measure too: nothing is missing for those rows
+        burdened = {p.key(arxiv_id) for p, r in zip(paired.observations, rows, strict=True)
+                    if r.get("hardware_burden") is not None}
+        for q in paired.questions:
+            keys = q.observations - burdened if q.kind == "missing" else q.observations
+            for key in sorted(keys):
+                self.flag(q.kind, arxiv_id, q.model, q.benchmark, q.field, q.reason,
+                          q.candidates, key)
         return rows
 
-    def build_observation(self, arxiv_id: str, paper: dict, g: dict,
-                          models: list[str]) -> dict | None:
-        model, bench, metric = g["model"], g["benchmark"], g["metric"]
-        obs = (arxiv_id, model_key(model), bench, metric)
-        rfield = RESULT_PREFIX + metric
-        sources: dict[str, str] = {}
-        ranked = rank(g["facts"], "result")
-        cands = [candidate_record("result", f) for f in ranked]
-        value = None
-        d = self.decision_for(arxiv_id, model, bench, rfield, "model")
-        if d is not None:
-            v = decision_value(rfield, d, self.facts_by_id)
-            if v == NOT_REPORTED:
-                return None
-            if v is not None:
-                value, sources["error"] = v, f"review:{d.review_id}"
-        if ranked:
-            others = conflicting(ranked, "result", self.o.conflict_confidence,
-                                 self.o.value_tolerance)
-            if others and not settled(d, [ranked[0], *others]):
-                self.flag("conflict", arxiv_id, model, bench, rfield,
-                          f"{len(others) + 1} {metric} values with close confidence disagree",
-                          cands, obs)
-            if value is None:
-                value, sources["error"] = ranked[0]["normalized_value"], f"fact:{ranked[0]['id']}"
-        if value is None and g["pwc"]:
-            best = sorted(g["pwc"], key=lambda r: r["value"],
-                          reverse=not metric.endswith("_error"))[0]
-            value, sources["error"] = best["value"], f"pwc:{best['id']}"
-        if value is None:
-            return None
-        error = error_percent(metric, value)
+    def build_observation(self, arxiv_id: str, paper: dict, p: Paired) -> dict:
+        obs = p.key(arxiv_id)
         row: dict[str, Any] = {
-            "arxiv_id": arxiv_id, "model": model, "benchmark": bench, "year": paper["year"],
-            "month": paper["month"], "metric": metric, "error": error, "compute_imputed": 0,
+            "arxiv_id": arxiv_id, "model": p.model, "benchmark": p.benchmark,
+            "year": paper["year"], "month": paper["month"], "metric": p.metric,
+            "split": p.split, "error": p.error, "compute_imputed": 0,
+            "compute_per_pass": p.values.get("compute_per_pass"),
+            "compute_unit": p.compute_unit if "compute_per_pass" in p.values else None,
+            "parameters": p.values.get("parameters"),
         }
-        if sources["error"].startswith("fact:"):
-            if not BOUNDS["error"][0] <= error <= BOUNDS["error"][1]:
-                self.flag("implausible", arxiv_id, model, bench, rfield,
-                          f"{metric} {value:g} gives an error of {error:g}%, outside 0-100",
-                          cands, obs)
-            elif metric not in ERROR_METRICS and metric != "bleu" and value < 1.0:
-                # no model on these benchmarks scores below 1%: a fraction read as percent
-                self.flag("implausible", arxiv_id, model, bench, rfield,
-                          f"{metric} {value:g} looks like a fraction, not a percentage",
-                          cands, obs)
-
-        ch = self.choose(arxiv_id, "compute_per_pass", model, bench, models, obs)
-        if ch.value is not None:
-            row["compute_per_pass"] = ch.value
-            sources["compute_per_pass"] = ch.source
-            row["compute_unit"] = (decision_unit("compute_per_pass", ch.decision, self.facts_by_id)
-                                   if ch.fact is None and ch.decision else
-                                   (ch.fact or {}).get("normalized_unit") or "flops")
-        cp = self.choose(arxiv_id, "parameters", model, bench, models, obs)
-        if cp.value is not None:
-            row["parameters"], sources["parameters"] = cp.value, cp.source
-        self.check_bounds(row, ch, cp, obs)
-
-        hw = self.choose(arxiv_id, "hardware", model, bench, models, obs)
+        sources: dict[str, Source] = dict(p.sources)
+        # hardware, chips and training time: the paper's own figures (sentences name no
+        # model), unless an annotator decided them for this model
+        models = [p.model]
+        hw = self.choose(arxiv_id, "hardware", p.model, p.benchmark, models, obs)
         chip = self.resolve_chip(hw.value) if hw.value is not None else None
         if hw.value is not None:
             row["hardware"] = chip["chip"] if chip else hw.value
-            sources["hardware"] = hw.source
-        cc = self.choose(arxiv_id, "chip_count", model, bench, models, obs, fact_field="hardware")
+            sources["hardware"] = _source("hardware", hw)
+        cc = self.choose(arxiv_id, "chip_count", p.model, p.benchmark, models, obs,
+                         fact_field="hardware")
         if cc.decision is None and hw.fact is not None and hw.fact.get("chip_count") is not None:
             # the chip count written with the chosen chip belongs with it
-            row["chips"], sources["chips"] = hw.fact["chip_count"], f"fact:{hw.fact['id']}"
+            row["chips"] = hw.fact["chip_count"]
+            sources["chips"] = Source("chips", "paper", fact_id=hw.fact["id"])
         elif cc.value is not None:
-            row["chips"], sources["chips"] = cc.value, cc.source
+            row["chips"], sources["chips"] = cc.value, _source("chips", cc)
         chips = row.get("chips")
         lo, hi = BOUNDS["chips"]
         if chips is not None and cc.decision is None and (
                 not lo <= chips <= hi or not float(chips).is_integer()):
-            self.flag("implausible", arxiv_id, model if cc.level == "model" else "", "",
-                      "chip_count", f"chip count {chips:g} is not a whole number in "
-                      f"{lo:g}-{hi:g}", cc.candidates, obs)
-        tt = self.choose(arxiv_id, "training_time", model, bench, models, obs)
+            self.flag("implausible", arxiv_id, "", "", "chip_count",
+                      f"chip count {chips:g} is not a whole number in {lo:g}-{hi:g}",
+                      cc.candidates, obs)
+        tt = self.choose(arxiv_id, "training_time", p.model, p.benchmark, models, obs)
         self.hardware_burden(row, sources, chip, tt, obs, hw)
-        row["sources"] = json.dumps(sources, sort_keys=True)
-        self.check_missing(row, hw, cc, tt, ch, cp, obs)
+        self.check_missing(row, hw, cc, tt, obs)
+        held = list(p.held)
+        row["status"] = "held" if held else "ok"
+        row["status_reason"] = "; ".join(held) or None
+        row["sources"] = json.dumps({c: s.legacy() for c, s in sources.items()}, sort_keys=True)
+        row["_sources"] = list(sources.values())
         return row
 
     def resolve_chip(self, name: str) -> dict | None:
@@ -302,7 +248,7 @@ class Builder:
         hours, kind = tt.value
         if hours is None:
             return
-        sources["training_hours"] = tt.source
+        sources["training_hours"] = _source("training_hours", tt)
         chips = row.get("chips")
         if kind == "device_hours":
             device_hours = hours
@@ -313,8 +259,8 @@ class Builder:
         th = row.get("training_hours")
         lo, hi = BOUNDS["training_hours"]
         if th is not None and not lo <= th <= hi and tt.decision is None:
-            self.flag("implausible", row["arxiv_id"], row["model"] if tt.level == "model" else "",
-                      "", "training_time", f"training time {th:g} hours is outside "
+            self.flag("implausible", row["arxiv_id"], "", "", "training_time",
+                      f"training time {th:g} hours is outside "
                       f"{lo:g}-{hi:g} hours", tt.candidates, obs)
         if chip is None or device_hours is None:
             return
@@ -322,8 +268,8 @@ class Builder:
         if peak is None:
             return
         row["hardware_burden"] = device_hours * 3600.0 * peak * 1e9
-        sources["hardware_burden"] = "derived"
-        sources["peak"] = f"hardware:{chip['chip']}.{col}"
+        sources["hardware_burden"] = Source("hardware_burden", "derived", detail="derived")
+        sources["peak"] = Source("peak", "catalog", detail=f"hardware:{chip['chip']}.{col}")
         self.check_release(row, chip, hw, obs)
 
     def check_release(self, row: dict, chip: dict, hw: Choice, obs: tuple) -> None:
@@ -332,32 +278,27 @@ class Builder:
             return
         written = f"{row['year']:04d}-{(row.get('month') or 12):02d}"
         if released > written:
-            self.flag("implausible", row["arxiv_id"], row["model"] if hw.level == "model" else "",
-                      "", "hardware", f"{chip['chip']} was released {released}, after the "
+            self.flag("implausible", row["arxiv_id"], "", "", "hardware",
+                      f"{chip['chip']} was released {released}, after the "
                       f"paper ({written})", hw.candidates, obs)
 
-    def check_bounds(self, row: dict, ch: Choice, cp: Choice, obs: tuple) -> None:
-        for name, choice in (("compute_per_pass", ch), ("parameters", cp)):
-            v = row.get(name)
-            lo, hi = BOUNDS[name]
-            if v is not None and choice.decision is None and not lo <= v <= hi:
-                self.flag("implausible", row["arxiv_id"],
-                          row["model"] if choice.level == "model" else "", "", name,
-                          f"{name} {v:.3g} is outside {lo:.0e}-{hi:.0e}", choice.candidates, obs)
-
-    def check_missing(self, row: dict, hw: Choice, cc: Choice, tt: Choice, ch: Choice,
-                      cp: Choice, obs: tuple) -> None:
-        a, m = row["arxiv_id"], row["model"]
-        if (row.get("compute_per_pass") is None and row.get("parameters") is None
-                and row.get("hardware_burden") is None and not ch.not_reported):
-            self.flag("missing", a, m, "", "compute_per_pass",
-                      "a result without any compute measure (FLOPs, parameters or hardware "
-                      "burden)", [], obs)
+    def check_missing(self, row: dict, hw: Choice, cc: Choice, tt: Choice, obs: tuple) -> None:
+        """Hardware without a chip count or a training time: asked once per paper."""
         if row.get("hardware_burden") is not None:
             return  # the burden is known (e.g. from device-hours): nothing more is needed
+        a = row["arxiv_id"]
         if row.get("hardware") and row.get("chips") is None and not cc.not_reported:
-            self.flag("missing", a, m, "", "chip_count",
+            self.flag("missing", a, "", "", "chip_count",
                       f"hardware {row['hardware']} without a chip count", hw.candidates, obs)
         if row.get("hardware") and tt.value is None and not tt.not_reported:
-            self.flag("missing", a, m, "", "training_time",
+            self.flag("missing", a, "", "", "training_time",
                       f"hardware {row['hardware']} without a training time", [], obs)
+
+
+def _source(column: str, ch: Choice) -> Source:
+    """Where a value chosen among the paper's facts (or decided) came from."""
+    if ch.decision is not None and ch.source and ch.source.startswith("review:"):
+        return Source(column, "review", review_id=ch.decision.review_id,
+                      fact_id=ch.decision.fact_id)
+    return Source(column, "paper" if ch.level == "paper" else "name",
+                  fact_id=ch.fact["id"] if ch.fact else None)

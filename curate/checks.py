@@ -11,11 +11,14 @@ import numpy as np
 
 from curate.build import RATIO_BAND, Builder, BuildOptions, FlagSpec
 from curate.choose import candidate_record
-from curate.values import RESULT_PREFIX, model_key, models_match
+from curate.names import variant_key
+from curate.provenance import obs_key
+from curate.sanity import family
+from curate.values import RESULT_PREFIX, error_percent, model_key
 
 
 def _obs_key(row: dict) -> tuple:
-    return (row["arxiv_id"], model_key(row["model"]), row["benchmark"], row["metric"])
+    return obs_key(row)
 
 
 @dataclass(frozen=True)
@@ -130,49 +133,65 @@ def _flag_ratio(b: Builder, row: dict, reason: str) -> None:
               if f"fact:{f['id']}" in src]
     b.flag("implausible", row["arxiv_id"], row["model"], "", "compute_per_pass", reason, cands,
            _obs_key(row))
+    hold(row, reason)
+
+
+def hold(row: dict, reason: str) -> None:
+    """Keep an observation out of the fits until a review settles ``reason``."""
+    row["status"] = "held"
+    row["status_reason"] = "; ".join(r for r in (row.get("status_reason"), reason) if r)
+
+
+def _pwc_error(p: dict) -> float:
+    return error_percent(p["metric"], p["value"])
 
 
 def check_pwc(b: Builder, rows: list[dict]) -> None:
-    """Flag results that differ from Papers with Code for the same paper and benchmark."""
-    best: dict[tuple, dict] = {}
+    """Compare results with Papers with Code like with like, once per question.
+
+    A PwC row naming one of the paper's models (the same variant) is compared with
+    that model's observation; where PwC names none of them, the paper's best result
+    on the benchmark and metric is compared with PwC's best for the paper.
+    """
+    groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in rows:
-        k = (r["arxiv_id"], r["benchmark"], r["metric"])
-        if k not in best or r["error"] < best[k]["error"]:
-            best[k] = r
-    for r in rows:
-        if '"error": "pwc:' in (r.get("sources") or ""):
-            continue
-        pwc = [p for p in b.pwc.get(r["arxiv_id"], [])
-               if p["benchmark"] == r["benchmark"] and p["metric"] == r["metric"]]
+        if '"error": "pwc:' not in (r.get("sources") or ""):
+            groups[(r["arxiv_id"], r["benchmark"], family(r["metric"]))].append(r)
+    for (aid, bench, fam), obs in groups.items():
+        pwc = [p for p in b.pwc.get(aid, []) if p["benchmark"] == bench
+               and family(p["metric"]) == fam]
         if not pwc:
             continue
-        stated = r["error"] if r["metric"].endswith("_error") else 100.0 - r["error"]
-        same = [p for p in pwc if model_key(p["model"]) == model_key(r["model"])] or \
-               [p for p in pwc if models_match(p["model"], r["model"])]
-        if not same:
-            if best[(r["arxiv_id"], r["benchmark"], r["metric"])] is not r:
-                continue
-            # the paper's headline result against PwC's best for that paper
-            same = sorted(pwc, key=lambda p: p["value"],
-                          reverse=not r["metric"].endswith("_error"))[:1]
-        nearest = min(same, key=lambda p: abs(p["value"] - stated))
-        if abs(nearest["value"] - stated) <= b.o.pwc_tolerance:
-            continue
-        fid = _fact_id(r, "error")
-        cands = []
-        if fid is not None and fid in b.facts_by_id:
-            cands.append(candidate_record("result", b.facts_by_id[fid]))
-        cands.append({"pwc_id": nearest["id"], "value": nearest["value"], "unit": "percent"
-                      if r["metric"] != "bleu" else "bleu", "model": nearest["model"],
-                      "confidence": None, "stated": f"{nearest['value']:g}",
-                      "evidence": f"Papers with Code ({nearest['source']}): {nearest['model']} "
-                                  f"on {nearest['dataset']}, {nearest['metric_name']} = "
-                                  f"{nearest['value']:g}"})
-        b.flag("pwc_mismatch", r["arxiv_id"], r["model"], r["benchmark"],
-               RESULT_PREFIX + r["metric"],
-               f"{r['metric']} {stated:g} differs from Papers with Code's {nearest['value']:g} "
-               f"by more than {b.o.pwc_tolerance:g}", cands, _obs_key(r),
-               pwc_value=nearest["value"])
+        pairs = []
+        for r in obs:
+            same = [p for p in pwc if variant_key(p["model"]) == variant_key(r["model"])]
+            if same:
+                pairs.append((r, min(same, key=lambda p: abs(_pwc_error(p) - r["error"]))))
+        if not pairs:
+            pairs = [(min(obs, key=lambda r: r["error"]), min(pwc, key=_pwc_error))]
+        for r, p in pairs:
+            if abs(_pwc_error(p) - r["error"]) > b.o.pwc_tolerance:
+                _flag_pwc(b, r, p)
+
+
+def _flag_pwc(b: Builder, r: dict, p: dict) -> None:
+    stated = r["error"] if r["metric"].endswith("_error") else 100.0 - r["error"]
+    pv = p["value"] if p["metric"].endswith("_error") == r["metric"].endswith("_error") \
+        else 100.0 - p["value"]
+    fid = _fact_id(r, "error")
+    cands = []
+    if fid is not None and fid in b.facts_by_id:
+        cands.append(candidate_record("result", b.facts_by_id[fid]))
+    cands.append({"pwc_id": p["id"], "value": pv, "unit": "percent"
+                  if r["metric"] != "bleu" else "bleu", "model": p["model"],
+                  "confidence": None, "stated": f"{p['value']:g}",
+                  "evidence": f"Papers with Code ({p['source']}): {p['model']} "
+                              f"on {p['dataset']}, {p['metric_name']} = {p['value']:g}"})
+    b.flag("pwc_mismatch", r["arxiv_id"], r["model"], r["benchmark"],
+           RESULT_PREFIX + r["metric"],
+           f"{r['model'] or 'the paper'}: {r['metric']} {stated:g} differs from Papers with "
+           f"Code's {pv:g} ({p['model'] or 'unnamed'}) by more than {b.o.pwc_tolerance:g}",
+           cands, _obs_key(r), pwc_value=pv)
 
 
 def _fact_id(row: dict, column: str) -> int | None:
@@ -181,22 +200,17 @@ def _fact_id(row: dict, column: str) -> int | None:
 
 
 def check_unknown_hardware(b: Builder, rows: list[dict], arxiv_id: str) -> None:
-    """Flag chip names the catalog does not know (hardware_name set, hardware NULL)."""
-    obs_by_model: dict[tuple, set] = defaultdict(set)
-    for r in rows:
-        obs_by_model[(r["arxiv_id"], model_key(r["model"]))].add(_obs_key(r))
-        obs_by_model[(r["arxiv_id"], "")].add(_obs_key(r))
+    """Flag chip names the catalog does not know (hardware_name set, hardware NULL): one
+    question per paper, listing every observation of the paper."""
     if arxiv_id not in b.papers:
         return
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for f in b.facts[arxiv_id].get("hardware", []):
-        if f.get("hardware_name") and not f.get("hardware"):
-            groups[f.get("model") or ""].append(f)
-    for model, facts in groups.items():
-        names = sorted({f["hardware_name"] for f in facts})
-        cands = [candidate_record("hardware", f) for f in facts]
-        b.flag("unknown_hardware", arxiv_id, model, "", "hardware",
-               f"chip name(s) not in the hardware catalog: {', '.join(names)}", cands, None)
-        spec = b.flags["|".join(["unknown_hardware", arxiv_id, model_key(model), "",
-                                 "hardware"])]
-        spec.observations |= obs_by_model.get((arxiv_id, model_key(model)), set())
+    facts = [f for f in b.own_facts(arxiv_id, "hardware")
+             if f.get("hardware_name") and not f.get("hardware")]
+    if not facts:
+        return
+    names = sorted({f["hardware_name"] for f in facts})
+    b.flag("unknown_hardware", arxiv_id, "", "", "hardware",
+           f"chip name(s) not in the hardware catalog: {', '.join(names)}",
+           [candidate_record("hardware", f) for f in facts], None)
+    spec = b.flags["|".join(["unknown_hardware", arxiv_id, "", "", "hardware"])]
+    spec.observations |= {_obs_key(r) for r in rows if r["arxiv_id"] == arxiv_id}

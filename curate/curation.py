@@ -34,11 +34,27 @@ from pathlib import Path
 
 import numpy as np
 
-from curate import build, checks, choose, decide, inputs, values, write
+from curate import (
+    build,
+    checks,
+    choose,
+    decide,
+    entities,
+    epoch,
+    inputs,
+    names,
+    pairing,
+    provenance,
+    sanity,
+    values,
+    write,
+)
 from curate.build import BuildOptions
 from curate.checks import Fit, fit_flag_key, fit_store, flags_moved
 from curate.decide import PaperDecision, batch_pairs, decide_batch
+from curate.epoch import load_epoch
 from curate.inputs import load_catalog, load_inputs
+from curate.provenance import link_flags
 from curate.pwc import load_pwc
 from curate.review.queue import immediate
 from curate.values import model_key
@@ -62,7 +78,8 @@ META_RULES = "curate.rules"  # hash of the code that decides: new rules decide a
 META_OPTIONS = "curate.options"  # the BuildOptions the observations and flags were made with
 META_FIT = "curate.fit"  # the FLOPs-parameters fit the flags were written with
 META_SAMPLED = "curate.double_review_fraction"  # every open unreviewed flag is sampled at it
-RULE_MODULES = (build, checks, choose, decide, inputs, values, write)
+RULE_MODULES = (build, checks, choose, decide, entities, epoch, inputs, names, pairing, provenance,
+                sanity, values, write)
 MAX_ROUNDS = 6
 BATCH_SIZE = 200
 WRITE_ATTEMPTS = 5
@@ -80,6 +97,7 @@ class CurateSummary(Changes):
     flags_open: int = 0
     flags_closed: int = 0
     pwc_loaded: int = 0
+    epoch_loaded: int = 0
     open_by_kind: dict[str, int] = field(default_factory=dict)
     fit: dict = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # papers skipped, with the reason
@@ -220,10 +238,11 @@ class _Run:
                                       f"and seq = ?", [ALL_PAPERS, everything["seq"]])
 
     def _refit(self, pre: dict[str, dict[str, tuple[float, float]]],
-               find_changed: bool) -> tuple[Fit, set[str], list[tuple[str, str, str]]]:
+               find_changed: bool) -> tuple[Fit, set[str], list[tuple[str, str, str, str]]]:
         """The fit over every pair (``pre`` in place of the stored pairs of its papers); the
         papers whose compute is off under one of the fit their flags were written with and
-        this one but not the other; and (key, old, new) reasons of the flags off under both.
+        this one but not the other; and (key, arxiv_id, old, new) reasons of the flags off under
+        both.
 
         Pairs go into the fit in (arxiv_id, model key) order, so the same pairs give the
         same fit to the last bit, however the run came to them.
@@ -241,7 +260,7 @@ class _Run:
         lp = np.array([p[2] for p in stored], dtype=float)
         lf = np.array([p[3] for p in stored], dtype=float)
         flipped, reworded = flags_moved(self.fit, fit, lp, lf)
-        reasons = [(fit_flag_key(stored[i][0], stored[i][1]),
+        reasons = [(fit_flag_key(stored[i][0], stored[i][1]), stored[i][0],
                     self.fit.reason(float(lp[i]), float(lf[i])),
                     fit.reason(float(lp[i]), float(lf[i]))) for i in np.flatnonzero(reworded)]
         return fit, {stored[i][0] for i in np.flatnonzero(flipped)}, reasons
@@ -295,6 +314,7 @@ class _Run:
         write_observations(db, decided, now, self.summary)
         sync_flags(db, decided, batch, self.o.value_tolerance, self.fraction, now, self.summary)
         write_pairs(db, decided)
+        link_flags(db, {k: f for d in decided for k, f in d.flags.items()}, ids)
         if self.fraction is None and before != (self.summary.flags_new,
                                                 self.summary.flags_reopened):
             # flags opened without sampling: a later run with a fraction samples them all
@@ -317,25 +337,29 @@ def curate(store: Store, *, pwc_paths: tuple | list = (), peak: str = "fp32_base
            conflict_confidence: float = 0.1, value_tolerance: float = 0.02,
            pwc_tolerance: float = 0.5, double_review_fraction: float | None = None,
            fit_min_pairs: int = 8, full: bool = False,
-           batch_size: int = BATCH_SIZE) -> CurateSummary:
-    """Choose the values the analysis uses and flag what needs a person.
+           batch_size: int = BATCH_SIZE, epoch_paths: tuple | list = (),
+           epoch_tolerance: float = 0.1) -> CurateSummary:
+    """Pair each own model's result with its compute and flag what needs a person.
 
-    Loads the Papers with Code dumps in ``pwc_paths`` into ``pwc_results``, then decides
-    again each paper whose inputs changed since the last run (every paper with
-    ``full``): its ``observations`` (one per model, benchmark and metric) from
-    annotators' decisions, the best-confidence facts and Papers with Code (in that
-    order), and its ``flags`` (opened, updated, closed or reopened). Idempotent; reads
-    and writes in short transactions of ``batch_size`` papers, so other processes may
-    write the store meanwhile. ``double_review_fraction`` (None: leave as is) samples
-    open, unreviewed flags for a second annotator.
+    Loads the Papers with Code dumps in ``pwc_paths`` into ``pwc_results`` and the Epoch
+    AI exports in ``epoch_paths`` into ``epoch_models``, then decides again each paper
+    whose inputs changed since the last run (every paper with ``full``): its
+    ``observations`` (one per own model, benchmark, metric and split; curate.pairing),
+    their per-value sources, and its ``flags`` (opened, updated, closed or reopened,
+    each listing the observations its answer changes). Idempotent; reads and writes in
+    short transactions of ``batch_size`` papers, so other processes may write the store
+    meanwhile. ``double_review_fraction`` (None: leave as is) samples open, unreviewed
+    flags for a second annotator; Epoch AI values differing by more than
+    ``epoch_tolerance`` (relative) raise a flag.
     """
     options = BuildOptions(peak=peak, conflict_confidence=conflict_confidence,
                            value_tolerance=value_tolerance, pwc_tolerance=pwc_tolerance,
-                           fit_min_pairs=fit_min_pairs)
+                           fit_min_pairs=fit_min_pairs, epoch_tolerance=epoch_tolerance)
     if batch_size < 1:
         raise ValueError(f"batch_size {batch_size}: must be at least 1")
     summary = CurateSummary()
     summary.pwc_loaded = load_pwc(store, [Path(p) for p in pwc_paths])
+    summary.epoch_loaded = load_epoch(store, [Path(p) for p in epoch_paths])
     run = _Run(store, options, double_review_fraction, batch_size, summary)
     run.prepare(full)
     run.run()

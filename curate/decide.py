@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from curate.build import Builder, BuildOptions, FlagSpec
 from curate.checks import Fit, check_flops_vs_params, check_pwc, check_unknown_hardware, fit_pairs
+from curate.epoch import check_epoch
 from curate.inputs import Inputs
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def decide_paper(b: Builder, arxiv_id: str, fit: Fit, wanted: bool) -> PaperDeci
     """Rows, flags and fit pairs of one paper; ``error`` instead when its facts are malformed.
 
     The checks run in the order the flags' first reasons depend on: the build's own,
-    then compute against the store's fit, Papers with Code, unknown chips.
+    then compute against the store's fit, Papers with Code, Epoch AI, unknown chips.
     """
     b.flags = {}
     try:
@@ -46,6 +47,7 @@ def decide_paper(b: Builder, arxiv_id: str, fit: Fit, wanted: bool) -> PaperDeci
         pairs = fit_pairs(rows)
         check_flops_vs_params(b, pairs, fit)
         check_pwc(b, rows)
+        check_epoch(b, rows, b.o.epoch_tolerance)
         if wanted:
             check_unknown_hardware(b, rows, arxiv_id)
     except BUILD_ERRORS as e:

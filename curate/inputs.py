@@ -34,6 +34,7 @@ class Inputs:
     reviewed: set[int]  # flags with any review (they are not sampled for double review)
     wanted: set[str]  # papers curate builds: extracted, or with facts
     catalog: dict[str, dict] = field(default_factory=dict)  # chip or alias (lower) -> row
+    epoch: dict[str, list[dict]] = field(default_factory=dict)  # Epoch AI rows by paper, by id
 
 
 def _marks(ids: Sequence) -> str:
@@ -78,6 +79,10 @@ def load_inputs(store: Store, arxiv_ids: Sequence[str], catalog: dict[str, dict]
     for r in db.query(f"select * from {T.pwc_results} where arxiv_id in ({m}) order by id",
                       ids):
         pwc[r["arxiv_id"]].append(r)
+    epoch: dict[str, list[dict]] = defaultdict(list)
+    for r in db.query(f"select * from {T.epoch_models} where arxiv_id in ({m}) order by id",
+                      ids):
+        epoch[r["arxiv_id"]].append(r)
     # decisions are replayed as the review page shows them (curate.decisions): revisions,
     # double review and adjudication, for this batch's reviewed flags only
     flags = {r["id"]: r for r in db.query(
@@ -95,4 +100,4 @@ def load_inputs(store: Store, arxiv_ids: Sequence[str], catalog: dict[str, dict]
             facts_by_id[f["id"]] = f
     return Inputs(papers=papers, facts=facts, facts_by_id=facts_by_id, pwc=pwc,
                   decisions=by_target(flag_decisions, flags), flag_decisions=flag_decisions,
-                  reviewed=set(flags), wanted=wanted, catalog=catalog)
+                  reviewed=set(flags), wanted=wanted, catalog=catalog, epoch=epoch)

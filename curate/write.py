@@ -16,12 +16,13 @@ from curate.build import FlagSpec
 from curate.choose import decision_value, differ, snapshot_ids
 from curate.decide import PaperDecision
 from curate.inputs import Inputs
+from curate.provenance import OBS_KEY, delete_observation, obs_key, write_sources
 from curate.values import Decision
 from db.schema import T
 
-OBS_KEY = ("arxiv_id", "model", "benchmark", "metric")
 OBS_COLUMNS = ("year", "month", "error", "compute_per_pass", "parameters", "hardware", "chips",
-               "training_hours", "hardware_burden", "compute_imputed", "compute_unit", "sources")
+               "training_hours", "hardware_burden", "compute_imputed", "compute_unit", "sources",
+               "status", "status_reason")
 REOPENED = "; reopened: "
 FLAG_CONTENT = ("arxiv_id", "model", "benchmark", "field", "kind", "reason", "candidates",
                 "pwc_value", "priority")
@@ -59,31 +60,36 @@ def _update(db: Database, table: str, row_id: int, changes: dict) -> None:
 
 def write_observations(db: Database, decided: list[PaperDecision], now: str,
                        changes: Changes) -> None:
+    """These papers' observations in place of their old ones, each with its source rows
+    (``observation_sources``); only what differs is written."""
     ids = [d.arxiv_id for d in decided]
-    existing = {tuple(r[k] for k in OBS_KEY): r for r in db.query(
+    existing = {obs_key(r): r for r in db.query(
         f"select * from {T.observations} where arxiv_id in ({_marks(ids)})", ids)}
     seen = set()
-    inserts = []
+    cols = (*OBS_KEY, *OBS_COLUMNS, "updated_at")
+    insert = (f"insert into {T.observations} ({', '.join(cols)}) "
+              f"values ({_marks(list(cols))})")
     for d in decided:
         for row in d.rows:
-            k = tuple(row[c] for c in OBS_KEY)
+            k = obs_key(row)
             if k in seen:
                 continue  # two spellings of one model: the first (best) wins
             seen.add(k)
             full = {c: row.get(c) for c in OBS_COLUMNS}
             old = existing.get(k)
             if old is None:
-                inserts.append([*k, *full.values(), now])
+                oid = db.execute(insert, [*k, *full.values(), now]).lastrowid
                 changes.observations_added += 1
-            elif any(old[c] != full[c] for c in OBS_COLUMNS):
-                _update(db, T.observations, old["id"], {**full, "updated_at": now})
-                changes.observations_updated += 1
-    cols = (*OBS_KEY, *OBS_COLUMNS, "updated_at")
-    db.conn.executemany(f"insert into {T.observations} ({', '.join(cols)}) "
-                        f"values ({_marks(list(cols))})", inserts)
-    gone = [(old["id"],) for k, old in existing.items() if k not in seen]
-    db.conn.executemany(f"delete from {T.observations} where id = ?", gone)
-    changes.observations_removed += len(gone)
+            else:
+                oid = old["id"]
+                if any(old[c] != full[c] for c in OBS_COLUMNS):
+                    _update(db, T.observations, oid, {**full, "updated_at": now})
+                    changes.observations_updated += 1
+            write_sources(db, oid, row.get("_sources", ()))
+    for k, old in existing.items():
+        if k not in seen:
+            delete_observation(db, old["id"])
+            changes.observations_removed += 1
 
 
 def new_evidence(spec: FlagSpec, d: Decision, facts_by_id: dict[int, dict],
@@ -164,17 +170,23 @@ def sync_flags(db: Database, decided: list[PaperDecision], inputs: Inputs, toler
             changes.flags_closed_now += 1
 
 
-def reword_fit_flags(db: Database, reasons: list[tuple[str, str, str]], now: str) -> None:
+def reword_fit_flags(db: Database, reasons: list[tuple[str, str, str, str]], now: str) -> None:
     """A fit that moved changes only the figures in its flags' reasons: write the new ones.
 
-    (key, old reason, new reason); a flag whose reason is not the fit's (another check
-    raised it first) is left as it is, as deciding its paper again would.
+    (key, arxiv_id, old reason, new reason); a flag whose reason is not the fit's (another
+    check raised it first) is left as it is, as deciding its paper again would. The
+    observations the fit holds out of the analysis say why in ``status_reason``: the
+    same words change there.
     """
     db.conn.executemany(
         f"update {T.flags} set reason = ?, updated_at = ? where key = ? and (reason = ? "
         f"or substr(reason, 1, ?) = ?)",
         [(new, now, key, old, len(old) + len(REOPENED), old + REOPENED)
-         for key, old, new in reasons])
+         for key, _aid, old, new in reasons])
+    db.conn.executemany(
+        f"update {T.observations} set status_reason = replace(status_reason, ?, ?), "
+        f"updated_at = ? where arxiv_id = ? and instr(status_reason, ?) > 0",
+        [(old, new, now, aid, old) for _key, aid, old, new in reasons])
 
 
 def write_pairs(db: Database, decided: list[PaperDecision]) -> None:

@@ -35,14 +35,21 @@ TABLE_DESCRIPTIONS: dict[str, str] = {
     T.reviews: "Annotators' decisions, append-only (the database refuses UPDATE and DELETE; "
                "an undo or a changed decision is a new row).",
     T.pwc_results: "Results loaded from Papers with Code's archived dumps.",
-    T.observations: "One row per paper, model, benchmark and metric: the values the "
-                    "analysis uses.",
+    T.observations: "One row per paper, own model, benchmark, metric and split: the values "
+                    "the analysis uses (held ones wait for a review).",
+    T.observation_sources: "Where each observation value came from: one row per value, "
+                           "with the fact, review, Papers with Code or Epoch AI row.",
+    T.flag_observations: "The observations each flag's answer changes.",
+    T.epoch_models: "Epoch AI's notable models (CC BY), matched to papers by arXiv id: the "
+                    "second cross-check.",
     T.analysis_runs: "Every analyze and simulate run, with its settings and results JSON.",
     T.meta: "dlcompute's own bookkeeping (crawl coverage, last harvest).",
     T.paper_benchmarks: "Papers with the benchmarks whose queries found them.",
     T.facts_evidence: "Facts with their paper's title and date and the PDF's hash.",
     T.open_flags: "Flags still open, with the paper's title.",
-    T.observations_evidence: "Observations with their paper's title and publication date.",
+    T.observations_evidence: "One row per observation value: its source and the page, "
+                             "table row and sentence (or review, Papers with Code row) "
+                             "it came from.",
 }
 
 # column -> description (with the unit); a column of the same name means the same
@@ -127,6 +134,25 @@ COLUMNS: dict[str, str] = {
     "dlcompute_version": "dlcompute version", "out_dir": "report folder",
     "n_observations": "observations analysed", "settings": "settings JSON",
     "results": "results JSON (as results.json)",
+    "row_id": "table row a fact was read from: p4.t1.r17 (page 4, table 1, row 17)",
+    "status_reason": "why the observation is held out of the fits",
+    "observation_id": "observations.id", "column": "the observation column the value fills",
+    "review_id": "reviews.id of the decision the value came from",
+    "pwc_id": "pwc_results.id the value came from", "epoch_id": "epoch_models.id",
+    "detail": "what else identifies the source (a peak's catalog column)",
+    "organization": "developer", "publication_date": "publication date",
+    "domain": "Epoch AI's domain (Vision, Language, ...)",
+    "training_compute": "whole training run, FLOP (Epoch AI, often estimated)",
+    "training_hardware": "chips as Epoch AI names them",
+    "hardware_quantity": "number of chips (Epoch AI)",
+    "training_time_hours": "training time, hours (Epoch AI)", "epochs": "training epochs",
+    "parameters_notes": "Epoch AI's notes on the parameter count",
+    "compute_notes": "Epoch AI's notes on the training compute",
+    "training_time_notes": "Epoch AI's notes on the training time",
+    "link": "Epoch AI's link to the paper (the arXiv id is parsed from it)",
+    "stated_value": "the value as printed in the paper", "stated_unit": "its unit as printed",
+    "review_action": "accept | correct | not_reported", "review_note": "annotator note",
+    "pwc_model": "model name in Papers with Code", "pwc_source": "dump file",
 }
 TABLE_COLUMNS: dict[tuple[str, str], str] = {
     (T.papers, "source"): "api | oai | ingest | sample",
@@ -139,8 +165,24 @@ TABLE_COLUMNS: dict[tuple[str, str], str] = {
     (T.pwc_results, "source"): "dump file it came from",
     (T.pwc_results, "value"): "the value in the dump",
     (T.meta, "value"): "value (JSON or text)",
-    (T.flags, "kind"): "missing | conflict | implausible | pwc_mismatch | unknown_hardware",
-    (T.open_flags, "kind"): "missing | conflict | implausible | pwc_mismatch | unknown_hardware",
+    (T.flags, "kind"): "missing | conflict | implausible | pwc_mismatch | epoch_mismatch | "
+                       "unknown_hardware",
+    (T.open_flags, "kind"): "missing | conflict | implausible | pwc_mismatch | epoch_mismatch | "
+                            "unknown_hardware",
+    (T.observations, "split"): "val | test | test-dev | minival | dev; empty when the paper "
+                               "does not say",
+    (T.observations, "status"): "ok | held (a value failed a plausibility check no review "
+                                "has settled; left out of the fits)",
+    (T.observations_evidence, "status"): "ok | held",
+    (T.observation_sources, "kind"): "stated | row | name | paper | review | pwc | catalog | "
+                                     "derived",
+    (T.observations_evidence, "kind"): "stated | row | name | paper | review | pwc | catalog "
+                                       "| derived",
+    (T.observations_evidence, "value"): "the observation's value in this column",
+    (T.epoch_models, "source"): "Epoch AI file it came from",
+    (T.epoch_models, "model"): "model name in Epoch AI",
+    (T.epoch_models, "confidence"): "Epoch AI's confidence in its figures",
+    (T.epoch_models, "parameters"): "parameters (count, Epoch AI)",
     (T.crawl_runs, "kind"): "api | oai | ingest", (T.hardware, "kind"): "gpu | tpu | cpu",
     (T.meta, "key"): "setting name", (T.flags, "status"): "open | closed",
     (T.reviews, "token"): "the review form's one-time token: one review per submitted form",

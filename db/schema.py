@@ -31,6 +31,9 @@ class T:
     reviews = "reviews"
     pwc_results = "pwc_results"
     observations = "observations"
+    observation_sources = "observation_sources"
+    flag_observations = "flag_observations"
+    epoch_models = "epoch_models"
     analysis_runs = "analysis_runs"
     meta = "dlcompute_meta"
     curate_dirty = "curate_dirty"  # papers whose curate inputs changed since curate decided them
@@ -220,7 +223,7 @@ TABLES: dict[str, dict] = {
             "model": str,
             "benchmark": str,
             "field": str,
-            "kind": str,  # missing | conflict | implausible | pwc_mismatch | unknown_hardware
+            "kind": str,  # missing | conflict | implausible | pwc_mismatch | epoch_mismatch | unknown_hardware
             "reason": str,
             "candidates": str,  # JSON list of {fact_id, value, unit, confidence, ...}
             "pwc_value": float,
@@ -291,6 +294,7 @@ TABLES: dict[str, dict] = {
             "year": int,
             "month": int,
             "metric": str,
+            "split": str,  # val | test | test-dev | minival | dev ...; "" when not stated
             "error": float,  # percent, 0-100
             "compute_per_pass": float,  # FLOPs; multiply-adds counted as 2 FLOPs
             "parameters": float,
@@ -300,13 +304,71 @@ TABLES: dict[str, dict] = {
             "hardware_burden": float,  # FLOPs: chips x peak FLOP/s x seconds
             "compute_imputed": int,  # 1 when compute_per_pass came from parameters
             "compute_unit": str,  # flops | multiply-adds, as the paper stated
-            "sources": str,  # JSON: column -> fact:ID | review:ID | pwc:ID | imputed
+            "sources": str,  # JSON: column -> fact:ID | review:ID | pwc:ID (see observation_sources)
+            # ok | held: a value failed a plausibility check no review has settled; the
+            # analysis leaves held observations out of its fits until they are reviewed
+            "status": str,
+            "status_reason": str,
             "updated_at": str,
         },
         "pk": "id",
         "foreign_keys": [("arxiv_id", T.papers, "arxiv_id")],
-        "indexes": [["benchmark"], ["arxiv_id"]],
-        "unique": [["arxiv_id", "model", "benchmark", "metric"]],
+        "indexes": [["benchmark"], ["arxiv_id"], ["status"]],
+        "unique": [["arxiv_id", "model", "benchmark", "metric", "split"]],
+    },
+    # Where each observation value came from: one row per value (and per source).
+    T.observation_sources: {
+        "columns": {
+            "id": int,
+            "observation_id": int,
+            "column": str,  # error | compute_per_pass | parameters | hardware | chips | ...
+            # stated (the result itself) | row (same table row) | name (same named variant
+            # elsewhere) | paper (paper-level figure, one own model) | review | pwc |
+            # catalog (a chip's peak) | derived (computed from the other values)
+            "kind": str,
+            "fact_id": int,
+            "review_id": int,
+            "pwc_id": int,
+            "epoch_id": int,
+            "detail": str,  # e.g. the catalog column of a peak: hardware:V100.fp32_base_gflops
+        },
+        "pk": "id",
+        "foreign_keys": [("observation_id", T.observations, "id")],
+        "indexes": [["observation_id"], ["fact_id"], ["review_id"]],
+    },
+    # The observations a flag's answer changes (what the review page lists).
+    T.flag_observations: {
+        "columns": {"flag_id": int, "observation_id": int},
+        "pk": ("flag_id", "observation_id"),
+        "foreign_keys": [("flag_id", T.flags, "id"), ("observation_id", T.observations, "id")],
+        "indexes": [["observation_id"]],
+    },
+    # Epoch AI's notable models (CC BY), the second cross-check beside Papers with Code.
+    T.epoch_models: {
+        "columns": {
+            "id": int,
+            "arxiv_id": str,  # from the Link column; NULL when it names no arXiv paper
+            "model": str,
+            "organization": str,
+            "publication_date": str,
+            "domain": str,
+            "parameters": float,
+            "training_compute": float,  # FLOP, whole training run
+            "training_hardware": str,
+            "hardware_quantity": float,
+            "training_time_hours": float,
+            "epochs": float,
+            "confidence": str,
+            "parameters_notes": str,
+            "compute_notes": str,
+            "training_time_notes": str,
+            "link": str,
+            "source": str,  # file it came from
+            "loaded_at": str,
+        },
+        "pk": "id",
+        "indexes": [["arxiv_id"]],
+        "unique": [["source", "model"]],
     },
     T.analysis_runs: {
         "columns": {
@@ -350,9 +412,28 @@ VIEWS: dict[str, str] = {
         from {T.flags} fl left join {T.papers} p on p.arxiv_id = fl.arxiv_id
         where fl.status = 'open'
     """,
+    # One row per observation value: where it came from, down to the page and the
+    # sentence or table row (facts.evidence), the review or the Papers with Code row.
     T.observations_evidence: f"""
-        select o.*, p.title, p.published
-        from {T.observations} o left join {T.papers} p on p.arxiv_id = o.arxiv_id
+        select o.id as observation_id, o.arxiv_id, p.title, o.model, o.benchmark, o.metric,
+               o.split, o.status, s.column,
+               case s.column when 'error' then o.error
+                    when 'compute_per_pass' then o.compute_per_pass
+                    when 'parameters' then o.parameters when 'chips' then o.chips
+                    when 'training_hours' then o.training_hours
+                    when 'hardware_burden' then o.hardware_burden end as value,
+               s.kind, s.fact_id, f.page, f.row_id, f.evidence, f.value as stated_value,
+               f.unit as stated_unit, f.confidence, f.rule_id, e.pdf_sha256,
+               s.review_id, r.annotator, r.action as review_action, r.note as review_note,
+               s.pwc_id, w.model as pwc_model, w.value as pwc_value, w.source as pwc_source,
+               s.epoch_id, s.detail
+        from {T.observations} o
+        join {T.observation_sources} s on s.observation_id = o.id
+        left join {T.papers} p on p.arxiv_id = o.arxiv_id
+        left join {T.facts} f on f.id = s.fact_id
+        left join {T.extractions} e on e.id = f.extraction_id
+        left join {T.reviews} r on r.id = s.review_id
+        left join {T.pwc_results} w on w.id = s.pwc_id
     """,
 }
 
@@ -439,11 +520,6 @@ def m0006_facts_row_id(db: Database) -> None:
     db[T.facts].create_index(["arxiv_id", "row_id"], if_not_exists=True)
 
 
-def migration_names() -> list[str]:
-    """Names of every migration this version of dlcompute knows."""
-    return [m.name for m in migrations._migrations]
-
-
 # --- 0007: change marks for curate, flag counts, indexes for the queue and status -----
 
 # curate_dirty's arxiv_id for "every paper" (a hardware catalog or settings change).
@@ -486,3 +562,35 @@ def m0007_curate_changes(db: Database) -> None:
         f"(started_at)",
     ):
         db.execute(sql)
+
+
+@migrations(name="0008_observation_pairing")
+def m0008_observation_pairing(db: Database) -> None:
+    # Observations gain their split (part of their key) and a status the analysis reads;
+    # provenance moves from a JSON string to a link table; flags list the observations
+    # their answer changes; Epoch AI's models join Papers with Code as a cross-check.
+    # (A store created by this version's 0001 has all of it already.)
+    cols = db[T.observations].columns_dict
+    for name in ("split", "status", "status_reason"):
+        if name not in cols:
+            db[T.observations].add_column(name, str)
+    db.execute(f"update {T.observations} set split = '' where split is null")
+    db.execute(f"update {T.observations} set status = 'ok' where status is null")
+    db.execute("drop index if exists idx_observations_arxiv_id_model_benchmark_metric")
+    db[T.observations].create_index(["arxiv_id", "model", "benchmark", "metric", "split"],
+                                    unique=True, if_not_exists=True)
+    db[T.observations].create_index(["status"], if_not_exists=True)
+    for name in (T.observation_sources, T.flag_observations, T.epoch_models):
+        if not db[name].exists():
+            _create(db, name)
+    db.execute(f"drop view if exists {T.observations_evidence}")
+    db.create_view(T.observations_evidence, VIEWS[T.observations_evidence])
+    # an Epoch AI row for a paper is one of its curate inputs, like a Papers with Code row
+    from db.triggers import CurateInput, track_curate_input
+
+    track_curate_input(db, CurateInput(T.epoch_models))
+
+
+def migration_names() -> list[str]:
+    """Names of every migration this version of dlcompute knows."""
+    return [m.name for m in migrations._migrations]

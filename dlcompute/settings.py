@@ -92,6 +92,7 @@ SCHEMA: dict[str, dict[str, Setting]] = {
                 "scheduler": Setting("str"), "send": Setting("str", choices=("paths", "bytes"))},
     "curate": {"peak": Setting("str", choices=("fp32_base", "fp32_boost", "tensor")),
                "pwc": Setting("paths"), "pwc_tolerance": Setting("float", lo=0),
+               "epoch": Setting("paths"), "epoch_tolerance": Setting("float", lo=0, hi=1),
                "conflict_confidence": Setting("float", lo=0, hi=1),
                "value_tolerance": Setting("float", lo=0),
                "fit_min_pairs": Setting("int", lo=2),

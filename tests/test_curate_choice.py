@@ -129,21 +129,59 @@ def test_pwc_fills_results_only_when_no_fact(store, tmp_path):
 
 def test_model_matching_of_compute_facts(store):
     ex = add_paper(store, "1905.11946", 2019, 5)
-    for model, acc, flops in (("EfficientNet-B0", 77.1, 0.39), ("EfficientNet-B7", 84.3, 37)):
+    for model, acc in (("EfficientNet-B0", 77.1), ("EfficientNet-B7", 84.3),
+                       ("EfficientNet-B3", 81.6)):
         add_fact(store, ex, "1905.11946", "result", model=model, benchmark="imagenet",
                  metric="top1_accuracy", value=acc, normalized_value=acc,
                  normalized_unit="percent")
-        add_fact(store, ex, "1905.11946", "compute_per_pass", model=model.replace("-", ""),
-                 value=flops, unit="B FLOPs", normalized_value=flops * 1e9,
-                 normalized_unit="flops")
+    for model, flops in (("EfficientNetB0", 0.39), ("efficientnet b7", 37)):
+        add_fact(store, ex, "1905.11946", "compute_per_pass", model=model, value=flops,
+                 unit="B FLOPs", normalized_value=flops * 1e9, normalized_unit="flops")
+    # a figure naming no model, and one for a variant without results
     add_fact(store, ex, "1905.11946", "parameters", value=66, unit="M", normalized_value=66e6,
              normalized_unit="count", model=None)
+    add_fact(store, ex, "1905.11946", "compute_per_pass", model="EfficientNet-B1", value=0.7,
+             unit="B FLOPs", normalized_value=0.7e9, normalized_unit="flops")
     curate(store)
     rows = {o["model"]: o for o in obs(store, "1905.11946")}
+    # one variant, three spellings; B1's figure is not B0's, B3's or B7's
     assert rows["EfficientNet-B0"]["compute_per_pass"] == 0.39e9
     assert rows["EfficientNet-B7"]["compute_per_pass"] == 37e9
-    # an unnamed (paper-level) fact serves every model
-    assert rows["EfficientNet-B0"]["parameters"] == 66e6
+    assert rows["EfficientNet-B3"]["compute_per_pass"] is None
+    # a figure naming no model does not serve a paper with three models ...
+    assert {o["parameters"] for o in rows.values()} == {None}
+    # ... it is asked once, about the observation the fits cannot use
+    (q,) = flags(store, arxiv_id="1905.11946", kind="missing", field="parameters")
+    assert q["model"] == ""
+    assert sorted(c["value"] for c in json.loads(q["candidates"])) == [66e6]
+    (qc,) = flags(store, arxiv_id="1905.11946", kind="missing", field="compute_per_pass")
+    assert [c["value"] for c in json.loads(qc["candidates"])] == [0.7e9]
+    for flag in (q, qc):
+        listed = [o["model"] for o in store.db.query(
+            f"select o.model from {T.flag_observations} l join {T.observations} o "
+            f"on o.id = l.observation_id where l.flag_id = ?", [flag["id"]])]
+        assert listed == ["EfficientNet-B3"] and flag["priority"] == 1
+
+
+def test_paper_level_figure_serves_a_single_model(store):
+    ex = add_paper(store, "1602.07360", 2016, 2)
+    for metric, value in (("top1_accuracy", 57.5), ("top5_accuracy", 80.3)):
+        add_fact(store, ex, "1602.07360", "result", model="SqueezeNet", benchmark="imagenet",
+                 metric=metric, value=value, normalized_value=value, normalized_unit="percent")
+    add_fact(store, ex, "1602.07360", "result", model="SqueezeNet ensemble of 4",
+             benchmark="imagenet", metric="top1_accuracy", value=60.1, normalized_value=60.1,
+             normalized_unit="percent")
+    pid = add_fact(store, ex, "1602.07360", "parameters", value=1.25, unit="M",
+                   normalized_value=1.25e6, normalized_unit="count", model=None)
+    curate(store)
+    rows = {(o["model"], o["metric"]): o for o in obs(store, "1602.07360")}
+    assert rows[("SqueezeNet", "top1_accuracy")]["parameters"] == 1.25e6
+    assert rows[("SqueezeNet", "top5_accuracy")]["parameters"] == 1.25e6
+    src = list(store.db.query(f"select * from {T.observation_sources} where column = "
+                              f"'parameters'"))
+    assert {(s["kind"], s["fact_id"]) for s in src} == {("paper", pid)}
+    # an ensemble is not the single network the figure describes
+    assert rows[("SqueezeNet ensemble of 4", "top1_accuracy")]["parameters"] is None
 
 
 def test_only_the_latest_extraction_counts(store):
@@ -161,22 +199,27 @@ def test_only_the_latest_extraction_counts(store):
     assert store.count(T.flags, "kind = 'conflict'") == 0
 
 
-def test_orphan_compute_facts_serve_as_the_papers(store):
+def test_figures_of_models_without_results_are_asked_not_spread(store):
     # Sutskever et al. state 384M parameters for "deep LSTM (4 layers)"; results name
-    # ensembles and single LSTMs: the orphan figure serves them; a named one stays put.
+    # an ensemble and a single LSTM: the named figure stays with its model, and the
+    # orphan is offered in one question instead of being copied to every result.
     ex = add_paper(store, "1409.3215", 2014, 9)
     for model, bleu in (("Ensemble of 5 reversed LSTMs", 34.81), ("Single reversed LSTM", 30.59)):
         add_fact(store, ex, "1409.3215", "result", model=model, benchmark="wmt14-en-fr",
                  metric="bleu", value=bleu, normalized_value=bleu, normalized_unit="bleu")
-    add_fact(store, ex, "1409.3215", "parameters", model="deep LSTM (4 layers, 1000 cells)",
-             value=384, unit="M", normalized_value=384e6, normalized_unit="count")
+    orphan = add_fact(store, ex, "1409.3215", "parameters", model="deep LSTM (4 layers)",
+                      value=384, unit="M", normalized_value=384e6, normalized_unit="count")
     add_fact(store, ex, "1409.3215", "parameters", model="Single reversed LSTM",
              value=380, unit="M", normalized_value=380e6, normalized_unit="count")
     curate(store)
     rows = {o["model"]: o for o in obs(store, "1409.3215")}
-    assert rows["Ensemble of 5 reversed LSTMs"]["parameters"] == 384e6
+    assert rows["Ensemble of 5 reversed LSTMs"]["parameters"] is None
     assert rows["Single reversed LSTM"]["parameters"] == 380e6
     assert abs(rows["Single reversed LSTM"]["error"] - (100 - 30.59)) < 1e-9
+    (q,) = flags(store, arxiv_id="1409.3215")
+    assert (q["kind"], q["field"], q["model"]) == ("missing", "parameters", "")
+    assert [c["fact_id"] for c in json.loads(q["candidates"])] == [orphan]
+    assert "Ensemble of 5 reversed LSTMs" in q["reason"]
 
 
 def test_burden_from_device_hours(store):

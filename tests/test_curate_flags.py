@@ -54,8 +54,10 @@ def test_missing_compute_chips_and_time(store):
     curate(store)
     (m,) = flags(store, kind="missing", arxiv_id="1706.03762")
     assert m["field"] == "compute_per_pass" and m["status"] == "open"
-    assert m["key"] == "missing|1706.03762|transformerbig||compute_per_pass"
+    # asked once per paper, listing every observation the answer changes
+    assert m["key"] == "missing|1706.03762|||compute_per_pass"
     assert m["priority"] == 2  # both benchmarks' observations wait for it
+    assert store.count(T.flag_observations, "flag_id = ?", [m["id"]]) == 2
     fields = {f["field"] for f in flags(store, kind="missing", arxiv_id="1512.00567")}
     assert fields == {"compute_per_pass", "chip_count", "training_time"}
 
@@ -84,9 +86,12 @@ def test_implausible_bounds_ratio_and_release(store):
     result(store, ex, "1404.5997", model="AlexNet")
     add_fact(store, ex, "1404.5997", "parameters", value=61, unit="M", normalized_value=61e6,
              normalized_unit="count")
-    # 61 MFLOPs... read as 61 FLOPs: far below the FLOPs/params band
+    # 61 MFLOPs read as 61 FLOPs: not a compute per pass at all, never used
     add_fact(store, ex, "1404.5997", "compute_per_pass", value=61, unit="FLOPs",
-             normalized_value=61, normalized_unit="flops")
+             normalized_value=61, normalized_unit="flops", confidence=0.9)
+    # a detector-sized figure on an ImageNet classifier: used, flagged, held
+    add_fact(store, ex, "1404.5997", "compute_per_pass", value=20, unit="TFLOPs",
+             normalized_value=2e13, normalized_unit="flops", confidence=0.7)
     # a 2017 GPU in a 2014 paper, with an absurd chip count and time
     add_fact(store, ex, "1404.5997", "hardware", hardware_name="V100", hardware="V100",
              chip_count=2.5)
@@ -99,7 +104,10 @@ def test_implausible_bounds_ratio_and_release(store):
     assert ("training_time", "implausible") in got
     assert ("chip_count", "implausible") in got
     reasons = " ".join(f["reason"] for f in flags(store, kind="implausible"))
-    assert "released 2017-06" in reasons
+    assert "released 2017-06" in reasons and "usual" in reasons
+    (o,) = store.db.query(f"select * from {T.observations}")
+    assert o["compute_per_pass"] == 2e13 and o["status"] == "held"
+    assert "usual" in o["status_reason"]
 
 
 def test_flops_params_fit_on_store_pairs(store):
@@ -150,6 +158,30 @@ def test_pwc_mismatch(store, tmp_path):
     assert flags(store, kind="pwc_mismatch")[0]["status"] == "closed"
 
 
+def test_pwc_compares_like_with_like(store, tmp_path):
+    ex = add_paper(store, "1905.11946", 2019, 5)
+    for model, acc in (("EfficientNet-B0", 77.1), ("EfficientNet-B7", 84.3)):
+        result(store, ex, "1905.11946", model=model, value=acc)
+    dump = tmp_path / "lb.json"
+
+    def records(*recs):
+        dump.write_text(json.dumps([{"arxiv_id": "1905.11946", "tables": [{"records": [
+            {"task": "Image Classification", "dataset": "ImageNet",
+             "metric": "Top 1 Accuracy", "model": m, "value": v} for m, v in recs]}]}]))
+
+    # PwC's only row names none of the paper's models: best against best, which agree;
+    # B0's 77.1 is not compared with anything
+    records(("EfficientNet", "84.4"))
+    curate(store, pwc_paths=[dump])
+    assert flags(store, kind="pwc_mismatch") == []
+    # the same model on both sides: compared with each other, whatever the best says
+    store.db.execute(f"delete from {T.pwc_results}")
+    records(("EfficientNet-B0", "76.3"), ("EfficientNet-B7", "84.4"))
+    curate(store, pwc_paths=[dump])
+    (m,) = flags(store, kind="pwc_mismatch", status="open")
+    assert m["model"] == "EfficientNet-B0" and m["pwc_value"] == 76.3
+
+
 def test_rerun_is_idempotent_and_reopens_on_new_evidence(store):
     ex = add_paper(store, "1608.06993", 2016, 8)
     result(store, ex, "1608.06993", model="DenseNet")
@@ -192,18 +224,22 @@ def test_double_review_sample(store):
     assert sum(f["double_review"] for f in flags(store)) == 0
 
 
-def test_fraction_read_as_percent_and_bad_rows(store):
+def test_values_that_are_not_what_their_column_says(store):
     ex = add_paper(store, "1611.05431", 2016, 11)
+    # a fraction read as a percentage, a margin read as a result: rejected, kept as facts
     result(store, ex, "1611.05431", model="ResNeXt-101", value=0.803)
+    result(store, ex, "1611.05431", model="ResNeXt-101 (64x4d)", value=0.94,
+           evidence="It improves the top-1 accuracy by 0.94% over ResNet-101.")
+    result(store, ex, "1611.05431", model="ResNeXt-101 (32x4d)", value=78.8)
+    add_fact(store, ex, "1611.05431", "compute_per_pass", value=209, unit="ms",
+             normalized_value=209e9, normalized_unit="flops", model="ResNeXt-101 (32x4d)")
     add_fact(store, ex, "1611.05431", "compute_per_pass", value=8, normalized_value=16e9,
-             normalized_unit="flops")
-    # a malformed fact (text where a number belongs) skips its paper, not the batch
-    ex2 = add_paper(store, "1611.00000", 2016, 11)
-    result(store, ex2, "1611.00000", model="Bad")
-    add_fact(store, ex2, "1611.00000", "parameters", value=1, normalized_value="lots",
+             normalized_unit="flops", model="ResNeXt-101 (32x4d)", confidence=0.6)
+    # a malformed fact (text where a number belongs) is skipped, not fatal
+    add_fact(store, ex, "1611.05431", "parameters", value=1, normalized_value="lots",
              normalized_unit="count")
     s = curate(store)
-    (f,) = flags(store, kind="implausible")
-    assert f["arxiv_id"] == "1611.05431" and "fraction" in f["reason"]
-    assert s.errors and s.errors[0].startswith("1611.00000")
-    assert store.count(T.observations, "arxiv_id = '1611.05431'") == 1
+    assert not s.errors
+    (o,) = store.db.query(f"select * from {T.observations}")
+    assert o["model"] == "ResNeXt-101 (32x4d)" and o["compute_per_pass"] == 16e9
+    assert store.count(T.facts, "arxiv_id = '1611.05431'") == 6

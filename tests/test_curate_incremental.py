@@ -132,7 +132,8 @@ def test_observations_equal_a_curate_from_scratch(curated_store, tmp_path):
         curate(s)
     scratch = copy_store(path, tmp_path / "scratch.db")
     with open_store(scratch) as s:
-        s.db.execute(f"delete from {T.observations}")
+        for table in (T.observation_sources, T.flag_observations, T.observations):
+            s.db.execute(f"delete from {table}")
         s.db.execute(f"delete from {T.curate_pairs}")
         s.db.execute(f"delete from {T.meta} where key like 'curate.%'")
         curate(s)

@@ -129,5 +129,5 @@ def review_store(store, data_dir, corpus) -> dict[str, int]:
                             confidence=0.7, evidence=XSS)
     ids["xss_b"] = add_fact(store, exx, "1602.07360", "compute_per_pass", value=0.8,
                             unit="GFLOPs", normalized_value=0.8e9, normalized_unit="flops",
-                            confidence=0.7, evidence="SqueezeNet needs 0.8 GFLOPs.")
+                            confidence=0.7, evidence="The network needs 0.8 GFLOPs.")
     return ids

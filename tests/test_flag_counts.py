@@ -16,6 +16,7 @@ from test_curate_flags import flags, result
 from test_curate_support import add_fact, add_hardware, add_paper
 
 from curate import curate
+from curate.provenance import delete_observation
 from curate.review.queue import Filters, decide, progress_counts, undo_last
 from db import open_store
 from db.schema import APPLICATION_ID, T, migrations
@@ -94,7 +95,8 @@ def test_counts_follow_every_write(store):
     store.db[T.flags].delete(flags(store, status="closed")[-1]["id"])
     store.db.execute(f"delete from {T.paper_queries} where arxiv_id = '1801.00001'")
     check(store)
-    store.db.execute(f"delete from {T.observations} where arxiv_id = '1801.00004'")
+    for o in store.db.query(f"select id from {T.observations} where arxiv_id = '1801.00004'"):
+        delete_observation(store.db, o["id"])  # with its sources and flag links
     check(store)
 
 

@@ -226,7 +226,9 @@ def test_every_bad_value_gets_a_message_and_changes_nothing(browser, served):
 def test_paper_level_answer_changes_exactly_the_listed_observations(browser, served):
     base, db, ids = served["url"], served["db"], served["ids"]
     ctx, page = login(browser, base, "dora")
-    fid = goto_flag(page, base, db, "arxiv_id = '1905.11946' and kind = 'conflict'")
+    # three models, two parameter figures naming none: which model do they belong to?
+    fid = goto_flag(page, base, db, "arxiv_id = '1905.11946' and kind = 'missing' and "
+                                    "field = 'parameters'")
     listed = {tuple(c.inner_text() for c in tr.locator("td").all()[:3])
               for tr in page.locator("#observations tr").all()[1:]}
     assert {m for m, _, _ in listed} == {"EfficientNet-B0", "EfficientNet-B7"}

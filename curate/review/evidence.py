@@ -51,7 +51,15 @@ def latest_facts(store: Store, arxiv_id: str, fld: str | None = None) -> list[di
 
 
 def affected_observations(store: Store, flag: dict) -> list[dict]:
-    """The observations an answer to ``flag`` changes, each with its current value."""
+    """The observations an answer to ``flag`` changes, each with its current value: those
+    curate listed for the flag (``flag_observations``), else curate's own matching."""
+    if flag.get("id") is not None:
+        listed = list(store.db.query(
+            f"select o.* from {T.flag_observations} l join {T.observations} o "
+            f"on o.id = l.observation_id where l.flag_id = ? "
+            f"order by o.benchmark, o.model, o.metric", [flag["id"]]))
+        if listed:
+            return listed
     fld, arxiv_id = flag["field"], flag["arxiv_id"]
     every = list(store.db.query(
         f"select * from {T.observations} where arxiv_id = ? order by benchmark, model, metric",
@@ -70,6 +78,16 @@ def affected_observations(store: Store, flag: dict) -> list[dict]:
     models = sorted({o["model"] for o in every if o["model"]})
     return [o for o in rows if not model_key(o["model"])
             or match_candidates(facts, o["model"], o["benchmark"], models)[1] == "paper"]
+
+
+def listed_result_pages(store: Store, flag_id: int, limit: int = 4) -> list[int]:
+    """Pages printing the results of the observations curate listed for a flag: where a
+    paper-level question's models are."""
+    return [r["page"] for r in store.db.query(
+        f"select distinct f.page from {T.flag_observations} l join {T.observation_sources} s "
+        f"on s.observation_id = l.observation_id and s.column = 'error' join {T.facts} f "
+        f"on f.id = s.fact_id where l.flag_id = ? and f.page is not null order by f.page "
+        f"limit ?", [flag_id, limit])]
 
 
 def observation_keys(rows: list[dict]) -> list[tuple[str, str, str, str]]:

@@ -28,6 +28,7 @@ from curate.review.evidence import (
     closest_facts,
     column_of,
     extraction_summary,
+    listed_result_pages,
     listing_digest,
     observation_keys,
     pdf_path,
@@ -207,6 +208,8 @@ def flag_page(store: Store, flag: dict, annotator: str, policy: Policy, data_dir
             model_pages = find_pages(paper["pdf"], flag["model"], limit=4)
         except (OSError, ValueError, RuntimeError):  # a damaged PDF: no pages to point at
             model_pages = []
+    elif look and paper["pdf"] is not None and flag.get("id") is not None:
+        model_pages = listed_result_pages(store, flag["id"])
     mine_decided = fr is not None and annotator in fr.deciders
     free = holder in (None, annotator)
     can_decide = revise is not None or (free and (adjudicating or (

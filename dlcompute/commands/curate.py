@@ -26,15 +26,21 @@ def positive_integer(value: Any) -> int:
     return n
 
 
+def _paths(settings: Settings, key: str, given: tuple[str, ...]) -> list[str]:
+    configured = settings.pick("curate", key, None, [])
+    return list(given) or ([configured] if isinstance(configured, str) else list(configured))
+
+
 def curate_kwargs(settings: Settings, pwc: tuple[str, ...] = (), peak: str | None = None,
                   pwc_tolerance: float | None = None,
-                  double_review_fraction: float | None = None) -> dict[str, Any]:
+                  double_review_fraction: float | None = None,
+                  epoch: tuple[str, ...] = ()) -> dict[str, Any]:
     """curate()'s keyword arguments: command line > [curate] in dlcompute.toml > default."""
     pick = settings.pick
-    configured = pick("curate", "pwc", None, [])
-    pwc_paths = list(pwc) or ([configured] if isinstance(configured, str) else list(configured))
     return {
-        "pwc_paths": pwc_paths,
+        "pwc_paths": _paths(settings, "pwc", pwc),
+        "epoch_paths": _paths(settings, "epoch", epoch),
+        "epoch_tolerance": pick("curate", "epoch_tolerance", None, 0.1, cast=_fraction),
         "peak": pick("curate", "peak", peak, "fp32_base", cast=str),
         "conflict_confidence": pick("curate", "conflict_confidence", None, 0.1, cast=float),
         "value_tolerance": pick("curate", "value_tolerance", None, 0.02, cast=float),
@@ -52,6 +58,9 @@ def curate_kwargs(settings: Settings, pwc: tuple[str, ...] = (), peak: str | Non
 @click.option("--pwc", "pwc", multiple=True, type=click.Path(dir_okay=False),
               help="Papers with Code dump to load (evaluation-tables.json or AxCell "
                    "pwc-leaderboards.json); repeatable.")
+@click.option("--epoch", "epoch", multiple=True, type=click.Path(dir_okay=False),
+              help="Epoch AI notable-models CSV (notable_ai_models.csv) to cross-check "
+                   "parameters, chips and training time against; repeatable.")
 @click.option("--peak", type=click.Choice(SCHEMA["curate"]["peak"].choices), default=None,
               help="Catalog peak used for hardware burden [default: fp32_base; "
                    "[curate] peak].")
@@ -63,22 +72,25 @@ def curate_kwargs(settings: Settings, pwc: tuple[str, ...] = (), peak: str | Non
 @click.option("--full", is_flag=True,
               help="Decide every paper again, not only those whose inputs changed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def curate_cmd(settings: Settings, pwc: tuple[str, ...], peak: str | None,
-               pwc_tolerance: float | None, double_review_fraction: float | None,
-               full: bool, as_json: bool) -> None:
-    """Choose observation values and flag gaps, conflicts and outliers.
+def curate_cmd(settings: Settings, pwc: tuple[str, ...], epoch: tuple[str, ...],
+               peak: str | None, pwc_tolerance: float | None,
+               double_review_fraction: float | None, full: bool,
+               as_json: bool) -> None:
+    """Pair each own model's result with its compute and flag what needs a person.
 
-    For each paper, model and benchmark the value used is, in order: an
-    annotator's decision, the extracted fact with the best confidence, Papers
-    with Code (results only). Decides again only the papers whose facts,
-    reviews or Papers with Code rows changed since the last run (every paper
-    after a catalog or settings change, or with --full), in short
+    One observation per own model, benchmark, metric and split: compute and
+    parameters from the same table row, else a statement naming the same
+    variant, else (one own model) a paper-level figure; annotators' decisions
+    win. Other papers' numbers never become observations. Papers with Code and
+    Epoch AI are cross-checks. Decides again only the papers whose facts,
+    reviews, Papers with Code or Epoch AI rows changed since the last run
+    (every paper after a catalog or settings change, or with --full), in short
     transactions, so annotators can keep reviewing; running it again changes
     nothing.
 
     \b
     Example:
-        dlcompute curate --pwc evaluation-tables.json --double-review-fraction 0.1
+        dlcompute curate --pwc evaluation-tables.json --epoch notable_ai_models.csv
         dlcompute curate --full
     """
     if double_review_fraction is not None and not 0 <= double_review_fraction <= 1:
@@ -87,7 +99,8 @@ def curate_cmd(settings: Settings, pwc: tuple[str, ...], peak: str | None,
     from curate import curate
 
     with open_settings_store(settings) as store:
-        kwargs = curate_kwargs(settings, pwc, peak, pwc_tolerance, double_review_fraction)
+        kwargs = curate_kwargs(settings, pwc, peak, pwc_tolerance, double_review_fraction,
+                               epoch)
         summary = curate(store, **kwargs, full=full)
     pwc_paths = kwargs["pwc_paths"]
     if as_json:
@@ -107,6 +120,8 @@ def curate_cmd(settings: Settings, pwc: tuple[str, ...], peak: str | None,
                  f"{summary.flags_reopened} reopened, {summary.flags_closed_now} closed")
     if pwc_paths:
         click.echo(f"Papers with Code: {summary.pwc_loaded} new results loaded")
+    if kwargs["epoch_paths"]:
+        click.echo(f"Epoch AI: {summary.epoch_loaded} new models loaded")
     for err in summary.errors:
         click.echo(f"Skipped paper {err}", err=True)
 
