@@ -3,9 +3,14 @@
 Facts from one table row describe one model (``row_id``); in a transposed table
 the model is the column, so its facts share the table and the model name. Such
 a unit is the paper's own when the extractor says so on balance: no citation in
-the row, and the mean confidence of its results, compute and parameters at least
+the row, and the mean confidence of its compute and parameters (of its results
+when it has neither) at least
 ``own_min``. A single fact is own when it is itself scored at least ``own_min``,
-its unit is own, and curate.sanity does not reject it.
+its unit is own, and curate.sanity does not reject it. The extractor scores a
+result for being the paper's headline, compute and parameters for whose they
+are: so a row is judged by its compute and parameters when it has them, and a
+result below ``own_min`` is still its model's when its row's sizes are own (the
+analysis wants every own model, not only the headline).
 
 Sentences rarely carry a model name of their own; one that names exactly one of
 the paper's own models speaks of that model, one that names another paper's
@@ -130,13 +135,26 @@ class OwnFacts:
     def _foreign(self, fs: list[dict]) -> bool:
         if any(features(f).get("row_cited") for f in fs):
             return True
-        conf = [f.get("confidence") or 0.0 for f in fs]
+        # compute and parameters are scored for whose they are; a result is scored for
+        # being the paper's headline, so a row with sizes is judged by its sizes
+        sized = [f for f in fs if f.get("field") != "result"]
+        conf = [f.get("confidence") or 0.0 for f in sized or fs]
         return sum(conf) / len(conf) < self.own_min
 
+    def _sized_own(self, u: tuple) -> bool:
+        """A row whose compute or parameters the extractor attributes to the paper."""
+        return u not in self.foreign_units and any(
+            f.get("field") != "result" and (f.get("confidence") or 0.0) >= self.own_min
+            for f in self.units[u])
+
     def _own(self, f: dict) -> bool:
-        if (f.get("confidence") or 0.0) < self.own_min or rejected(f) is not None:
+        if rejected(f) is not None:
             return False
         u = unit_of(f)
+        if (f.get("confidence") or 0.0) < self.own_min:
+            # a result that is not the paper's headline is still its own model's when its
+            # row's compute or parameters are the paper's (the analysis wants every model)
+            return f.get("field") == "result" and u is not None and self._sized_own(u)
         if u is not None and features(f).get("row_layer") and not any(
                 x.get("field") == "result" for x in self.units[u]):
             return False  # a layer's count in an architecture table, not a model's

@@ -131,6 +131,27 @@ def test_a_row_scored_own_on_balance_keeps_only_its_own_facts():
     assert "compute_per_pass" not in p.values and p.values["parameters"] == 4.2e6
 
 
+def test_a_result_that_is_no_headline_is_kept_for_its_own_row():
+    # the extractor scores results for being the paper's headline: a smaller variant's
+    # result scores low, but its row's compute and parameters are scored own
+    own = row("p6.t0", 1, "EfficientNet-B1", result=("imagenet", "top1_accuracy", 79.1),
+              flops=0.70e9, params=7.8e6)
+    own[0]["confidence"] = 0.2
+    # the same on a row the extractor gives to another paper: nothing
+    other = row("p6.t0", 2, "DenseNet-169", result=("imagenet", "top1_accuracy", 76.2),
+                flops=3.5e9, params=14e6, conf=0.3)
+    cited = row("p6.t0", 3, "ResNet-50 [12]", cited=True, result=("imagenet",
+                "top1_accuracy", 76.0), flops=4.1e9, params=26e6)
+    cited[0]["confidence"] = 0.2
+    res = paper(own, other, cited)
+    assert [(p.model, p.values["compute_per_pass"]) for p in res.observations] == [
+        ("EfficientNet-B1", 0.70e9)]
+    # a low result on a row with no sizes stays out: nothing says it is the paper's
+    alone = row("p7.t0", 0, "EfficientNet-B2", result=("imagenet", "top1_accuracy", 80.1))
+    alone[0]["confidence"] = 0.2
+    assert paper(alone).observations == []
+
+
 def test_exactly_named_variant_elsewhere():
     res = paper(
         # Table 1: sizes only; Table 3: results only
