@@ -28,6 +28,8 @@ from curate.names import clean_name, is_specific, names_in, size_conflict, varia
 from curate.sanity import extra, features, rejected
 
 FIELDS = ("result", "compute_per_pass", "parameters")
+# a citation in a row's text: "[20]", "[3, 7]", "(He et al., 2016)"
+_ROW_CITE = re.compile(r"\[\d+(?:\s*[,–-]\s*\d+)*\]|\bet\s+al\.?,?\s*\(?\d{4}")
 # Benchmarks on which one model is one network (its compute and size carry over).
 TASK_GROUPS = {"imagenet": "imagenet", "cifar10": "cifar", "cifar100": "cifar",
                "coco": "coco", "squad1.1": "squad", "conll2003": "conll",
@@ -135,6 +137,9 @@ class OwnFacts:
     def _foreign(self, fs: list[dict]) -> bool:
         if any(features(f).get("row_cited") for f in fs):
             return True
+        if fs[0].get("source") == "table" and not any((f.get("model") or "").strip() for f in fs) \
+                and any(_ROW_CITE.search(f.get("evidence") or "") for f in fs):
+            return True  # a row whose label was not read still shows its citation
         # compute and parameters are scored for whose they are; a result is scored for
         # being the paper's headline, so a row with sizes is judged by its sizes
         sized = [f for f in fs if f.get("field") != "result"]

@@ -152,6 +152,17 @@ def test_a_result_that_is_no_headline_is_kept_for_its_own_row():
     assert paper(alone).observations == []
 
 
+def test_a_row_whose_label_was_not_read_still_shows_its_citation():
+    facts = row("p8.t0", 1, "", result=("imagenet", "top1_error", 29.0), flops=1.5e9)
+    for f in facts:
+        f["evidence"] = "GoogLeNet [20] 29% 9.2% 1.5"
+    facts[0]["confidence"] = 0.07
+    assert paper(facts).observations == []
+    for f in facts:
+        f["evidence"] = "Ours-S 29% 9.2% 1.5"
+    assert [p.values["compute_per_pass"] for p in paper(facts).observations] == [1.5e9]
+
+
 def test_exactly_named_variant_elsewhere():
     res = paper(
         # Table 1: sizes only; Table 3: results only

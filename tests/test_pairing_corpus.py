@@ -60,10 +60,17 @@ def paper_facts(store, arxiv_id: str) -> OwnFacts:
 
 
 def attributed_to_others(own: OwnFacts, f: dict) -> bool:
-    """The extractor's verdict on a fact: another paper's when scored below 0.5, or read
-    from a row that cites another paper or whose facts score low on balance."""
+    """The extractor's verdict on a fact: another paper's when read from a row that cites
+    another paper or whose compute and parameters score low on balance, or when scored
+    below 0.5 itself; a result's score is for being the headline, so a result on a row
+    whose compute or parameters are scored own is that row's."""
     u = unit_of(f)
-    return (f.get("confidence") or 0.0) < OWN_MIN or (u is not None and u in own.foreign_units)
+    if u is not None and u in own.foreign_units:
+        return True
+    sized_own = u is not None and f["field"] == "result" and any(
+        x["field"] != "result" and (x.get("confidence") or 0.0) >= OWN_MIN
+        for x in own.units[u])
+    return (f.get("confidence") or 0.0) < OWN_MIN and not sized_own
 
 
 def test_no_observation_takes_another_papers_number(curated):
