@@ -138,6 +138,27 @@ def _short_extra(extra: str | None) -> str | None:
                        for k, v in data.items()}, ensure_ascii=False, sort_keys=True)
 
 
+def shorten_facts(store: Any, *, exclude: Iterable[str] = ()) -> int:
+    """Cut every fact's evidence and extra text in ``store`` as the sample keeps them
+    (papers in ``exclude`` untouched), so that curate decides from what the sample will
+    hold: the sample's observations are then what ``dlcompute demo`` gets from its facts.
+    Returns the facts changed."""
+    from db.schema import T
+
+    excluded = set(exclude)
+    changed = []
+    for f in _rows(store, f"select id, arxiv_id, value, evidence, extra from {T.facts}"):
+        if f["arxiv_id"] in excluded:
+            continue
+        short = (quote(f["evidence"], f["value"]), _short_extra(f["extra"]))
+        if short != (f["evidence"], f["extra"]):
+            changed.append((*short, f["id"]))
+    with store.transaction():
+        store.db.conn.executemany(f"update {T.facts} set evidence = ?, extra = ? where id = ?",
+                                  changed)
+    return len(changed)
+
+
 def write_sample(store: Any, path: str | Path, *, exclude: Iterable[str] = (),
                  meta: dict[str, Any] | None = None) -> dict[str, int]:
     """Write the sample file; returns its counts. Same store in, same bytes out."""

@@ -42,7 +42,7 @@ def build(corpus: Path, out: Path, workers: int) -> dict:
     from db import open_store
     from db.schema import T
     from dlcompute import __version__
-    from dlcompute.samples import SAMPLE_PDFS, write_sample
+    from dlcompute.samples import SAMPLE_PDFS, shorten_facts, write_sample
     from extract import EXTRACTOR_VERSION
     from extract.runner import LocalPool, run_extraction
 
@@ -68,10 +68,12 @@ def build(corpus: Path, out: Path, workers: int) -> dict:
                 result = run_extraction(store, data, executor=pool)
             print(f"extracted {result.papers} PDFs ({result.facts} facts) in "
                   f"{time.monotonic() - t0:.0f} s", file=sys.stderr)
+            bundled = sorted(p.stem for p in SAMPLE_PDFS.glob("*.pdf"))
+            # curate what the sample will hold (short quotes), as the demo will
+            shorten_facts(store, exclude=bundled)
             cur = curate(store)
             print(f"curated: {cur.observations} observations, {cur.flags_open} flags open",
                   file=sys.stderr)
-            bundled = sorted(p.stem for p in SAMPLE_PDFS.glob("*.pdf"))
             meta = {
                 "dlcompute_version": __version__,
                 "extractor_version": EXTRACTOR_VERSION,
