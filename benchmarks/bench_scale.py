@@ -249,7 +249,7 @@ def add_papers(path: Path, templates: list[list[dict]], first: int, count: int,
 
 def add_reviews(path: Path, limit: int) -> int:
     """Decisions on 2% of the open flags (at most ``limit``), as the review app makes them."""
-    from curate.review.queue import decide
+    from curate.review.queue import ReviewError, decide
     from db import open_store
 
     with open_store(path) as store:
@@ -259,12 +259,14 @@ def add_reviews(path: Path, limit: int) -> int:
         done = 0
         for f in flags[::step][:limit]:
             cands = [c for c in json.loads(f["candidates"] or "[]") if c.get("fact_id")]
-            if cands:
+            try:
+                if not cands:
+                    raise ReviewError("no candidate to accept")
                 decide(store, f["id"], "bench", "accept", f"bench-{f['id']}",
                        fact_id=cands[0]["fact_id"], value=cands[0].get("value")
                        if not isinstance(cands[0].get("value"), str) else None)
-            else:
-                decide(store, f["id"], "bench", "not_reported", f"bench-{f['id']}")
+            except ReviewError:  # a candidate the app refuses (out of bounds): not reported
+                decide(store, f["id"], "bench", "not_reported", f"bench-{f['id']}-n")
             done += 1
         return done
 

@@ -154,12 +154,17 @@ class Builder:
         return choice
 
     # --- observations ----------------------------------------------------------------
+    def owned(self, arxiv_id: str) -> OwnFacts:
+        """The paper's facts sorted into its own and others' (once per paper)."""
+        if arxiv_id not in self._own:
+            self._own[arxiv_id] = OwnFacts(self.facts[arxiv_id], self.o.own_min)
+        return self._own[arxiv_id]
+
     def own_facts(self, arxiv_id: str, fld: str) -> list[dict]:
         """Facts of ``fld`` the extractor attributes to the paper: scored as its own, not
         read from a row that cites another paper or scores low on balance."""
-        if arxiv_id not in self._own:
-            self._own[arxiv_id] = OwnFacts(self.facts[arxiv_id], self.o.own_min)
-        return [f for f in self.facts[arxiv_id].get(fld, []) if self._own[arxiv_id].is_own(f)]
+        own = self.owned(arxiv_id)
+        return [f for f in self.facts[arxiv_id].get(fld, []) if own.is_own(f)]
 
     def build_paper(self, arxiv_id: str) -> list[dict]:
         """The paper's observation rows (curate.pairing), with hardware, and their flags."""
@@ -169,7 +174,8 @@ class Builder:
         paired = pair_paper(
             PaperInput(arxiv_id, self.facts[arxiv_id], self.pwc.get(arxiv_id, []),
                        self.decisions, self.facts_by_id),
-            PairingOptions(self.o.own_min, self.o.conflict_confidence, self.o.value_tolerance))
+            PairingOptions(self.o.own_min, self.o.conflict_confidence, self.o.value_tolerance),
+            own=self.owned(arxiv_id))
         rows = [self.build_observation(arxiv_id, paper, p) for p in paired.observations]
         # a hardware burden is a compute measure too: nothing is missing for those rows
         burdened = {p.key(arxiv_id) for p, r in zip(paired.observations, rows, strict=True)

@@ -107,6 +107,7 @@ class OwnFacts:
 
     def __init__(self, facts: Mapping[str, list[dict]], own_min: float):
         self.own_min = own_min
+        self._verdicts: dict[int, bool] = {}  # fact id -> is_own
         self.units: dict[tuple, list[dict]] = defaultdict(list)
         for fld in FIELDS:
             for f in facts.get(fld, []):
@@ -114,7 +115,7 @@ class OwnFacts:
                 if u is not None:
                     self.units[u].append(f)
         self.foreign_units = {u for u, fs in self.units.items() if self._foreign(fs)}
-        self.facts = {fld: [f for f in facts.get(fld, []) if self._own(f)] for fld in FIELDS}
+        self.facts = {fld: [f for f in facts.get(fld, []) if self.is_own(f)] for fld in FIELDS}
         labels = {u: (fs[0].get("model") or "") for u, fs in self.units.items()}
         self.own_names = sorted({clean_name(n) for u, n in labels.items()
                                  if u not in self.foreign_units and is_specific(n)}, key=len)
@@ -128,7 +129,12 @@ class OwnFacts:
     def is_own(self, f: dict) -> bool:
         """A fact of any field the extractor attributes to this paper (its own score and,
         for a table fact, its row's)."""
-        return self._own(f)
+        fid = f.get("id")
+        if fid is None:
+            return self._own(f)
+        if fid not in self._verdicts:
+            self._verdicts[fid] = self._own(f)
+        return self._verdicts[fid]
 
     def is_others(self, name: str | None) -> bool:
         """True when ``name`` is another paper's model (a cited or foreign row's label)."""

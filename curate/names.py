@@ -11,6 +11,7 @@ hyphens, citations ("[18]", "(He et al., 2016)"), ownership marks ("ours",
 
 from __future__ import annotations
 
+import functools
 import re
 
 _CITATION = re.compile(
@@ -38,6 +39,7 @@ def depth_last(text: str) -> str:
     return _DEPTH_FIRST.sub(lambda m: f"{m.group(2)}-{m.group(1)}", text or "")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # names repeat across a paper's facts and rows
 def clean_name(name: str | None) -> str:
     """A model name without citations and ownership marks, spaces collapsed."""
     text = _CITATION.sub(" ", depth_last(name or ""))
@@ -45,6 +47,7 @@ def clean_name(name: str | None) -> str:
     return " ".join(text.split()).strip(" ,;:-")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def variant_key(name: str | None) -> str:
     """The key two names of one variant share: "ResNet-50 [12]" -> "resnet50"."""
     text = _DECIMAL.sub(lambda m: m.group(1) + ("." + m.group(2) if m.group(2) else ""),

@@ -148,10 +148,10 @@ def _differ(a: float, b: float, tol: float) -> bool:
 
 
 class _Pairer:
-    def __init__(self, inp: PaperInput, o: PairingOptions):
+    def __init__(self, inp: PaperInput, o: PairingOptions, own: OwnFacts | None = None):
         self.inp, self.o = inp, o
         self.aid = inp.arxiv_id
-        self.own = OwnFacts(inp.facts, o.own_min)
+        self.own = own if own is not None else OwnFacts(inp.facts, o.own_min)
         self.questions: dict[tuple, Question] = {}
 
     # --- questions ------------------------------------------------------------------
@@ -423,10 +423,12 @@ def dedupe(rows: list[Paired], arxiv_id: str) -> tuple[list[Paired], dict[int, P
     return kept, merged
 
 
-def pair_paper(inp: PaperInput, options: PairingOptions | None = None) -> PaperPairing:
-    """The paper's own observations, with per-value sources, and the questions they raise."""
+def pair_paper(inp: PaperInput, options: PairingOptions | None = None,
+               own: OwnFacts | None = None) -> PaperPairing:
+    """The paper's own observations, with per-value sources, and the questions they raise.
+    ``own``: the paper's facts already sorted by ``OwnFacts`` at ``options.own_min``."""
     o = options or PairingOptions()
-    pr = _Pairer(inp, o)
+    pr = _Pairer(inp, o, own)
     entities = collect_entities(pr.own)
     rows = pr.results(entities)
     covered = {(p.benchmark, family(p.metric)) for p in rows}

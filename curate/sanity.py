@@ -16,6 +16,7 @@ purpose: they catch misreadings, not strong models.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -76,13 +77,19 @@ _MARGIN_BEFORE = re.compile(
 
 
 def extra(fact: dict) -> dict:
-    """A fact's ``extra`` as a dict (store rows keep JSON text)."""
+    """A fact's ``extra`` as a dict (store rows keep JSON text). Read-only: the parsed
+    dict is shared by every caller asking for the same text."""
     raw = fact.get("extra")
     if isinstance(raw, dict):
         return raw
+    return _parsed(raw) if isinstance(raw, str) else {}
+
+
+@functools.lru_cache(maxsize=1 << 14)  # a paper's facts are read many times per build
+def _parsed(raw: str) -> dict:
     try:
         value = json.loads(raw or "{}")
-    except (TypeError, ValueError):
+    except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
 
