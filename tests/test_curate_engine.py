@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 from curate_corpus import curate_both_ways
-from test_curate_flags import flags, result, review
+from test_curate_flags import densenet_conflict, flags, result, review
 from test_curate_support import add_fact, add_hardware, add_paper, resnet_paper
 
 import curate.build
@@ -136,12 +136,7 @@ def test_fit_moving_a_little_rewords_flags_without_deciding_again(store, tmp_pat
 
 
 def test_reopened_flag_keeps_its_reason(store, tmp_path):
-    ex = add_paper(store, "1608.06993", 2016, 8)
-    result(store, ex, "1608.06993", model="DenseNet")
-    a = add_fact(store, ex, "1608.06993", "parameters", value=25.6, unit="M",
-                 normalized_value=25.6e6, normalized_unit="count", confidence=0.8)
-    add_fact(store, ex, "1608.06993", "parameters", value=15.3, unit="M",
-             normalized_value=15.3e6, normalized_unit="count", confidence=0.8)
+    ex, a = densenet_conflict(store)
     run_curate(store)
     (c,) = flags(store)
     review(store, c["id"], "accept", fact_id=a, value=25.6e6)

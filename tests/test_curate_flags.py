@@ -182,13 +182,20 @@ def test_pwc_compares_like_with_like(store, tmp_path):
     assert m["model"] == "EfficientNet-B0" and m["pwc_value"] == 76.3
 
 
-def test_rerun_is_idempotent_and_reopens_on_new_evidence(store):
+def densenet_conflict(store) -> tuple[int, int]:
+    """DenseNet with two parameter counts of equal confidence (a conflict flag): the
+    extraction's id and the first count's fact id."""
     ex = add_paper(store, "1608.06993", 2016, 8)
     result(store, ex, "1608.06993", model="DenseNet")
     a = add_fact(store, ex, "1608.06993", "parameters", value=25.6, unit="M",
                  normalized_value=25.6e6, normalized_unit="count", confidence=0.8)
     add_fact(store, ex, "1608.06993", "parameters", value=15.3, unit="M",
              normalized_value=15.3e6, normalized_unit="count", confidence=0.8)
+    return ex, a
+
+
+def test_rerun_is_idempotent_and_reopens_on_new_evidence(store):
+    ex, a = densenet_conflict(store)
     curate(store)
     before = flags(store)
     s = curate(store)
