@@ -102,6 +102,12 @@ def unit_of(f: dict) -> tuple | None:
     return ("row", f["row_id"])
 
 
+def _shortest_first(names: set[str]) -> list[str]:
+    """Names by length, then alphabetically: the same order in every process (a set's
+    order of strings is not)."""
+    return sorted(names, key=lambda n: (len(n), n))
+
+
 class OwnFacts:
     """The paper's facts, sorted into own and others', with the names they carry."""
 
@@ -117,12 +123,12 @@ class OwnFacts:
         self.foreign_units = {u for u, fs in self.units.items() if self._foreign(fs)}
         self.facts = {fld: [f for f in facts.get(fld, []) if self.is_own(f)] for fld in FIELDS}
         labels = {u: (fs[0].get("model") or "") for u, fs in self.units.items()}
-        self.own_names = sorted({clean_name(n) for u, n in labels.items()
-                                 if u not in self.foreign_units and is_specific(n)}, key=len)
-        self.other_names = sorted({clean_name(n) for u, n in labels.items()
-                                   if u in self.foreign_units and is_specific(n)
-                                   and variant_key(n) not in
-                                   {variant_key(m) for m in self.own_names}}, key=len)
+        self.own_names = _shortest_first({clean_name(n) for u, n in labels.items()
+                                          if u not in self.foreign_units and is_specific(n)})
+        own_keys = {variant_key(m) for m in self.own_names}
+        self.other_names = _shortest_first({clean_name(n) for u, n in labels.items()
+                                            if u in self.foreign_units and is_specific(n)
+                                            and variant_key(n) not in own_keys})
         self._names: dict[int, str | None] = {}
         self._other_keys = {variant_key(n) for n in self.other_names}
 

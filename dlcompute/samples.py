@@ -60,7 +60,8 @@ class SampleSummary:
 
 
 def quote(evidence: str | None, value: Any = None, limit: int = QUOTE_CHARS) -> str | None:
-    """At most ``limit`` characters of ``evidence``, centred on the value where it shows."""
+    """At most ``limit`` characters of ``evidence`` (marks of a cut included), centred on
+    the value where it shows; a quote is its own quote."""
     if not evidence:
         return evidence
     text = " ".join(evidence.split())
@@ -73,9 +74,10 @@ def quote(evidence: str | None, value: Any = None, limit: int = QUOTE_CHARS) -> 
             if m:
                 at = m.start()
                 break
-    start = 0 if at < 0 else max(0, min(at - limit // 2, len(text) - limit))
-    cut = text[start:start + limit].strip()
-    return ("..." if start else "") + cut + ("..." if start + limit < len(text) else "")
+    room = limit - 6  # the marks "..." at both ends count: a quote quoted again is itself
+    start = 0 if at < 0 else max(0, min(at - room // 2, len(text) - room))
+    cut = text[start:start + room].strip()
+    return ("..." if start else "") + cut + ("..." if start + room < len(text) else "")
 
 
 def _rows(store: Any, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:

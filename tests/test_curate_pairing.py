@@ -372,3 +372,17 @@ def test_papers_with_code_models_count_as_the_papers_models():
                 pwc=pwc, arxiv_id="1910.10683")
     assert {p.model: p.values.get("parameters") for p in res.observations} == {
         "T5-Small": None, "T5-Base": None, "T5-11B": None}
+
+
+def test_own_names_come_in_one_order_in_every_process():
+    # names of one length in a set come out in an order that changes with the hash seed;
+    # the sentence matcher takes the first that fits, so the order must not
+    from curate.entities import OwnFacts
+
+    facts = [f for n, label in enumerate(["NetB-1", "NetA-1", "NetC-1"])
+             for f in row("p5.t0", n, label, result=("imagenet", "top1_accuracy", 70.0 + n),
+                          flops=1e9 * (n + 1))]
+    by = defaultdict(list)
+    for f in facts:
+        by[f["field"]].append(f)
+    assert OwnFacts(by, 0.5).own_names == ["NetA-1", "NetB-1", "NetC-1"]

@@ -13,6 +13,7 @@ import pytest
 
 from db import T, open_store
 from dlcompute.samples import (
+    EXTRA_CHARS,
     QUOTE_CHARS,
     SAMPLE_FILE,
     SAMPLE_PDFS,
@@ -93,16 +94,17 @@ def test_sample_file_is_small_and_described():
 def test_sample_holds_only_short_quotes_of_the_papers():
     for rec in read_sample():
         if rec["kind"] == "fact":
-            assert len(rec["evidence"] or "") <= QUOTE_CHARS + 6
+            assert len(rec["evidence"] or "") <= QUOTE_CHARS
             for v in json.loads(rec["extra"] or "{}").values():
-                assert not isinstance(v, str) or len(v) <= 86
+                assert not isinstance(v, str) or len(v) <= EXTRA_CHARS
 
 
 def test_quote_centres_on_the_value():
     text = "x" * 300 + " we train for 90 epochs " + "y" * 300
     q = quote(text, 90.0, limit=60)
     assert "90 epochs" in q and q.startswith("...") and q.endswith("...")
-    assert len(q) <= 66
+    assert len(q) <= 60
+    assert quote(q, 90.0, limit=60) == q  # the sample's quotes can be quoted again unchanged
     assert quote("short", 1.0) == "short"
 
 
