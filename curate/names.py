@@ -115,4 +115,5 @@ def names_in(sentence: str, names: list[str]) -> list[str]:
             found.append((m.start(), m.end(), n))
     keep = {n for s, e, n in found
             if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in found)}
-    return sorted(keep, key=lambda n: min(s for s, _, m in found if m == n))
+    # by position; names found at one place (their words match alike) in one fixed order
+    return sorted(keep, key=lambda n: (min(s for s, _, m in found if m == n), -len(n), n))
