@@ -43,21 +43,26 @@ def delete_observation(db: Database, observation_id: int) -> None:
 
 def link_flags(db: Database, flags: dict, arxiv_ids: Iterable[str] | None = None) -> int:
     """Rewrite ``flag_observations`` for the flags of ``arxiv_ids`` (all when None) from
-    each FlagSpec's observation keys; returns the links written."""
-    ids = {f["key"]: f["id"] for f in db.query(f"select id, key from {T.flags}")}
+    each FlagSpec's observation keys; returns the links written. With ``arxiv_ids`` only
+    those papers' flags and observations are read (curate's batches stay bounded)."""
     where, params = "", []
     if arxiv_ids is not None:
         papers = sorted(set(arxiv_ids))
-        where = f" where flag_id in (select id from {T.flags} where arxiv_id in " \
-                f"({','.join('?' * len(papers))}))"
+        if not papers:
+            return 0
+        where = f" where arxiv_id in ({','.join('?' * len(papers))})"
         params = papers
-    if arxiv_ids is None or params:
-        db.execute(f"delete from {T.flag_observations}{where}", params)
+    ids = {f["key"]: f["id"] for f in db.query(f"select id, key from {T.flags}{where}", params)}
+    if arxiv_ids is None:
+        db.execute(f"delete from {T.flag_observations}")
+    else:
+        db.execute(f"delete from {T.flag_observations} where flag_id in "
+                   f"(select id from {T.flags}{where})", params)
     obs = {obs_key(r): r["id"] for r in db.query(
-        f"select id, {', '.join(OBS_KEY)} from {T.observations}")}
+        f"select id, {', '.join(OBS_KEY)} from {T.observations}{where}", params)}
     rows = []
     for key, spec in flags.items():
-        if key not in ids or (arxiv_ids is not None and spec.arxiv_id not in params):
+        if key not in ids:
             continue
         for k in spec.observations:
             oid = obs.get(tuple(k))

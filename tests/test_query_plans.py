@@ -20,6 +20,7 @@ from curate.review.queue import (
     progress_counts,
     queue_flags,
 )
+from db.schema import T
 from db.status import store_status
 
 
@@ -86,3 +87,20 @@ def test_status_queries_use_indexes(store):
     plans = _plans(store, _statements(store, lambda: store_status(store)))
     assert len(plans) >= 10
     assert _scans(plans) == []
+
+
+def test_an_incremental_curate_reads_only_its_papers(store):
+    """After one paper changes, curate reads and writes that paper's rows by index; the
+    only whole-table reads are the store-wide fit's pairs and the hardware catalog."""
+    _store(store)
+    store.db.execute(f"update {T.facts} set confidence = 0.95 where arxiv_id = '1701.00003'")
+    plans = _plans(store, _statements(store, lambda: curate(store)))
+    assert len(plans) >= 10
+    # any SCAN, of the table or of a whole index, reads every row; the run's summary
+    # counts (count(*) on an index, the few rows of flag_counts) are the exception
+    allowed = ("SCAN curate_pairs", "SCAN meta", "SCAN dlcompute_meta", "SCAN hardware",
+               "SCAN v", "SCAN sqlite_master", "SCAN CONSTANT ROW", "SCAN flag_counts")
+    scans = [f"{line}  <-  {sql[:160]}" for sql, lines in plans for line in lines
+             if line.startswith("SCAN ") and not line.startswith(allowed)
+             and not sql.lstrip().lower().startswith("select count(*)")]
+    assert scans == [], "\n".join(scans)
