@@ -17,10 +17,6 @@ from curate.sanity import family
 from curate.values import RESULT_PREFIX, error_percent, model_key
 
 
-def _obs_key(row: dict) -> tuple:
-    return obs_key(row)
-
-
 @dataclass(frozen=True)
 class Fit:
     """The store-wide relation FLOPs = f(parameters) that compute is checked against.
@@ -132,7 +128,7 @@ def _flag_ratio(b: Builder, row: dict, reason: str) -> None:
     cands += [candidate_record("parameters", f) for f in facts.get("parameters", [])
               if f"fact:{f['id']}" in src]
     b.flag("implausible", row["arxiv_id"], row["model"], "", "compute_per_pass", reason, cands,
-           _obs_key(row))
+           obs_key(row))
     hold(row, reason)
 
 
@@ -191,7 +187,7 @@ def _flag_pwc(b: Builder, r: dict, p: dict) -> None:
            RESULT_PREFIX + r["metric"],
            f"{r['model'] or 'the paper'}: {r['metric']} {stated:g} differs from Papers with "
            f"Code's {pv:g} ({p['model'] or 'unnamed'}) by more than {b.o.pwc_tolerance:g}",
-           cands, _obs_key(r), pwc_value=pv)
+           cands, obs_key(r), pwc_value=pv)
 
 
 def _fact_id(row: dict, column: str) -> int | None:
@@ -213,4 +209,4 @@ def check_unknown_hardware(b: Builder, rows: list[dict], arxiv_id: str) -> None:
            f"chip name(s) not in the hardware catalog: {', '.join(names)}",
            [candidate_record("hardware", f) for f in facts], None)
     spec = b.flags["|".join(["unknown_hardware", arxiv_id, "", "", "hardware"])]
-    spec.observations |= {_obs_key(r) for r in rows if r["arxiv_id"] == arxiv_id}
+    spec.observations |= {obs_key(r) for r in rows if r["arxiv_id"] == arxiv_id}

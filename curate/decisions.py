@@ -440,20 +440,6 @@ def decisions_in_force(store: Store, flag_ids: list[int] | None = None) -> dict[
     return out
 
 
-def decisions_for_targets(store: Store) -> dict[tuple[str, str, str, str], Decision]:
-    """(arxiv_id, model key, benchmark, field) -> the latest decision there.
-
-    A decision whose page listed the observations it changes (``before.observations``)
-    is registered for exactly those models and benchmarks; older decisions for the
-    flag's own paper, model and benchmark.
-    """
-    decisions = decisions_in_force(store)
-    if not decisions:
-        return {}
-    return by_target(decisions, {f["id"]: f for f in store.db.query(
-        f"select id, arxiv_id, model, benchmark, field from {T.flags}")})
-
-
 def by_target(decisions: dict[int, Decision],
               flags: dict[int, dict]) -> dict[tuple[str, str, str, str], Decision]:
     """(arxiv_id, model key, benchmark, field) -> the latest of these decisions there

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from db import DlcomputeError, Store
+from db import DlcomputeError
 
 ERROR_METRICS = {"top1_error", "top5_error"}
 RESULT_PREFIX = "result:"
@@ -116,19 +116,3 @@ class Decision:
         mk = model_key(model)
         return any(a == arxiv_id and model_key(m) == mk and b == benchmark
                    for a, m, b, _ in self.observations)
-
-
-def effective_decisions(store: Store) -> dict[int, Decision]:
-    """flag id -> its decision in force (see curate.decisions: revisions, double review,
-    adjudication); a stored decision curate cannot use is skipped and logged."""
-    from curate.decisions import decisions_in_force  # it imports curate.build, which imports us
-
-    return decisions_in_force(store)
-
-
-def decisions_by_target(store: Store) -> dict[tuple[str, str, str, str], Decision]:
-    """(arxiv_id, model key, benchmark, field) -> the latest decision in force there;
-    a decision is registered only for the observations its review page listed."""
-    from curate.decisions import decisions_for_targets
-
-    return decisions_for_targets(store)

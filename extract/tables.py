@@ -310,8 +310,6 @@ def read_tables(lines: list[Line], page: int, width: float | None = None,
     stray = _stray_scripts(full, lh)
     if stray:
         full = [s for s in full if s.line not in stray]
-        for i in stray:
-            cells[i] = []
         lines = [ln if i not in stray else Line([], ln.top, ln.bottom) for i, ln in enumerate(lines)]
     known: dict[tuple, str] = {}
     if not (two_column if two_column is not None else _two_column(lines, width, prose or [])):

@@ -14,6 +14,7 @@ from review_support import Browser, paper_level_store
 from test_curate_support import add_fact, add_hardware, review_store
 
 from curate import agreement, curate
+from curate.decisions import decisions_in_force as effective_decisions
 from curate.review import create_app
 from curate.review.guard import Guard
 from curate.review.queue import (
@@ -26,7 +27,6 @@ from curate.review.queue import (
     undo,
     undo_last,
 )
-from curate.values import effective_decisions
 from db import open_store
 from db.schema import T
 

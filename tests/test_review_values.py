@@ -19,8 +19,8 @@ from curate.decisions import (
     replay,
     stored_problem,
 )
+from curate.decisions import decisions_in_force as effective_decisions
 from curate.humanize import human
-from curate.values import effective_decisions
 from db import open_store
 from db.schema import APPEND_ONLY, APPLICATION_ID, T, migrations
 
